@@ -1,0 +1,161 @@
+//! Staff identity values: roles, usernames, e-mail addresses and names.
+
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+
+/// Staff roles, highest first. Owner > admin > manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Manager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "manager" => Some(Role::Manager),
+            _ => None,
+        }
+    }
+}
+
+/// A login name: 3–32 characters of lowercase latin letters, digits, `.`, `_`
+/// or `-`, starting with a letter. Stored lowercased so logins are
+/// case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Username, FieldError> {
+        let s = raw.trim().to_lowercase();
+        let valid_chars = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        let starts_with_letter = s.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        if !(3..=32).contains(&s.len()) || !valid_chars || !starts_with_letter {
+            return Err(FieldError::new(
+                "invalid_username",
+                "Use 3–32 latin letters, digits, '.', '_' or '-', starting with a letter.",
+            ));
+        }
+        Ok(Username(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, checked for shape only (one `@`, a dot in the domain,
+/// no spaces); delivery is the real test.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, FieldError> {
+        let s = raw.trim();
+        let ok = s.len() <= 254
+            && !s.chars().any(char::is_whitespace)
+            && s.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.split('.').count() >= 2
+                    && domain.split('.').all(|label| !label.is_empty())
+            });
+        if !ok {
+            return Err(FieldError::new(
+                "invalid_email",
+                "Enter an e-mail address like name@example.com.",
+            ));
+        }
+        Ok(Email(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's full name: not blank, at most 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FullName(String);
+
+impl FullName {
+    pub fn parse(raw: &str) -> Result<FullName, FieldError> {
+        let s = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if s.is_empty() || s.chars().count() > 200 {
+            return Err(FieldError::new(
+                "invalid_full_name",
+                "Enter a name of 1–200 characters.",
+            ));
+        }
+        Ok(FullName(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_case_insensitive() {
+        assert_eq!(Username::parse("  Anna.K ").unwrap().as_str(), "anna.k");
+    }
+
+    #[test]
+    fn a_username_with_spaces_or_a_leading_digit_is_refused() {
+        assert!(Username::parse("anna k").is_err());
+        assert!(Username::parse("1anna").is_err());
+        assert!(Username::parse("an").is_err());
+        assert!(Username::parse(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn an_email_needs_a_local_part_and_a_dotted_domain() {
+        assert!(Email::parse("owner@studio.ru").is_ok());
+        for bad in [
+            "owner",
+            "owner@",
+            "@studio.ru",
+            "owner@studio",
+            "a b@studio.ru",
+            "a@b@studio.ru",
+            "a@studio..ru",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_full_name_is_trimmed_and_must_not_be_blank() {
+        assert_eq!(
+            FullName::parse("  Анна   Петрова ").unwrap().as_str(),
+            "Анна Петрова"
+        );
+        assert!(FullName::parse("   ").is_err());
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in [Role::Owner, Role::Admin, Role::Manager] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

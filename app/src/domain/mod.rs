@@ -1,0 +1,12 @@
+//! Pure domain rules and value types. No I/O: everything here compiles to
+//! WASM as well as to the server, and is unit-tested densely.
+
+pub mod employee;
+pub mod money;
+pub mod password;
+pub mod studio;
+
+pub use employee::{Email, FullName, Role, Username};
+pub use money::Money;
+pub use password::{Password, PasswordError};
+pub use studio::{PublicCatalog, SpaceSummary, StudioInfo};

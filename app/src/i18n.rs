@@ -1,0 +1,434 @@
+//! Every string the UI shows, in Russian and English, and locale-aware
+//! formatting of money, dates, times and plurals.
+//!
+//! Messages are declared once with both translations; the `messages!` macro
+//! makes a missing translation a compile error, which is the guarantee we
+//! wanted from an i18n layer without a build-time code generator.
+
+use crate::domain::Money;
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+use serde::{Deserialize, Serialize};
+
+/// Name of the cookie that remembers the chosen language.
+pub const LOCALE_COOKIE: &str = "studio_locale";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    Ru,
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::Ru, Locale::En];
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::Ru => "ru",
+            Locale::En => "en",
+        }
+    }
+
+    /// The language's own name, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Locale::Ru => "Русский",
+            Locale::En => "English",
+        }
+    }
+
+    /// Parses a language tag such as `ru`, `en-GB` or `EN`.
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "ru" => Some(Locale::Ru),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the locale: the cookie wins, then the best supported language of
+    /// `Accept-Language` by quality, then Russian (the studio's home market).
+    pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Locale {
+        if let Some(l) = cookie.and_then(Locale::from_tag) {
+            return l;
+        }
+        let mut best: Option<(f32, Locale)> = None;
+        for item in accept_language.unwrap_or("").split(',') {
+            let mut parts = item.split(';');
+            let Some(locale) = parts.next().and_then(Locale::from_tag) else {
+                continue;
+            };
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, locale));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+
+    /// Formats an amount of roubles: `1 500 ₽` / `₽1,500`; kopecks only when present.
+    pub fn money(self, amount: Money) -> String {
+        let (negative, roubles, kopecks) = amount.parts();
+        let sign = if negative { "−" } else { "" };
+        match self {
+            Locale::Ru => {
+                let whole = group_thousands(roubles, '\u{202f}');
+                if kopecks == 0 {
+                    format!("{sign}{whole}\u{a0}₽")
+                } else {
+                    format!("{sign}{whole},{kopecks:02}\u{a0}₽")
+                }
+            }
+            Locale::En => {
+                let whole = group_thousands(roubles, ',');
+                if kopecks == 0 {
+                    format!("{sign}₽{whole}")
+                } else {
+                    format!("{sign}₽{whole}.{kopecks:02}")
+                }
+            }
+        }
+    }
+
+    /// A long date: `21 ноября 2026` / `21 November 2026`.
+    pub fn date(self, date: NaiveDate) -> String {
+        let month = date.month0() as usize;
+        match self {
+            Locale::Ru => format!(
+                "{} {} {}",
+                date.day(),
+                RU_MONTHS_GENITIVE[month],
+                date.year()
+            ),
+            Locale::En => format!("{} {} {}", date.day(), EN_MONTHS[month], date.year()),
+        }
+    }
+
+    /// A short weekday and date: `сб, 21 нояб.` / `Sat, 21 Nov`.
+    pub fn short_date(self, date: NaiveDate) -> String {
+        let wd = date.weekday().num_days_from_monday() as usize;
+        let month = date.month0() as usize;
+        match self {
+            Locale::Ru => format!(
+                "{}, {} {}",
+                RU_WEEKDAYS[wd],
+                date.day(),
+                RU_MONTHS_SHORT[month]
+            ),
+            Locale::En => format!(
+                "{}, {} {}",
+                EN_WEEKDAYS[wd],
+                date.day(),
+                &EN_MONTHS[month][..3]
+            ),
+        }
+    }
+
+    /// A wall-clock time; both locales use the 24-hour clock the studio works by.
+    pub fn time(self, time: NaiveTime) -> String {
+        format!("{:02}:{:02}", time.hour(), time.minute())
+    }
+
+    /// Chooses the plural form of `n` by the CLDR rules of the language.
+    pub fn plural_category(self, n: u64) -> PluralCategory {
+        match self {
+            Locale::En => {
+                if n == 1 {
+                    PluralCategory::One
+                } else {
+                    PluralCategory::Other
+                }
+            }
+            Locale::Ru => {
+                let (m10, m100) = (n % 10, n % 100);
+                if m10 == 1 && m100 != 11 {
+                    PluralCategory::One
+                } else if (2..=4).contains(&m10) && !(12..=14).contains(&m100) {
+                    PluralCategory::Few
+                } else {
+                    PluralCategory::Many
+                }
+            }
+        }
+    }
+
+    pub fn t(self, msg: Msg) -> &'static str {
+        msg.text(self)
+    }
+
+    /// `n` with its noun in the right plural form, e.g. `3 человека`.
+    pub fn count(self, n: u64, noun: Noun) -> String {
+        format!("{n} {}", noun.form(self, self.plural_category(n)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluralCategory {
+    One,
+    Few,
+    Many,
+    Other,
+}
+
+fn group_thousands(n: u64, sep: char) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+const RU_MONTHS_GENITIVE: [&str; 12] = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+];
+const RU_MONTHS_SHORT: [&str; 12] = [
+    "янв.",
+    "февр.",
+    "мар.",
+    "апр.",
+    "мая",
+    "июн.",
+    "июл.",
+    "авг.",
+    "сент.",
+    "окт.",
+    "нояб.",
+    "дек.",
+];
+const RU_WEEKDAYS: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
+const EN_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const EN_WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Declares UI messages; every message must have both translations.
+macro_rules! messages {
+    ($($key:ident { en: $en:expr, ru: $ru:expr $(,)? })*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Msg { $($key),* }
+
+        impl Msg {
+            pub const ALL: &'static [Msg] = &[$(Msg::$key),*];
+
+            pub fn text(self, locale: Locale) -> &'static str {
+                match locale {
+                    Locale::En => match self { $(Msg::$key => $en),* },
+                    Locale::Ru => match self { $(Msg::$key => $ru),* },
+                }
+            }
+        }
+    };
+}
+
+/// Declares countable nouns with their plural forms per language.
+macro_rules! nouns {
+    ($($key:ident { en: [$en1:expr, $en_other:expr], ru: [$ru1:expr, $ru_few:expr, $ru_many:expr] $(,)? })*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Noun { $($key),* }
+
+        impl Noun {
+            pub fn form(self, locale: Locale, category: PluralCategory) -> &'static str {
+                match (locale, category) {
+                    (Locale::En, PluralCategory::One) => match self { $(Noun::$key => $en1),* },
+                    (Locale::En, _) => match self { $(Noun::$key => $en_other),* },
+                    (Locale::Ru, PluralCategory::One) => match self { $(Noun::$key => $ru1),* },
+                    (Locale::Ru, PluralCategory::Few) => match self { $(Noun::$key => $ru_few),* },
+                    (Locale::Ru, _) => match self { $(Noun::$key => $ru_many),* },
+                }
+            }
+        }
+    };
+}
+
+nouns! {
+    Person { en: ["person", "people"], ru: ["человек", "человека", "человек"] }
+    Hour { en: ["hour", "hours"], ru: ["час", "часа", "часов"] }
+    Space { en: ["space", "spaces"], ru: ["зал", "зала", "залов"] }
+}
+
+messages! {
+    SkipToContent { en: "Skip to content", ru: "Перейти к содержанию" }
+    NavSpaces { en: "Spaces", ru: "Залы" }
+    NavBook { en: "Book", ru: "Забронировать" }
+    NavStaff { en: "Staff", ru: "Сотрудникам" }
+    NavMenu { en: "Menu", ru: "Меню" }
+    Language { en: "Language", ru: "Язык" }
+    HeroTitle { en: "Book a photo studio by the hour", ru: "Аренда фотостудии по часам" }
+    HeroLead {
+        en: "Pick a space, choose a free time and book in a minute — no account needed.",
+        ru: "Выберите зал и свободное время — бронирование за минуту, без регистрации.",
+    }
+    OurSpaces { en: "Our spaces", ru: "Наши залы" }
+    NoSpaces { en: "No spaces are open for booking yet.", ru: "Пока нет залов, открытых для бронирования." }
+    PerHour { en: "per hour", ru: "в час" }
+    UpTo { en: "up to", ru: "до" }
+    IncludedInPrice { en: "included in the price", ru: "входят в стоимость" }
+    ExtraPerson { en: "each extra person", ru: "каждый дополнительный гость" }
+    Loading { en: "Loading…", ru: "Загрузка…" }
+    TimesShownIn { en: "Times are shown in", ru: "Время указано в поясе" }
+    StaffArea { en: "Staff area", ru: "Рабочее место" }
+    StaffBoard { en: "Board", ru: "Доска" }
+    StaffCalendar { en: "Calendar", ru: "Календарь" }
+    StaffBookings { en: "Bookings", ru: "Бронирования" }
+    StaffClients { en: "Clients", ru: "Клиенты" }
+    StaffEmployees { en: "Employees", ru: "Сотрудники" }
+    StaffSettings { en: "Settings", ru: "Настройки" }
+    StaffAnalytics { en: "Analytics", ru: "Аналитика" }
+    StaffAudit { en: "Audit log", ru: "Журнал аудита" }
+    StaffWelcome { en: "Welcome to the studio's workplace", ru: "Рабочее место студии" }
+    StaffComingSoon {
+        en: "The board, calendar and client base open here as they are released.",
+        ru: "Доска, календарь и база клиентов появятся здесь по мере готовности.",
+    }
+    CollapseSidebar { en: "Collapse the sidebar", ru: "Свернуть меню" }
+    ExpandSidebar { en: "Expand the sidebar", ru: "Развернуть меню" }
+    NotFoundTitle { en: "Page not found", ru: "Страница не найдена" }
+    NotFoundText {
+        en: "The page you are looking for does not exist or has moved.",
+        ru: "Такой страницы нет или она переехала.",
+    }
+    BackHome { en: "Back to the home page", ru: "На главную" }
+    ErrorTitle { en: "Something went wrong", ru: "Что-то пошло не так" }
+    ErrorRetry { en: "Please try again in a moment.", ru: "Попробуйте ещё раз чуть позже." }
+    ErrorUnavailable { en: "The service is temporarily unavailable.", ru: "Сервис временно недоступен." }
+    FooterPrivacy {
+        en: "We process personal data under Russian law 152-FZ and the GDPR.",
+        ru: "Мы обрабатываем персональные данные в соответствии с 152-ФЗ и GDPR.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_locale_cookie_wins_over_the_browser_language() {
+        assert_eq!(
+            Locale::negotiate(Some("en"), Some("ru-RU,ru;q=0.9")),
+            Locale::En
+        );
+    }
+
+    #[test]
+    fn accept_language_is_read_by_quality() {
+        assert_eq!(
+            Locale::negotiate(None, Some("de-DE,en;q=0.8,ru;q=0.5")),
+            Locale::En
+        );
+        assert_eq!(
+            Locale::negotiate(None, Some("en;q=0.3, ru-RU;q=0.7")),
+            Locale::Ru
+        );
+    }
+
+    #[test]
+    fn an_unknown_language_falls_back_to_russian() {
+        assert_eq!(
+            Locale::negotiate(Some("fr"), Some("de, fr;q=0.5")),
+            Locale::Ru
+        );
+        assert_eq!(Locale::negotiate(None, None), Locale::Ru);
+    }
+
+    #[test]
+    fn money_is_formatted_per_locale() {
+        assert_eq!(
+            Locale::Ru.money(Money::from_major(1500)),
+            "1\u{202f}500\u{a0}₽"
+        );
+        assert_eq!(Locale::En.money(Money::from_major(1500)), "₽1,500");
+        assert_eq!(
+            Locale::Ru.money(Money::from_minor(123_456_789)),
+            "1\u{202f}234\u{202f}567,89\u{a0}₽"
+        );
+        assert_eq!(Locale::En.money(Money::from_minor(-50)), "−₽0.50");
+    }
+
+    #[test]
+    fn russian_plurals_follow_the_one_few_many_rule() {
+        let forms: Vec<String> = [1, 2, 5, 11, 12, 21, 22, 25, 111, 104]
+            .iter()
+            .map(|n| Locale::Ru.count(*n, Noun::Hour))
+            .collect();
+        assert_eq!(
+            forms,
+            [
+                "1 час",
+                "2 часа",
+                "5 часов",
+                "11 часов",
+                "12 часов",
+                "21 час",
+                "22 часа",
+                "25 часов",
+                "111 часов",
+                "104 часа"
+            ]
+        );
+    }
+
+    #[test]
+    fn english_plurals_have_one_and_other() {
+        assert_eq!(Locale::En.count(1, Noun::Person), "1 person");
+        assert_eq!(Locale::En.count(0, Noun::Person), "0 people");
+        assert_eq!(Locale::En.count(4, Noun::Person), "4 people");
+    }
+
+    #[test]
+    fn dates_use_the_language_month_names() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        assert_eq!(Locale::Ru.date(d), "21 ноября 2026");
+        assert_eq!(Locale::En.date(d), "21 November 2026");
+        assert_eq!(Locale::Ru.short_date(d), "сб, 21 нояб.");
+        assert_eq!(Locale::En.short_date(d), "Sat, 21 Nov");
+    }
+
+    #[test]
+    fn every_message_is_translated_and_not_left_in_english() {
+        for msg in Msg::ALL {
+            assert!(
+                !msg.text(Locale::En).is_empty(),
+                "{msg:?} has no English text"
+            );
+            assert!(
+                !msg.text(Locale::Ru).is_empty(),
+                "{msg:?} has no Russian text"
+            );
+            assert_ne!(
+                msg.text(Locale::En),
+                msg.text(Locale::Ru),
+                "{msg:?} is not translated"
+            );
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Studio CRM: the code shared by the server (feature `ssr`) and the browser
+//! (feature `hydrate`).
+//!
+//! - [`domain`]: pure rules and value types, compiled for both targets;
+//! - [`error`]: the one error type, from SQL to the browser;
+//! - [`i18n`]: every UI string and locale-aware formatting;
+//! - [`server`]: storage, services and their wiring (server only);
+//! - [`ui`]: components, pages and the server functions beside them.
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod domain;
+pub mod error;
+pub mod i18n;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod ui;
+
+pub use ui::{shell, App};
