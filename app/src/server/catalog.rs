@@ -1,0 +1,189 @@
+//! The studio and its spaces as guests see them: seeded with a usable default
+//! on a fresh database, read through a short-lived in-process cache because
+//! every guest page shows them.
+
+use super::{
+    events::{self, NewEvent},
+    now_epoch,
+    store::{with_pool, with_tx, Store},
+};
+use crate::{
+    domain::{Money, PublicCatalog, SpaceSummary, StudioInfo},
+    error::AppError,
+};
+use moka::future::Cache;
+use std::{sync::Arc, time::Duration};
+
+/// Caches the public catalog; staff edits call [`CatalogCache::invalidate`].
+#[derive(Clone)]
+pub struct CatalogCache {
+    inner: Cache<(), Arc<PublicCatalog>>,
+}
+
+impl Default for CatalogCache {
+    fn default() -> Self {
+        CatalogCache {
+            inner: Cache::builder()
+                .max_capacity(1)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+        }
+    }
+}
+
+impl CatalogCache {
+    pub async fn invalidate(&self) {
+        self.inner.invalidate_all();
+    }
+
+    pub fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SpaceRow {
+    slug: String,
+    name: String,
+    description: String,
+    capacity: i32,
+    hourly_price: i64,
+    included_people: i32,
+    extra_person_price: i64,
+}
+
+impl From<SpaceRow> for SpaceSummary {
+    fn from(r: SpaceRow) -> Self {
+        SpaceSummary {
+            slug: r.slug,
+            name: r.name,
+            description: r.description,
+            capacity: r.capacity,
+            hourly_price: Money::from_minor(r.hourly_price),
+            included_people: r.included_people,
+            extra_person_price: Money::from_minor(r.extra_person_price),
+        }
+    }
+}
+
+/// The public catalog, from the cache when fresh.
+pub async fn public_catalog(
+    store: &Store,
+    cache: &CatalogCache,
+) -> Result<Arc<PublicCatalog>, AppError> {
+    cache
+        .inner
+        .try_get_with((), async { load(store).await.map(Arc::new) })
+        .await
+        .map_err(|e: Arc<AppError>| (*e).clone())
+}
+
+async fn load(store: &Store) -> Result<PublicCatalog, AppError> {
+    let studio: Option<(String, String)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT name, time_zone FROM studio_settings WHERE id = 1"
+    )
+    .fetch_optional(p)
+    .await)?;
+    let (name, time_zone) = studio.ok_or_else(|| {
+        tracing::error!("studio_settings has no row: the database was not initialised");
+        AppError::Internal
+    })?;
+    let spaces: Vec<SpaceRow> = with_pool!(store, p => sqlx::query_as(
+        "SELECT slug, name, description, capacity, hourly_price, included_people, extra_person_price \
+         FROM spaces WHERE active = TRUE ORDER BY sort_order, name"
+    )
+    .fetch_all(p)
+    .await)?;
+    Ok(PublicCatalog {
+        studio: StudioInfo { name, time_zone },
+        spaces: spaces.into_iter().map(SpaceSummary::from).collect(),
+    })
+}
+
+/// Gives a fresh database a usable studio: Europe/Moscow, open 09:00–21:00
+/// every day, two spaces. Does nothing once a studio exists, so the owner's
+/// later changes are never overwritten.
+pub async fn ensure_default_studio(store: &Store) -> Result<bool, AppError> {
+    let mut tx = store.begin().await?;
+    let now = now_epoch();
+    // ON CONFLICT keeps two instances starting at once on one database from
+    // both seeding: the second inserts nothing and rolls back.
+    let inserted = with_tx!(tx, c => sqlx::query(
+        "INSERT INTO studio_settings (id, name, time_zone, created_at, updated_at) VALUES (1, $1, $2, $3, $3) \
+         ON CONFLICT (id) DO NOTHING"
+    )
+    .bind("Studio")
+    .bind("Europe/Moscow")
+    .bind(now)
+    .execute(&mut **c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    for weekday in 1..=7_i32 {
+        with_tx!(tx, c => sqlx::query("INSERT INTO working_hours (weekday, opens_at, closes_at) VALUES ($1, $2, $3)")
+            .bind(weekday)
+            .bind(9 * 60)
+            .bind(21 * 60)
+            .execute(&mut **c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    let defaults = [
+        (
+            "studio_a",
+            "Studio A",
+            "Bright daylight hall with a white cyclorama.",
+            10,
+            2_500_00_i64,
+            4,
+            300_00_i64,
+            1,
+        ),
+        (
+            "studio_b",
+            "Studio B",
+            "Dark loft with textured walls and continuous light.",
+            6,
+            1_800_00,
+            3,
+            250_00,
+            2,
+        ),
+    ];
+    for (slug, name, description, capacity, price, included, extra, order) in defaults {
+        let id = uuid::Uuid::now_v7().to_string();
+        with_tx!(tx, c => sqlx::query(
+            "INSERT INTO spaces (id, slug, name, description, capacity, hourly_price, included_people, \
+             extra_person_price, active, sort_order, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $10, $10)"
+        )
+        .bind(&id)
+        .bind(slug)
+        .bind(name)
+        .bind(description)
+        .bind(capacity)
+        .bind(price)
+        .bind(included)
+        .bind(extra)
+        .bind(order)
+        .bind(now)
+        .execute(&mut **c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    events::record(
+        &mut tx,
+        NewEvent {
+            event_type: "StudioInitialised",
+            aggregate_type: "studio",
+            aggregate_id: "1",
+            payload: &serde_json::json!({ "spaces": ["studio_a", "studio_b"], "time_zone": "Europe/Moscow" }),
+            actor: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}

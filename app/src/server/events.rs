@@ -1,0 +1,36 @@
+//! Domain events, written to `domain_events` in the same transaction as the
+//! change they describe, so an event exists exactly when its change does.
+
+use super::store::{with_tx, Tx};
+use crate::error::AppError;
+use serde::Serialize;
+
+/// One event to record. `payload` must not carry secrets or guest PII in
+/// clear text: it is read by the live UI and by analytics.
+pub struct NewEvent<'a, P: Serialize> {
+    pub event_type: &'a str,
+    pub aggregate_type: &'a str,
+    pub aggregate_id: &'a str,
+    pub payload: &'a P,
+    /// Employee id, or `None` for guests and the system.
+    pub actor: Option<&'a str>,
+}
+
+pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result<i64, AppError> {
+    let payload = serde_json::to_string(event.payload).map_err(|e| {
+        tracing::error!(error = %e, "cannot serialise an event payload");
+        AppError::Internal
+    })?;
+    let sql = "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    let id: i64 = with_tx!(tx, c => sqlx::query_scalar(sql)
+        .bind(event.event_type)
+        .bind(event.aggregate_type)
+        .bind(event.aggregate_id)
+        .bind(&payload)
+        .bind(event.actor)
+        .bind(super::now_epoch())
+        .fetch_one(&mut **c)
+        .await)?;
+    Ok(id)
+}

@@ -1,0 +1,16 @@
+//! Server-only code (`ssr`): storage, services and shared state. Server
+//! functions and REST handlers are thin doors into the services here.
+
+pub mod catalog;
+pub mod employees;
+pub mod events;
+pub mod state;
+pub mod store;
+
+pub use state::AppState;
+pub use store::{Backend, Store};
+
+/// Current time as UTC epoch seconds, the unit every stored instant uses.
+pub fn now_epoch() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,191 @@
+//! The store: one interface over two backends. SQLite (an embedded file) is
+//! the default, PostgreSQL the scale-out backend. Queries are written once in
+//! portable SQL (`$1` placeholders work in both); [`with_pool!`] and
+//! [`with_tx!`] run the same statement on whichever native driver is in use,
+//! so each backend keeps its own full type support.
+
+use crate::error::AppError;
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+};
+use std::{str::FromStr, time::Duration};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Which backend a `DATABASE_URL` names.
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+}
+
+/// Errors while opening or migrating the database (start-up time only).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres://")]
+    UnsupportedUrl,
+    #[error("cannot create the database directory: {0}")]
+    Directory(#[from] std::io::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum DbPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool of either backend.
+macro_rules! with_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::server::store::DbPool::Sqlite($p) => $body,
+            $crate::server::store::DbPool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the open transaction's connection
+/// (`&mut *$c` is the executor) of either backend.
+macro_rules! with_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match &mut $tx.inner {
+            $crate::server::store::TxInner::Sqlite($c) => $body,
+            $crate::server::store::TxInner::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use {with_pool, with_tx};
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: DbPool,
+}
+
+/// An open transaction. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    pub(crate) inner: TxInner,
+}
+
+pub(crate) enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Store {
+    /// Opens the database named by `url`. A SQLite file (and its directory)
+    /// is created if missing and runs in WAL mode with a busy timeout, so
+    /// readers never wait for the writer and writers queue instead of failing.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let pool = match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(StoreError::Connect)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                if let Some(dir) = options.get_filename().parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::Connect)?;
+                DbPool::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::Connect)?;
+                DbPool::Postgres(pool)
+            }
+        };
+        Ok(Store { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            DbPool::Sqlite(_) => Backend::Sqlite,
+            DbPool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations of this backend that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            DbPool::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
+            DbPool::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Opens a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write
+    /// lock is taken up front, so a transaction that reads before it writes
+    /// cannot fail half-way on a lock upgrade, and concurrent writers queue.
+    pub async fn begin(&self) -> Result<Tx, AppError> {
+        let inner = match &self.pool {
+            DbPool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            DbPool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// Runs a trivial query: the database answers, or the error says why not.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        with_pool!(self, p => sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(p).await)?;
+        Ok(())
+    }
+
+    /// Closes every connection; later queries fail with `Unavailable`.
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), AppError> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// True when `e` is a unique-constraint violation on either backend.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
