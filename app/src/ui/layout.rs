@@ -1,0 +1,170 @@
+//! Page chrome: the guest header and footer, the staff sidebar, and the
+//! language switcher shown on every page.
+
+use super::locale::{self, t};
+use crate::{domain::PublicCatalog, error::AppError, i18n::Msg};
+use leptos::prelude::*;
+use leptos_router::{components::Outlet, hooks::use_location};
+
+/// The studio and its spaces, for the header and the public pages.
+#[server(prefix = "/api/fn", endpoint = "catalog")]
+pub async fn get_catalog() -> Result<PublicCatalog, AppError> {
+    let state = crate::server::state::from_context()?;
+    let catalog =
+        crate::server::catalog::public_catalog(&state.store, &state.catalog_cache).await?;
+    Ok((*catalog).clone())
+}
+
+/// The catalog resource shared by the guest chrome and the pages inside it.
+#[derive(Clone, Copy)]
+pub struct CatalogResource(pub Resource<Result<PublicCatalog, AppError>>);
+
+/// A language switcher that works without JavaScript: a form posting to
+/// `/locale`, which sets the cookie and sends the guest back here.
+#[component]
+pub fn LocaleSwitcher() -> impl IntoView {
+    let current = locale::current();
+    let here = use_location().pathname.get_untracked();
+    view! {
+        <form class="locale-switcher" method="post" action="/locale" aria-label=t(Msg::Language)>
+            <input type="hidden" name="next" value=here />
+            {crate::i18n::Locale::ALL
+                .into_iter()
+                .map(|l| {
+                    view! {
+                        <button
+                            type="submit"
+                            name="lang"
+                            value=l.tag()
+                            lang=l.tag()
+                            aria-pressed=(l == current).to_string()
+                        >
+                            {l.native_name()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </form>
+    }
+}
+
+/// Header, footer and main area of the guest side around `children`.
+#[component]
+pub fn GuestChrome(children: Children) -> impl IntoView {
+    let catalog = CatalogResource(Resource::new(|| (), |_| get_catalog()));
+    provide_context(catalog);
+    let menu_open = RwSignal::new(false);
+    let studio_name = move || {
+        Suspend::new(async move {
+            catalog
+                .0
+                .await
+                .map(|c| c.studio.name)
+                .unwrap_or_else(|_| "Studio".to_owned())
+        })
+    };
+    view! {
+        <a class="skip-link" href="#main">{t(Msg::SkipToContent)}</a>
+        <header class="site-header">
+            <div class="site-header__inner">
+                <a class="brand" href="/">
+                    <span class="brand__mark" aria-hidden="true">"◐"</span>
+                    <Suspense fallback=|| "Studio">{studio_name}</Suspense>
+                </a>
+                <button
+                    type="button"
+                    class="menu-toggle"
+                    aria-controls="site-nav"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                >
+                    {t(Msg::NavMenu)}
+                </button>
+                <nav id="site-nav" class="site-nav" class:open=move || menu_open.get()>
+                    <a href="/#spaces">{t(Msg::NavSpaces)}</a>
+                    <a href="/staff">{t(Msg::NavStaff)}</a>
+                    <LocaleSwitcher />
+                </nav>
+            </div>
+        </header>
+        <main id="main" class="site-main">{children()}</main>
+        <footer class="site-footer">
+            <p>{t(Msg::FooterPrivacy)}</p>
+        </footer>
+    }
+}
+
+/// The guest side's layout route.
+#[component]
+pub fn GuestLayout() -> impl IntoView {
+    view! {
+        <GuestChrome>
+            <Outlet />
+        </GuestChrome>
+    }
+}
+
+/// The staff side's layout: a collapsible sidebar and the work area.
+#[component]
+pub fn StaffLayout() -> impl IntoView {
+    let collapsed = RwSignal::new(false);
+    let sections = [
+        Msg::StaffBoard,
+        Msg::StaffCalendar,
+        Msg::StaffBookings,
+        Msg::StaffClients,
+        Msg::StaffEmployees,
+        Msg::StaffSettings,
+        Msg::StaffAnalytics,
+        Msg::StaffAudit,
+    ];
+    view! {
+        <a class="skip-link" href="#work">{t(Msg::SkipToContent)}</a>
+        <div class="staff" class:staff--collapsed=move || collapsed.get()>
+            <aside class="staff-sidebar" aria-label=t(Msg::StaffArea)>
+                <div class="staff-sidebar__top">
+                    <a class="brand" href="/staff">
+                        <span class="brand__mark" aria-hidden="true">"◐"</span>
+                        <span class="staff-sidebar__label">{t(Msg::StaffArea)}</span>
+                    </a>
+                    <button
+                        type="button"
+                        class="sidebar-toggle"
+                        aria-controls="staff-nav"
+                        aria-expanded=move || (!collapsed.get()).to_string()
+                        title=move || t(if collapsed.get() { Msg::ExpandSidebar } else { Msg::CollapseSidebar })
+                        on:click=move |_| collapsed.update(|c| *c = !*c)
+                    >
+                        <span aria-hidden="true">{move || if collapsed.get() { "»" } else { "«" }}</span>
+                        <span class="visually-hidden">
+                            {move || t(if collapsed.get() { Msg::ExpandSidebar } else { Msg::CollapseSidebar })}
+                        </span>
+                    </button>
+                </div>
+                <nav id="staff-nav" class="staff-nav">
+                    <ul>
+                        {sections
+                            .into_iter()
+                            .map(|msg| {
+                                view! {
+                                    <li>
+                                        <span class="staff-nav__item" aria-disabled="true">
+                                            <span class="staff-nav__dot" aria-hidden="true"></span>
+                                            <span class="staff-sidebar__label">{t(msg)}</span>
+                                        </span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
+                <div class="staff-sidebar__bottom">
+                    <LocaleSwitcher />
+                </div>
+            </aside>
+            <main id="work" class="staff-main">
+                <Outlet />
+            </main>
+        </div>
+    }
+}

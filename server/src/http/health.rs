@@ -1,0 +1,102 @@
+//! Operations endpoints: liveness, database and cache health, metrics.
+
+use app::{
+    error::{ErrorBody, ErrorDetail},
+    server::AppState,
+};
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct Liveness {
+    /// Always `ok` while the process serves requests.
+    pub status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DbHealth {
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Round-trip time of a trivial query.
+    pub latency_ms: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CacheHealth {
+    pub status: &'static str,
+    /// Where cached data lives.
+    pub kind: &'static str,
+    pub entries: u64,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "The server is alive", body = Liveness)))]
+pub async fn live() -> Json<Liveness> {
+    Json(Liveness { status: "ok" })
+}
+
+/// The database answers a query within two seconds.
+#[utoipa::path(get, path = "/health/db", tag = "operations", responses(
+    (status = 200, description = "The database answers", body = DbHealth),
+    (status = 503, description = "The database does not answer", body = ErrorBody)))]
+pub async fn db(State(state): State<AppState>) -> Response {
+    let backend = state.store.backend().name();
+    let started = Instant::now();
+    match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
+        Ok(Ok(())) => Json(DbHealth {
+            status: "ok",
+            backend,
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+        .into_response(),
+        outcome => {
+            let reason = if outcome.is_err() {
+                "timed out"
+            } else {
+                "failed"
+            };
+            tracing::warn!(backend, reason, "database health check failed");
+            let body = ErrorBody {
+                error: ErrorDetail {
+                    code: "database_unavailable".into(),
+                    message: format!("The {backend} database is not answering ({reason})."),
+                    fields: Default::default(),
+                    details: Some(serde_json::json!({ "backend": backend })),
+                },
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// The in-process cache is available.
+#[utoipa::path(get, path = "/health/cache", tag = "operations",
+    responses((status = 200, description = "The cache works", body = CacheHealth)))]
+pub async fn cache(State(state): State<AppState>) -> Json<CacheHealth> {
+    Json(CacheHealth {
+        status: "ok",
+        kind: "in-process",
+        entries: state.catalog_cache.entry_count(),
+    })
+}
+
+/// Prometheus text exposition of request counts and latency histograms.
+pub async fn metrics() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        super::metrics_handle().render(),
+    )
+        .into_response()
+}

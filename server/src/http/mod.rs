@@ -1,0 +1,118 @@
+//! The HTTP surface: Leptos pages and server functions, the REST API under
+//! `/api/v1` with its OpenAPI document and docs, operations endpoints, and
+//! the middleware every request passes through.
+
+mod health;
+mod locale;
+pub mod openapi;
+mod public;
+
+use app::{error::AppError, server::AppState, shell, App};
+use axum::{
+    body::Body,
+    extract::MatchedPath,
+    http::Request,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use axum_prometheus::{
+    metrics_exporter_prometheus::PrometheusHandle, EndpointLabel, PrometheusMetricLayer,
+    PrometheusMetricLayerBuilder,
+};
+use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
+use std::{any::Any, sync::OnceLock};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+type MetricLayer = PrometheusMetricLayer<'static>;
+
+/// The Prometheus recorder is process-global, so it is installed once and
+/// shared by every router the process builds (tests build many).
+fn metrics() -> &'static (MetricLayer, PrometheusHandle) {
+    static METRICS: OnceLock<(MetricLayer, PrometheusHandle)> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        PrometheusMetricLayerBuilder::new()
+            .with_endpoint_label_type(EndpointLabel::MatchedPathWithFallbackFn(unmatched_label))
+            .with_default_metrics()
+            .build_pair()
+    })
+}
+
+pub(crate) fn metrics_handle() -> &'static PrometheusHandle {
+    &metrics().1
+}
+
+/// Unrouted requests share one label: raw paths would let any scanner
+/// create unbounded metric series.
+fn unmatched_label(path: &str) -> String {
+    if path.starts_with("/pkg/") {
+        "/pkg/{file}".to_owned()
+    } else {
+        "unmatched".to_owned()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let api = Router::new()
+        .route("/public/spaces", get(public::list_spaces))
+        .fallback(|| async { AppError::not_found("endpoint") });
+
+    Router::new()
+        .route("/health", get(health::live))
+        .route("/health/db", get(health::db))
+        .route("/health/cache", get(health::cache))
+        .route("/metrics", get(health::metrics))
+        .route("/locale", post(locale::switch))
+        .nest("/api/v1", api)
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(metrics().0.clone())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// The span every log line of a request sits in. It names the route
+/// template, never the concrete path or query, which may carry personal
+/// data or tokens.
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| unmatched_label(req.uri().path()));
+    tracing::info_span!("request", request_id, method = %req.method(), route)
+}
+
+/// A panic in a handler becomes the ordinary JSON 500; the panic message is
+/// logged, not sent.
+fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "handler panicked");
+    AppError::Internal.into_response()
+}

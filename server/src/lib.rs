@@ -1,0 +1,120 @@
+//! The Studio CRM server: configuration, start-up, the HTTP router and the
+//! command-line interface's building blocks. `main.rs` only parses the
+//! command line; tests build the same [`Application`] on a free port.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod http;
+pub mod telemetry;
+
+use app::server::{catalog, store::StoreError, AppState, Store};
+use config::Config;
+use leptos::config::LeptosOptions;
+use std::{future::Future, net::SocketAddr};
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot prepare the studio data: {0}")]
+    Seed(app::error::AppError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Connects to the database, applies migrations and gives a fresh database
+/// its default studio.
+pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
+    let store = Store::connect(&config.database_url, config.db_max_connections).await?;
+    store.migrate().await?;
+    if catalog::ensure_default_studio(&store)
+        .await
+        .map_err(StartupError::Seed)?
+    {
+        tracing::info!("fresh database: created the default studio");
+    }
+    Ok(store)
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Prepares the database and binds the listener (port 0 picks a free one).
+    pub async fn build(config: &Config) -> Result<Application, StartupError> {
+        let store = open_store(config).await?;
+        let listener =
+            TcpListener::bind(config.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.addr,
+                    source,
+                })?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("studio")
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        let state = AppState {
+            leptos_options,
+            store,
+            catalog_cache: Default::default(),
+        };
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = http::router(self.state.clone());
+        tracing::info!(addr = %self.local_addr(), backend = self.state.store.backend().name(), "serving the studio");
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM (what `docker stop` sends).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,125 @@
+//! `server`: serve the studio, migrate the database, or create the first owner.
+#![forbid(unsafe_code)]
+
+use app::{error::AppError, server::employees};
+use clap::{Parser, Subcommand};
+use server::{config::Config, open_store, shutdown_signal, telemetry, Application};
+use std::{
+    io::{BufRead, IsTerminal},
+    process::ExitCode,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "server",
+    version,
+    about = "Studio CRM: bookings and staff for a photo studio"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the studio (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create the studio's first owner; the password is read from standard input.
+    CreateOwner {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long = "full-name")]
+        full_name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is normal; the environment alone is enough.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log_level, config.log_format);
+
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => open_store(&config)
+            .await
+            .map(|_| println!("database is up to date"))
+            .map_err(|e| e.to_string()),
+        Command::CreateOwner {
+            username,
+            email,
+            full_name,
+        } => create_owner(&config, &username, &email, &full_name).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: &Config) -> Result<(), String> {
+    let app = Application::build(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+async fn create_owner(
+    config: &Config,
+    username: &str,
+    email: &str,
+    full_name: &str,
+) -> Result<(), String> {
+    let password = read_password()?;
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    let input = employees::NewEmployeeInput {
+        username,
+        email,
+        full_name,
+        password: &password,
+    };
+    match employees::create_owner(&store, input).await {
+        Ok(_) => {
+            println!("owner '{}' created", username.trim().to_lowercase());
+            Ok(())
+        }
+        Err(AppError::Validation { fields }) => Err(fields
+            .iter()
+            .map(|(field, e)| format!("{field}: {}", e.message))
+            .collect::<Vec<_>>()
+            .join("\n")),
+        Err(e) => Err(e.message()),
+    }
+}
+
+/// From a terminal the password is read without echo; from a pipe, the
+/// first line is the password.
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Owner password (at least 12 characters): ")
+            .map_err(|e| format!("cannot read the password: {e}"));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

@@ -1,0 +1,127 @@
+//! The `server` binary's subcommands, run as a studio owner would.
+
+mod common;
+use common::{Db, TestDb};
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+};
+
+fn run(db: &TestDb, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .envs(db.env())
+        .env("STUDIO_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server binary");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+const OWNER: [&str; 7] = [
+    "create-owner",
+    "--username",
+    "Marina",
+    "--email",
+    "marina@studio.ru",
+    "--full-name",
+    "Marina Owner",
+];
+
+async fn migrate_prepares_a_fresh_database(db: Db) {
+    let db = TestDb::new(db).await;
+    let (ok, stdout, stderr) = run(&db, &["migrate"], "");
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("up to date"));
+}
+
+async fn create_owner_refuses_weak_or_empty_passwords(db: Db) {
+    let db = TestDb::new(db).await;
+    let (ok, _, stderr) = run(&db, &OWNER, "\n");
+    assert!(!ok);
+    assert!(stderr.contains("Enter a password"), "{stderr}");
+    let (ok, _, stderr) = run(&db, &OWNER, "short\n");
+    assert!(!ok);
+    assert!(stderr.contains("at least 12 characters"), "{stderr}");
+    let (ok, _, stderr) = run(&db, &OWNER, "password1234\n");
+    assert!(!ok);
+    assert!(stderr.contains("too common"), "{stderr}");
+}
+
+async fn create_owner_creates_the_first_owner_once(db: Db) {
+    let db = TestDb::new(db).await;
+    let (ok, stdout, stderr) = run(&db, &OWNER, "north light over the river\n");
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("owner 'marina' created"));
+    assert!(
+        !stderr.contains("north light"),
+        "the password reached the output"
+    );
+    let (ok, _, stderr) = run(
+        &db,
+        &[
+            "create-owner",
+            "--username",
+            "olga",
+            "--email",
+            "o@studio.ru",
+            "--full-name",
+            "Olga",
+        ],
+        "another long passphrase\n",
+    );
+    assert!(!ok);
+    assert!(stderr.contains("already has an owner"), "{stderr}");
+}
+
+async fn create_owner_reports_every_bad_field(db: Db) {
+    let db = TestDb::new(db).await;
+    let (ok, _, stderr) = run(
+        &db,
+        &[
+            "create-owner",
+            "--username",
+            "1x",
+            "--email",
+            "nope",
+            "--full-name",
+            " ",
+        ],
+        "north light over the river\n",
+    );
+    assert!(!ok);
+    for field in ["username:", "email:", "full_name:"] {
+        assert!(stderr.contains(field), "{field} not reported in {stderr}");
+    }
+}
+
+macro_rules! cli_tests {
+    ($($name:ident),*) => {
+        $(mod $name {
+            #[tokio::test]
+            async fn sqlite() { super::$name(super::Db::Sqlite).await }
+            #[tokio::test]
+            async fn postgres() { super::$name(super::Db::Postgres).await }
+        })*
+    };
+}
+
+cli_tests!(
+    migrate_prepares_a_fresh_database,
+    create_owner_refuses_weak_or_empty_passwords,
+    create_owner_creates_the_first_owner_once,
+    create_owner_reports_every_bad_field
+);

@@ -1,0 +1,228 @@
+//! Test harness: the real server on a free port of 127.0.0.1 with a fresh
+//! database per test, on SQLite (a temporary file) or PostgreSQL (a new
+//! database on `TEST_DATABASE_URL`, dropped afterwards).
+#![allow(dead_code)]
+
+use app::server::AppState;
+use server::{config::Config, Application};
+use std::{collections::HashMap, net::SocketAddr};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A fresh, empty database and a data directory, both removed on drop.
+pub struct TestDb {
+    pub url: String,
+    pub dir: TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(db: Db) -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        match db {
+            Db::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("studio.db").display());
+                TestDb {
+                    url,
+                    dir,
+                    pg_name: None,
+                }
+            }
+            Db::Postgres => {
+                use sqlx::Connection;
+                let admin = admin_url();
+                let name = format!("studio_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "PostgreSQL at TEST_DATABASE_URL is needed for the postgres tests: {e}"
+                        )
+                    });
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+                TestDb {
+                    url: with_database(&admin, &name),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    /// The environment a server process needs to use this database.
+    pub fn env(&self) -> HashMap<String, String> {
+        HashMap::from([
+            ("DATABASE_URL".into(), self.url.clone()),
+            ("STUDIO_ADDR".into(), "127.0.0.1:0".into()),
+            (
+                "STUDIO_DATA_DIR".into(),
+                self.dir.path().display().to_string(),
+            ),
+            (
+                "STUDIO_SECRET_KEY".into(),
+                "test-secret-key-that-is-long-enough-0123456789".into(),
+            ),
+            ("STUDIO_DB_MAX_CONNECTIONS".into(), "5".into()),
+            (
+                "LEPTOS_SITE_ROOT".into(),
+                self.dir.path().join("site").display().to_string(),
+            ),
+        ])
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block; a
+        // separate thread with its own runtime removes the database.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned())
+}
+
+/// `admin` with its database name replaced by `name`.
+fn with_database(admin: &str, name: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin, String::new()),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: Db) -> TestApp {
+        let db = TestDb::new(db).await;
+        let env = db.env();
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
+        let app = Application::build(&config)
+            .await
+            .expect("the server starts");
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        TestApp {
+            addr,
+            client,
+            state,
+            db,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Declares each test twice, once per backend: `name::sqlite` and
+/// `name::postgres`, with `$app` a freshly spawned [`TestApp`].
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    let $app = $crate::common::TestApp::spawn($crate::common::Db::Sqlite).await;
+                    $body
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let $app = $crate::common::TestApp::spawn($crate::common::Db::Postgres).await;
+                    $body
+                }
+            }
+        )*
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_database_name_is_replaced_in_the_url() {
+        assert_eq!(
+            super::with_database("postgres://u@h:5432/postgres", "t1"),
+            "postgres://u@h:5432/t1"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h/postgres?sslmode=disable", "t1"),
+            "postgres://u@h/t1?sslmode=disable"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h:5432", "t1"),
+            "postgres://u@h:5432/t1"
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! Health, metrics, request ids and the error shape of the API.
+
+mod common;
+use serde_json::Value;
+
+both_backends! {
+    async fn the_liveness_probe_answers_ok(app) {
+        let res = app.get("/health").await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body, serde_json::json!({"status": "ok"}));
+    }
+
+    async fn the_database_probe_names_its_backend(app) {
+        let res = app.get("/health/db").await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["backend"], app.state.store.backend().name());
+    }
+
+    async fn the_database_probe_answers_503_with_a_json_error_when_the_database_is_gone(app) {
+        app.state.store.close().await;
+        let res = app.get("/health/db").await;
+        assert_eq!(res.status(), 503);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "database_unavailable");
+        assert_eq!(body["error"]["details"]["backend"], app.state.store.backend().name());
+    }
+
+    async fn the_cache_probe_answers(app) {
+        let res = app.get("/health/cache").await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["kind"], "in-process");
+    }
+
+    async fn metrics_count_requests_and_latency_per_route(app) {
+        assert_eq!(app.get("/health").await.status(), 200);
+        let res = app.get("/metrics").await;
+        assert_eq!(res.status(), 200);
+        let text = res.text().await.unwrap();
+        let counted = text.lines().any(|l| {
+            l.starts_with("axum_http_requests_total{") && l.contains("endpoint=\"/health\"") && l.contains("status=\"200\"")
+        });
+        assert!(counted, "no request counter for /health in:\n{text}");
+        assert!(text.lines().any(|l| l.starts_with("axum_http_requests_duration_seconds_bucket{") && l.contains("endpoint=\"/health\"")));
+    }
+
+    async fn every_response_carries_a_request_id(app) {
+        let res = app.get("/health").await;
+        let id = res.headers().get("x-request-id").expect("x-request-id header").to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 36, "a UUID, got {id}");
+        let res = app.client.get(app.url("/health")).header("x-request-id", "given-by-the-proxy").send().await.unwrap();
+        assert_eq!(res.headers()["x-request-id"], "given-by-the-proxy");
+    }
+
+    async fn an_unknown_api_route_answers_in_the_json_error_shape(app) {
+        let res = app.get("/api/v1/no-such-thing").await;
+        assert_eq!(res.status(), 404);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+        assert!(body["error"]["message"].as_str().unwrap().len() > 5);
+        assert!(body["error"]["fields"].is_object());
+    }
+}

@@ -1,0 +1,79 @@
+//! Server-rendered pages: the shell, languages and the friendly 404.
+
+mod common;
+
+both_backends! {
+    async fn the_home_page_is_rendered_on_the_server_with_the_hydration_script(app) {
+        let res = app.get("/").await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = res.text().await.unwrap();
+        assert!(html.contains("/pkg/studio.js"), "no hydration script");
+        assert!(html.contains("/pkg/studio.css"), "no stylesheet");
+        assert!(html.contains("data-space=\"studio_a\""), "spaces are not rendered into the HTML");
+        assert!(html.contains("Studio A"));
+    }
+
+    async fn a_visitor_without_preferences_gets_russian(app) {
+        let html = app.get("/").await.text().await.unwrap();
+        assert!(html.contains("<html lang=\"ru\""));
+        assert!(html.contains("Наши залы"));
+        assert!(html.contains("2\u{202f}500\u{a0}₽"), "the price is not formatted in Russian");
+    }
+
+    async fn the_browser_language_chooses_english(app) {
+        let res = app.client.get(app.url("/")).header("accept-language", "en-GB,en;q=0.9,ru;q=0.3").send().await.unwrap();
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<html lang=\"en\""));
+        assert!(html.contains("Our spaces"));
+        assert!(html.contains("₽2,500"));
+    }
+
+    async fn the_language_cookie_wins_over_the_browser_language(app) {
+        let res = app
+            .client
+            .get(app.url("/"))
+            .header("accept-language", "en")
+            .header("cookie", "studio_locale=ru")
+            .send()
+            .await
+            .unwrap();
+        assert!(res.text().await.unwrap().contains("<html lang=\"ru\""));
+    }
+
+    async fn switching_the_language_remembers_it_and_returns_to_the_page(app) {
+        let res = app.client.post(app.url("/locale")).form(&[("lang", "en"), ("next", "/staff")]).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/staff");
+        let cookie = res.headers()["set-cookie"].to_str().unwrap();
+        assert!(cookie.starts_with("studio_locale=en;"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"));
+
+        let res = app.client.post(app.url("/locale")).form(&[("lang", "ru"), ("next", "https://evil.example/")]).send().await.unwrap();
+        assert_eq!(res.headers()["location"], "/", "an open redirect");
+    }
+
+    async fn every_page_offers_the_language_switcher(app) {
+        for path in ["/", "/staff"] {
+            let html = app.get(path).await.text().await.unwrap();
+            assert!(html.contains("action=\"/locale\""), "{path} has no switcher");
+            assert!(html.contains("English") && html.contains("Русский"), "{path}");
+        }
+    }
+
+    async fn the_staff_side_has_its_own_layout(app) {
+        let res = app.client.get(app.url("/staff")).header("accept-language", "en").send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("staff-sidebar"));
+        assert!(html.contains("Calendar") && html.contains("Clients"));
+    }
+
+    async fn an_unknown_page_is_a_friendly_404(app) {
+        let res = app.client.get(app.url("/no/such/page")).header("accept-language", "en").send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Page not found"));
+        assert!(html.contains("href=\"/\""), "no way back home");
+    }
+}

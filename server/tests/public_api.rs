@@ -1,0 +1,50 @@
+//! The public API, its OpenAPI document and the offline docs page.
+
+mod common;
+use serde_json::Value;
+
+both_backends! {
+    async fn a_fresh_database_offers_the_default_studio_spaces(app) {
+        let res = app.get("/api/v1/public/spaces").await;
+        assert_eq!(res.status(), 200);
+        let spaces: Vec<Value> = res.json().await.unwrap();
+        let slugs: Vec<&str> = spaces.iter().map(|s| s["slug"].as_str().unwrap()).collect();
+        assert_eq!(slugs, ["studio_a", "studio_b"]);
+        assert_eq!(spaces[0]["hourly_price"], 250_000);
+        assert!(spaces[0]["capacity"].as_i64().unwrap() > 0);
+    }
+
+    async fn restarting_on_the_same_database_keeps_the_studio_as_it_is(app) {
+        let env = app.db.env();
+        let config = server::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        let store = server::open_store(&config).await.expect("second start");
+        assert!(!app::server::catalog::ensure_default_studio(&store).await.unwrap(), "seeded twice");
+        let spaces: Vec<Value> = app.get("/api/v1/public/spaces").await.json().await.unwrap();
+        assert_eq!(spaces.len(), 2);
+    }
+
+    async fn the_openapi_document_describes_every_endpoint(app) {
+        let res = app.get("/api/v1/openapi.json").await;
+        assert_eq!(res.status(), 200);
+        let doc: Value = res.json().await.unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        for path in ["/health", "/health/db", "/health/cache", "/api/v1/public/spaces"] {
+            assert!(doc["paths"][path]["get"].is_object(), "{path} is missing");
+        }
+        assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+        assert!(doc["components"]["schemas"]["SpaceSummary"].is_object());
+    }
+
+    async fn the_docs_page_works_without_the_internet(app) {
+        let res = app.get("/docs/").await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("swagger-ui"), "not the Swagger UI page");
+        for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
+            assert!(!html.contains(attr), "the docs page loads something from the internet: {attr}");
+        }
+        let bundle = app.get("/docs/swagger-ui-bundle.js").await;
+        assert_eq!(bundle.status(), 200);
+        assert!(bundle.text().await.unwrap().len() > 100_000);
+    }
+}
