@@ -200,6 +200,25 @@ mod http {
         }
     }
 
+    impl From<axum::extract::rejection::JsonRejection> for AppError {
+        fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+            AppError::BadRequest {
+                message: format!(
+                    "The request body is not valid JSON for this endpoint: {}",
+                    e.body_text()
+                ),
+            }
+        }
+    }
+
+    impl From<axum::extract::rejection::QueryRejection> for AppError {
+        fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+            AppError::BadRequest {
+                message: format!("The query string is not valid: {}", e.body_text()),
+            }
+        }
+    }
+
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
             match &e {

@@ -178,7 +178,7 @@ fn group_thousands(n: u64, sep: char) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -321,6 +321,72 @@ messages! {
     ErrorTitle { en: "Something went wrong", ru: "Что-то пошло не так" }
     ErrorRetry { en: "Please try again in a moment.", ru: "Попробуйте ещё раз чуть позже." }
     ErrorUnavailable { en: "The service is temporarily unavailable.", ru: "Сервис временно недоступен." }
+    BookThisSpace { en: "Book this space", ru: "Забронировать зал" }
+    BookTitle { en: "Book", ru: "Бронирование" }
+    PrevDay { en: "Previous day", ru: "Предыдущий день" }
+    NextDay { en: "Next day", ru: "Следующий день" }
+    ShowDay { en: "Show", ru: "Показать" }
+    ChooseDate { en: "Date", ru: "Дата" }
+    FreeTimes { en: "Free times", ru: "Свободное время" }
+    NoFreeTimes { en: "No free times on this day. Try another date.", ru: "На этот день свободного времени нет. Выберите другую дату." }
+    ChooseTime { en: "Choose a start time to continue.", ru: "Выберите время начала, чтобы продолжить." }
+    YourBooking { en: "Your booking", ru: "Ваше бронирование" }
+    Duration { en: "Duration", ru: "Длительность" }
+    People { en: "Number of people", ru: "Количество человек" }
+    YourName { en: "Your name", ru: "Ваше имя" }
+    Phone { en: "Phone", ru: "Телефон" }
+    PhoneHint { en: "We call or text only about this booking.", ru: "Мы позвоним или напишем только по поводу этого бронирования." }
+    EmailOptional { en: "E-mail (optional)", ru: "E-mail (необязательно)" }
+    Requirements { en: "Special requirements (optional)", ru: "Пожелания (необязательно)" }
+    PromoCode { en: "Promo code (optional)", ru: "Промокод (необязательно)" }
+    HoneypotLabel { en: "Leave this field empty", ru: "Оставьте это поле пустым" }
+    ConsentLabel {
+        en: "I agree to the processing of my personal data (name, phone, e-mail) by the studio to handle this booking, under Russian law 152-FZ and the GDPR. I can withdraw consent at any time by contacting the studio.",
+        ru: "Я согласен(на) на обработку моих персональных данных (имя, телефон, e-mail) студией для оформления этого бронирования в соответствии с 152-ФЗ и GDPR. Согласие можно отозвать в любой момент, обратившись в студию.",
+    }
+    ConsentVersion { en: "Consent text version", ru: "Версия текста согласия" }
+    PriceBase { en: "Rent", ru: "Аренда" }
+    PriceExtraPeople { en: "Extra people", ru: "Дополнительные гости" }
+    PriceEquipment { en: "Equipment", ru: "Оборудование" }
+    PriceDiscount { en: "Discount", ru: "Скидка" }
+    PriceTotal { en: "Total", ru: "Итого" }
+    PriceNote { en: "A promo code is applied when you book.", ru: "Промокод применяется при бронировании." }
+    SubmitBooking { en: "Book now", ru: "Забронировать" }
+    FixErrors { en: "Please correct the highlighted fields.", ru: "Исправьте отмеченные поля." }
+    SlotTaken { en: "Sorry, this time has just been taken. These times are free:", ru: "Извините, это время только что заняли. Свободно:" }
+    Booked { en: "Thank you! Your booking is received.", ru: "Спасибо! Бронирование принято." }
+    BookedNext {
+        en: "The studio will confirm it shortly. Keep this page's address: it is your private link to view or cancel the booking.",
+        ru: "Студия скоро его подтвердит. Сохраните адрес этой страницы: это ваша личная ссылка для просмотра и отмены бронирования.",
+    }
+    Reference { en: "Booking reference", ru: "Номер бронирования" }
+    Space { en: "Space", ru: "Зал" }
+    When { en: "When", ru: "Когда" }
+    Status { en: "Status", ru: "Статус" }
+    StatePending { en: "Awaiting confirmation", ru: "Ожидает подтверждения" }
+    StateConfirmed { en: "Confirmed", ru: "Подтверждено" }
+    StateInProgress { en: "In progress", ru: "Идёт съёмка" }
+    StateCompleted { en: "Completed", ru: "Завершено" }
+    StateCancelled { en: "Cancelled", ru: "Отменено" }
+    StateNoShow { en: "No-show", ru: "Неявка" }
+    CancelBooking { en: "Cancel booking", ru: "Отменить бронирование" }
+    CancelConfirm { en: "Cancel this booking? The time will be released to other guests.", ru: "Отменить бронирование? Время станет доступно другим гостям." }
+    CancelYes { en: "Yes, cancel it", ru: "Да, отменить" }
+    CancelNo { en: "Keep the booking", ru: "Оставить" }
+    CancelledNotice { en: "The booking is cancelled.", ru: "Бронирование отменено." }
+    CancelUntil { en: "Free cancellation online until", ru: "Бесплатная отмена онлайн до" }
+    CancelTooLate { en: "Online cancellation is closed; please call the studio.", ru: "Отмена онлайн уже недоступна — позвоните в студию." }
+    BookingNotFound { en: "This link does not lead to a booking.", ru: "По этой ссылке бронирование не найдено." }
+    ThrottledTitle { en: "Too many attempts", ru: "Слишком много попыток" }
+    ErrInvalidPhone { en: "Enter a phone number, e.g. +7 916 123-45-67.", ru: "Введите номер телефона, например +7 916 123-45-67." }
+    ErrName { en: "Enter your name.", ru: "Укажите имя." }
+    ErrEmail { en: "Enter an e-mail like name@example.com or leave it empty.", ru: "Введите e-mail вида name@example.com или оставьте поле пустым." }
+    ErrConsent { en: "We need your consent to process the booking.", ru: "Без согласия мы не можем оформить бронирование." }
+    ErrCapacity { en: "Too many people for this space.", ru: "Слишком много человек для этого зала." }
+    ErrTooFew { en: "At least one person.", ru: "Минимум один человек." }
+    ErrTime { en: "This time cannot be booked; choose another.", ru: "Это время нельзя забронировать — выберите другое." }
+    ErrPromo { en: "This promo code is not valid.", ru: "Промокод недействителен." }
+    ErrDuration { en: "Choose a duration the studio allows.", ru: "Выберите допустимую длительность." }
     FooterPrivacy {
         en: "We process personal data under Russian law 152-FZ and the GDPR.",
         ru: "Мы обрабатываем персональные данные в соответствии с 152-ФЗ и GDPR.",

@@ -53,6 +53,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where the built site (`pkg/` with JS, WASM and CSS) is served from.
     pub site_root: PathBuf,
+    /// Guest writes (bookings, cancellations, quotes) allowed per client
+    /// address per minute, and the burst allowed at once.
+    pub public_rate_per_minute: u32,
+    pub public_burst: u32,
 }
 
 impl Config {
@@ -74,17 +78,22 @@ impl Config {
                 name: "STUDIO_ADDR",
                 reason: e.to_string(),
             })?;
-        let db_max_connections = match get("STUDIO_DB_MAX_CONNECTIONS") {
-            None => 10,
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or(ConfigError::Invalid {
-                    name: "STUDIO_DB_MAX_CONNECTIONS",
-                    reason: "expected a positive whole number".into(),
-                })?,
+        let positive = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::Invalid {
+                        name,
+                        reason: "expected a positive whole number".into(),
+                    }),
+            }
         };
+        let public_rate_per_minute = positive("STUDIO_PUBLIC_RATE_PER_MINUTE", 20)?;
+        let public_burst = positive("STUDIO_PUBLIC_BURST", 10)?;
+        let db_max_connections = positive("STUDIO_DB_MAX_CONNECTIONS", 10)?;
         let log_format = match get("STUDIO_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -116,6 +125,8 @@ impl Config {
                 get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             ),
             data_dir,
+            public_rate_per_minute,
+            public_burst,
         })
     }
 }

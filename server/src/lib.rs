@@ -43,6 +43,7 @@ pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    limits: http::RateLimits,
 }
 
 impl Application {
@@ -66,8 +67,18 @@ impl Application {
             leptos_options,
             store,
             catalog_cache: Default::default(),
+            rules_cache: Default::default(),
+            signing_key: config.secret_key.bytes().into(),
         };
-        Ok(Application { listener, state })
+        let limits = http::RateLimits {
+            per_minute: config.public_rate_per_minute,
+            burst: config.public_burst,
+        };
+        Ok(Application {
+            listener,
+            state,
+            limits,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -85,7 +96,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = http::router(self.state.clone());
+        let router = http::router(self.state.clone(), self.limits);
         tracing::info!(addr = %self.local_addr(), backend = self.state.store.backend().name(), "serving the studio");
         axum::serve(
             self.listener,

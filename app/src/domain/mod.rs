@@ -1,12 +1,20 @@
 //! Pure domain rules and value types. No I/O: everything here compiles to
 //! WASM as well as to the server, and is unit-tested densely.
 
+pub mod booking;
 pub mod employee;
 pub mod money;
 pub mod password;
+pub mod phone;
+pub mod pricing;
+pub mod reference;
+pub mod schedule;
 pub mod studio;
 
 pub use employee::{Email, FullName, Role, Username};
 pub use money::Money;
 pub use password::{Password, PasswordError};
+pub use phone::Phone;
+pub use pricing::PriceBreakdown;
+pub use reference::Reference;
 pub use studio::{PublicCatalog, SpaceSummary, StudioInfo};

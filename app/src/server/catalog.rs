@@ -136,9 +136,9 @@ pub async fn ensure_default_studio(store: &Store) -> Result<bool, AppError> {
             "Studio A",
             "Bright daylight hall with a white cyclorama.",
             10,
-            2_500_00_i64,
+            Money::from_major(2_500).minor(),
             4,
-            300_00_i64,
+            Money::from_major(300).minor(),
             1,
         ),
         (
@@ -146,9 +146,9 @@ pub async fn ensure_default_studio(store: &Store) -> Result<bool, AppError> {
             "Studio B",
             "Dark loft with textured walls and continuous light.",
             6,
-            1_800_00,
+            Money::from_major(1_800).minor(),
             3,
-            250_00,
+            Money::from_major(250).minor(),
             2,
         ),
     ];

@@ -1,11 +1,14 @@
 //! Server-only code (`ssr`): storage, services and shared state. Server
 //! functions and REST handlers are thin doors into the services here.
 
+pub mod bookings;
 pub mod catalog;
 pub mod employees;
 pub mod events;
+pub mod rules;
 pub mod state;
 pub mod store;
+pub mod tokens;
 
 pub use state::AppState;
 pub use store::{Backend, Store};

@@ -1,14 +1,18 @@
 //! The state every request handler and server function can reach.
 
-use super::{catalog::CatalogCache, store::Store};
+use super::{catalog::CatalogCache, rules::RulesCache, store::Store};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub catalog_cache: CatalogCache,
+    pub rules_cache: RulesCache,
+    /// Key for signed guest links (the server secret).
+    pub signing_key: Arc<[u8]>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -185,6 +185,18 @@ impl Tx {
     }
 }
 
+/// True when the database refused a booking because it overlaps another
+/// live booking of the space: PostgreSQL's exclusion constraint (SQLSTATE
+/// 23P01) or the SQLite trigger's `booking_overlap` abort.
+pub fn is_overlap_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("23P01") || db.message().contains("booking_overlap")
+        }
+        _ => false,
+    }
+}
+
 /// True when `e` is a unique-constraint violation on either backend.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())

@@ -2,11 +2,13 @@
 //! are rendered completely on the server (they work without JavaScript);
 //! the staff side hydrates into an interactive app.
 
+pub mod book;
 mod layout;
 pub mod locale;
 mod pages;
 
 use crate::i18n::Locale;
+use book::{BookPage, ManagePage};
 use layout::{GuestChrome, GuestLayout, StaffLayout};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
@@ -49,6 +51,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <GuestChrome><NotFound /></GuestChrome> }>
                 <ParentRoute path=path!("") view=GuestLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("book/:space") view=BookPage ssr=SsrMode::Async />
+                    <Route path=path!("booking/:token") view=ManagePage ssr=SsrMode::Async />
                 </ParentRoute>
                 <ParentRoute path=path!("staff") view=StaffLayout>
                     <Route path=path!("") view=StaffHome />

@@ -70,6 +70,9 @@ fn SpaceCard(space: SpaceSummary) -> impl IntoView {
                 <li>{included} " " {t(Msg::IncludedInPrice)}</li>
                 <li>"+" {locale.money(space.extra_person_price)} " — " {t(Msg::ExtraPerson)}</li>
             </ul>
+            <p class="space-card__actions">
+                <a class="button" href=format!("/book/{}", space.slug)>{t(Msg::BookThisSpace)}</a>
+            </p>
         </article>
     }
 }

@@ -2,10 +2,15 @@
 //! `/api/v1` with its OpenAPI document and docs, operations endpoints, and
 //! the middleware every request passes through.
 
+mod extract;
+mod forms;
 mod health;
 mod locale;
 pub mod openapi;
 mod public;
+mod throttle;
+
+pub use throttle::RateLimits;
 
 use app::{error::AppError, server::AppState, shell, App};
 use axum::{
@@ -59,11 +64,23 @@ fn unmatched_label(path: &str) -> String {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, limits: RateLimits) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
+    let throttle = throttle::Throttle::new(limits);
     let api = Router::new()
         .route("/public/spaces", get(public::list_spaces))
+        .route("/public/availability", get(public::availability))
+        .route("/public/quote", post(public::quote).layer(throttle.api()))
+        .route(
+            "/public/bookings",
+            post(public::create_booking).layer(throttle.api()),
+        )
+        .route("/public/bookings/{token}", get(public::guest_booking))
+        .route(
+            "/public/bookings/{token}/cancel",
+            post(public::cancel_guest_booking).layer(throttle.api()),
+        )
         .fallback(|| async { AppError::not_found("endpoint") });
 
     Router::new()
@@ -72,6 +89,14 @@ pub fn router(state: AppState) -> Router {
         .route("/health/cache", get(health::cache))
         .route("/metrics", get(health::metrics))
         .route("/locale", post(locale::switch))
+        .route(
+            "/book/{space}",
+            post(forms::submit_booking).layer(throttle.html()),
+        )
+        .route(
+            "/booking/{token}/cancel",
+            post(forms::cancel_booking).layer(throttle.html()),
+        )
         .nest("/api/v1", api)
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))

@@ -1,15 +1,122 @@
-//! The public (no authentication) part of the REST API.
+//! The public (no authentication) part of the REST API: spaces,
+//! availability, quotes, guest bookings and the manage link.
 
-use app::{domain::SpaceSummary, error::AppError, server::AppState};
-use axum::{extract::State, Json};
+use super::extract::{ApiJson, ApiQuery};
+use app::{
+    domain::{
+        booking::{
+            Availability, BookingConfirmation, GuestBookingRequest, GuestBookingView, QuoteRequest,
+        },
+        pricing::PriceBreakdown,
+        SpaceSummary,
+    },
+    error::{AppError, ErrorBody},
+    server::{bookings, AppState},
+};
+use axum::{
+    extract::{ConnectInfo, Path, State},
+    http::{header, HeaderMap, StatusCode},
+    Json,
+};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use utoipa::IntoParams;
 
 /// The spaces guests can book, in display order.
 #[utoipa::path(get, path = "/api/v1/public/spaces", tag = "public", responses(
     (status = 200, description = "Active spaces", body = [SpaceSummary]),
-    (status = 503, description = "The database is not available", body = app::error::ErrorBody)))]
+    (status = 503, description = "The database is not available", body = ErrorBody)))]
 pub async fn list_spaces(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<SpaceSummary>>, AppError> {
     let catalog = app::server::catalog::public_catalog(&state.store, &state.catalog_cache).await?;
     Ok(Json(catalog.spaces.clone()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AvailabilityQuery {
+    /// Space slug, e.g. `studio_a`.
+    space: String,
+    /// Studio-local date, `YYYY-MM-DD`.
+    date: String,
+}
+
+/// Free one-hour starts of a space on a date, in the studio's time zone.
+#[utoipa::path(get, path = "/api/v1/public/availability", tag = "public", params(AvailabilityQuery), responses(
+    (status = 200, description = "Free slots", body = Availability),
+    (status = 404, description = "No such space", body = ErrorBody),
+    (status = 422, description = "Bad date", body = ErrorBody)))]
+pub async fn availability(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AvailabilityQuery>,
+) -> Result<Json<Availability>, AppError> {
+    Ok(Json(
+        bookings::availability(&state, &q.space, &q.date).await?,
+    ))
+}
+
+/// The price of a would-be booking, line by line.
+#[utoipa::path(post, path = "/api/v1/public/quote", tag = "public", request_body = QuoteRequest, responses(
+    (status = 200, description = "Price breakdown", body = PriceBreakdown),
+    (status = 422, description = "Invalid request", body = ErrorBody),
+    (status = 429, description = "Too many requests", body = ErrorBody)))]
+pub async fn quote(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<QuoteRequest>,
+) -> Result<Json<PriceBreakdown>, AppError> {
+    Ok(Json(bookings::quote_booking(&state, &req).await?))
+}
+
+pub(crate) fn request_meta(addr: SocketAddr, headers: &HeaderMap) -> bookings::RequestMeta {
+    bookings::RequestMeta {
+        ip: addr.ip().to_string(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned(),
+    }
+}
+
+/// Books a space as a guest. The same rules as the website's form.
+#[utoipa::path(post, path = "/api/v1/public/bookings", tag = "public", request_body = GuestBookingRequest, responses(
+    (status = 201, description = "Booked; pending confirmation by the studio", body = BookingConfirmation),
+    (status = 400, description = "Malformed request", body = ErrorBody),
+    (status = 409, description = "`slot_unavailable`; `details.alternatives` lists the nearest free slots", body = ErrorBody),
+    (status = 422, description = "Per-field problems", body = ErrorBody),
+    (status = 429, description = "Too many requests", body = ErrorBody)))]
+pub async fn create_booking(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<GuestBookingRequest>,
+) -> Result<(StatusCode, Json<BookingConfirmation>), AppError> {
+    let created =
+        bookings::create_guest_booking(&state, &req, &request_meta(addr, &headers)).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The booking behind a guest's manage link.
+#[utoipa::path(get, path = "/api/v1/public/bookings/{token}", tag = "public",
+    params(("token" = String, Path, description = "The token of the manage link")), responses(
+    (status = 200, description = "The booking", body = GuestBookingView),
+    (status = 404, description = "No booking for this link", body = ErrorBody)))]
+pub async fn guest_booking(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<GuestBookingView>, AppError> {
+    Ok(Json(bookings::guest_booking(&state, &token).await?))
+}
+
+/// Cancels through the manage link, within the cancellation window.
+#[utoipa::path(post, path = "/api/v1/public/bookings/{token}/cancel", tag = "public",
+    params(("token" = String, Path, description = "The token of the manage link")), responses(
+    (status = 200, description = "Cancelled; the slot is free again", body = GuestBookingView),
+    (status = 404, description = "No booking for this link", body = ErrorBody),
+    (status = 409, description = "`cancellation_window_closed` or `invalid_transition`", body = ErrorBody)))]
+pub async fn cancel_guest_booking(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<GuestBookingView>, AppError> {
+    Ok(Json(bookings::cancel_guest_booking(&state, &token).await?))
 }

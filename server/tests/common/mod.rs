@@ -78,7 +78,43 @@ impl TestDb {
                 "LEPTOS_SITE_ROOT".into(),
                 self.dir.path().join("site").display().to_string(),
             ),
+            // Tests send many requests from one address; the throttling
+            // test sets its own limits.
+            ("STUDIO_PUBLIC_RATE_PER_MINUTE".into(), "1000000".into()),
+            ("STUDIO_PUBLIC_BURST".into(), "100000".into()),
         ])
+    }
+
+    /// Runs a statement directly on the database (test set-up only).
+    pub async fn exec(&self, sql: &str) {
+        use sqlx::{Connection, Executor};
+        if self.pg_name.is_some() {
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            c.execute(sql).await.expect(sql);
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            c.execute(sql).await.expect(sql);
+        }
+    }
+
+    /// A single integer from the database, e.g. a `COUNT(*)`.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        if self.pg_name.is_some() {
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+        }
     }
 }
 
@@ -136,8 +172,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: Db) -> TestApp {
+        Self::spawn_with(db, &[]).await
+    }
+
+    /// Spawns with some configuration variables overridden.
+    pub async fn spawn_with(db: Db, overrides: &[(&str, &str)]) -> TestApp {
         let db = TestDb::new(db).await;
-        let env = db.env();
+        let mut env = db.env();
+        for (k, v) in overrides {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
         let app = Application::build(&config)
             .await
@@ -172,6 +216,14 @@ impl TestApp {
             .await
             .expect("request")
     }
+
+    pub async fn exec(&self, sql: &str) {
+        self.db.exec(sql).await
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        self.db.scalar(sql).await
+    }
 }
 
 impl Drop for TestApp {
@@ -192,13 +244,13 @@ macro_rules! both_backends {
                 #[allow(unused_imports)]
                 use super::*;
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
                     let $app = $crate::common::TestApp::spawn($crate::common::Db::Sqlite).await;
                     $body
                 }
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
                     let $app = $crate::common::TestApp::spawn($crate::common::Db::Postgres).await;
                     $body

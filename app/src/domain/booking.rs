@@ -1,0 +1,224 @@
+//! Bookings as guests and the API see them: states, sources, payment
+//! status, and the request and response shapes of the public booking flow.
+
+use super::PriceBreakdown;
+use serde::{Deserialize, Serialize};
+
+/// Where a booking is in its life. The transitions between states are the
+/// board issue's state machine; here are the states and what they mean for
+/// the slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BookingState {
+    Pending,
+    Confirmed,
+    InProgress,
+    Completed,
+    Cancelled,
+    NoShow,
+}
+
+impl BookingState {
+    pub const ALL: [BookingState; 6] = [
+        BookingState::Pending,
+        BookingState::Confirmed,
+        BookingState::InProgress,
+        BookingState::Completed,
+        BookingState::Cancelled,
+        BookingState::NoShow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingState::Pending => "pending",
+            BookingState::Confirmed => "confirmed",
+            BookingState::InProgress => "in_progress",
+            BookingState::Completed => "completed",
+            BookingState::Cancelled => "cancelled",
+            BookingState::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BookingState> {
+        BookingState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Cancelled and no-show bookings give their time back.
+    pub fn holds_slot(self) -> bool {
+        !matches!(self, BookingState::Cancelled | BookingState::NoShow)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BookingSource {
+    Website,
+    Phone,
+    WalkIn,
+    Staff,
+}
+
+impl BookingSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingSource::Website => "website",
+            BookingSource::Phone => "phone",
+            BookingSource::WalkIn => "walk_in",
+            BookingSource::Staff => "staff",
+        }
+    }
+}
+
+/// A piece of equipment and how many of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EquipmentRequest {
+    pub id: String,
+    pub quantity: i64,
+}
+
+/// A guest's booking request (the form and `POST /api/v1/public/bookings`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuestBookingRequest {
+    /// Space slug, e.g. `studio_a`.
+    pub space: String,
+    /// RFC 3339, on a full hour of the studio's clock.
+    pub start_time: String,
+    pub end_time: String,
+    pub people_count: i64,
+    pub client_name: String,
+    pub client_phone: String,
+    #[serde(default)]
+    pub client_email: Option<String>,
+    #[serde(default)]
+    pub equipment: Vec<EquipmentRequest>,
+    #[serde(default)]
+    pub special_requirements: Option<String>,
+    #[serde(default)]
+    pub promo_code: Option<String>,
+    /// Explicit consent to personal-data processing; must be `true`.
+    #[serde(default)]
+    pub consent: bool,
+    /// Honeypot: people leave it empty, form-filling robots do not.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+/// A would-be booking to price (`POST /api/v1/public/quote`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct QuoteRequest {
+    pub space: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub people_count: i64,
+    #[serde(default)]
+    pub equipment: Vec<EquipmentRequest>,
+    #[serde(default)]
+    pub promo_code: Option<String>,
+}
+
+/// The answer to a successful booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BookingConfirmation {
+    pub id: String,
+    pub reference: String,
+    pub state: BookingState,
+    pub space: String,
+    pub start_time: String,
+    pub end_time: String,
+    /// E.164.
+    pub client_phone: String,
+    pub people_count: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    pub total_price: super::Money,
+    pub price_breakdown: PriceBreakdown,
+    /// The guest's private link to view or cancel the booking.
+    pub manage_url: String,
+}
+
+/// One bookable start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Slot {
+    pub start_time: String,
+    pub end_time: String,
+}
+
+/// Free one-hour slots of a space on a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Availability {
+    pub space: String,
+    pub date: String,
+    pub time_zone: String,
+    pub slots: Vec<Slot>,
+}
+
+/// What the guest's manage page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuestBookingView {
+    pub reference: String,
+    pub state: BookingState,
+    pub space: String,
+    pub space_name: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub time_zone: String,
+    pub people_count: i64,
+    pub client_name: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    pub total_price: super::Money,
+    pub price_breakdown: PriceBreakdown,
+    /// Whether the guest may still cancel online.
+    pub can_cancel: bool,
+    /// Until when online cancellation is possible (RFC 3339).
+    pub cancel_until: String,
+}
+
+/// Everything the booking page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookPageData {
+    pub space: super::SpaceSummary,
+    pub date: String,
+    pub today: String,
+    pub last_date: String,
+    pub availability: Availability,
+    pub max_hours: i64,
+    pub consent_version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_through_their_names() {
+        for s in BookingState::ALL {
+            assert_eq!(BookingState::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(BookingState::parse("draft"), None);
+    }
+
+    #[test]
+    fn cancelled_and_no_show_bookings_free_their_slot() {
+        let holding: Vec<_> = BookingState::ALL
+            .into_iter()
+            .filter(|s| s.holds_slot())
+            .collect();
+        assert_eq!(
+            holding,
+            [
+                BookingState::Pending,
+                BookingState::Confirmed,
+                BookingState::InProgress,
+                BookingState::Completed
+            ]
+        );
+    }
+}

@@ -1,0 +1,865 @@
+//! Guest bookings: availability, quotes, creation, and the guest's manage
+//! link. Creation is the path that must never double-book: the database
+//! refuses overlapping live bookings (see migration 0002), this module maps
+//! that refusal to a 409 with the nearest free alternatives.
+
+use super::{
+    events::{self, NewEvent},
+    now_epoch,
+    rules::StudioConfig,
+    store::{is_overlap_violation, with_pool, with_tx, Store, Tx},
+    tokens, AppState,
+};
+use crate::{
+    domain::{
+        booking::{
+            Availability, BookPageData, BookingConfirmation, BookingSource, BookingState,
+            EquipmentRequest, GuestBookingRequest, GuestBookingView, QuoteRequest, Slot,
+        },
+        pricing::{quote, Discount, EquipmentCharge, PriceBreakdown, SpacePrices},
+        schedule::TimeRange,
+        Email, FullName, Money, Phone, Reference,
+    },
+    error::{AppError, FieldError},
+};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rand::RngCore;
+use std::collections::BTreeMap;
+
+/// The version of the consent text the booking form shows; stored with
+/// every consent record as proof of what the guest agreed to.
+pub const CONSENT_TEXT_VERSION: &str = "2026-11-21";
+
+/// Who is asking, for the consent record. Never logged.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct SpaceRow {
+    id: String,
+    slug: String,
+    capacity: i32,
+    hourly_price: i64,
+    included_people: i32,
+    extra_person_price: i64,
+}
+
+impl SpaceRow {
+    fn prices(&self) -> SpacePrices {
+        SpacePrices {
+            hourly_price: Money::from_minor(self.hourly_price),
+            included_people: i64::from(self.included_people),
+            extra_person_price: Money::from_minor(self.extra_person_price),
+        }
+    }
+}
+
+async fn space_by_slug(store: &Store, slug: &str) -> Result<Option<SpaceRow>, AppError> {
+    Ok(with_pool!(store, p => sqlx::query_as(
+        "SELECT id, slug, capacity, hourly_price, included_people, extra_person_price \
+         FROM spaces WHERE slug = $1 AND active = TRUE"
+    )
+    .bind(slug)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Live bookings (with their trailing buffer) and blocked periods of a
+/// space that touch `[from, to)`. The lower bound on `starts_at` lets the
+/// (space_id, starts_at) index do the work: no booking is longer than two
+/// days, so one starting earlier cannot reach `from`.
+async fn occupied(
+    store: &Store,
+    space_id: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<TimeRange>, AppError> {
+    let rows: Vec<(i64, i64)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT starts_at, blocked_until FROM bookings \
+         WHERE space_id = $1 AND deleted_at IS NULL AND state NOT IN ('cancelled', 'no_show') \
+           AND starts_at >= $2 AND starts_at < $3 AND blocked_until > $4 \
+         UNION ALL \
+         SELECT starts_at, ends_at FROM blocked_periods \
+         WHERE (space_id = $1 OR space_id IS NULL) AND starts_at < $3 AND ends_at > $4"
+    )
+    .bind(space_id)
+    .bind(from - 2 * 86_400)
+    .bind(to)
+    .bind(from)
+    .fetch_all(p)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, e)| {
+            TimeRange::new(
+                DateTime::from_timestamp(s, 0)?,
+                DateTime::from_timestamp(e, 0)?,
+            )
+        })
+        .collect())
+}
+
+fn rfc3339(config: &StudioConfig, t: DateTime<Utc>) -> String {
+    t.with_timezone(&config.rules.time_zone).to_rfc3339()
+}
+
+fn slot_dto(config: &StudioConfig, r: &TimeRange) -> Slot {
+    Slot {
+        start_time: rfc3339(config, r.start()),
+        end_time: rfc3339(config, r.end()),
+    }
+}
+
+/// Free one-hour starts of a space on a studio-local date.
+#[tracing::instrument(skip_all, fields(space = %slug))]
+pub async fn availability(
+    state: &AppState,
+    slug: &str,
+    date: &str,
+) -> Result<Availability, AppError> {
+    let date: NaiveDate = date.parse().map_err(|_| {
+        AppError::field(
+            "date",
+            FieldError::new("invalid_date", "Use a date like 2026-12-31."),
+        )
+    })?;
+    let config = state.rules_cache.get(&state.store).await?;
+    let space = space_by_slug(&state.store, slug)
+        .await?
+        .ok_or_else(|| AppError::not_found("space"))?;
+    let from = day_start(&config, date);
+    let to = day_start(&config, date + Duration::days(1));
+    let busy = occupied(&state.store, &space.id, from.timestamp(), to.timestamp()).await?;
+    let slots = config.rules.day_slots(date, &busy, Utc::now());
+    Ok(Availability {
+        space: space.slug,
+        date: date.to_string(),
+        time_zone: config.time_zone_name.clone(),
+        slots: slots.iter().map(|s| slot_dto(&config, s)).collect(),
+    })
+}
+
+/// What the booking page of a space shows for a date (today when absent or
+/// outside the bookable range).
+pub async fn book_page(
+    state: &AppState,
+    slug: &str,
+    date: Option<&str>,
+) -> Result<BookPageData, AppError> {
+    let config = state.rules_cache.get(&state.store).await?;
+    let catalog = super::catalog::public_catalog(&state.store, &state.catalog_cache).await?;
+    let space = catalog
+        .spaces
+        .iter()
+        .find(|s| s.slug == slug)
+        .cloned()
+        .ok_or_else(|| AppError::not_found("space"))?;
+    let today = config.rules.local_date(Utc::now());
+    let last = today + Duration::days((config.rules.horizon_days - 1).max(0));
+    let date = date
+        .and_then(|d| d.parse::<NaiveDate>().ok())
+        .filter(|d| (today..=last).contains(d))
+        .unwrap_or(today);
+    let availability = availability(state, slug, &date.to_string()).await?;
+    Ok(BookPageData {
+        space,
+        date: date.to_string(),
+        today: today.to_string(),
+        last_date: last.to_string(),
+        availability,
+        max_hours: (config.rules.max_minutes / 60).max(1),
+        consent_version: CONSENT_TEXT_VERSION.to_owned(),
+    })
+}
+
+fn day_start(config: &StudioConfig, date: NaiveDate) -> DateTime<Utc> {
+    // A zone may skip midnight itself; an hour later always exists.
+    config
+        .rules
+        .instant(date, 0)
+        .or_else(|| config.rules.instant(date, 60))
+        .unwrap_or_else(|| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+/// Everything a valid request turns into.
+struct Checked {
+    space: SpaceRow,
+    range: TimeRange,
+    people: i64,
+    equipment: Vec<(String, EquipmentCharge)>,
+    promo: Option<String>,
+    breakdown: PriceBreakdown,
+}
+
+type Fields = BTreeMap<String, FieldError>;
+
+fn parse_time(field: &str, raw: &str, errors: &mut Fields) -> Option<DateTime<Utc>> {
+    match DateTime::parse_from_rfc3339(raw.trim()) {
+        Ok(t) => Some(t.to_utc()),
+        Err(_) => {
+            errors.insert(
+                field.into(),
+                FieldError::new(
+                    "invalid_time",
+                    "Use an RFC 3339 time like 2026-12-31T10:00:00+03:00.",
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Checks the booking itself (space, time, people, equipment, promo) and
+/// prices it; client fields are checked by the caller.
+async fn check_booking(
+    state: &AppState,
+    config: &StudioConfig,
+    space: &str,
+    start: &str,
+    end: &str,
+    people: i64,
+    equipment: &[EquipmentRequest],
+    promo_code: Option<&str>,
+    errors: &mut Fields,
+) -> Result<Option<Checked>, AppError> {
+    let space = space_by_slug(&state.store, space.trim()).await?;
+    if space.is_none() {
+        errors.insert(
+            "space".into(),
+            FieldError::new("unknown_space", "Choose one of the studio's spaces."),
+        );
+    }
+    let start = parse_time("start_time", start, errors);
+    let end = parse_time("end_time", end, errors);
+    let (Some(space), Some(start), Some(end)) = (space, start, end) else {
+        return Ok(None);
+    };
+    let range =
+        match config
+            .rules
+            .check_request(start, end, people, i64::from(space.capacity), Utc::now())
+        {
+            Ok(r) => Some(r),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+    let charges = equipment_charges(&state.store, equipment, errors).await?;
+    let promo = match promo_code.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(code) => match find_promo(&state.store, code, start).await? {
+            Some(p) => Some(p),
+            None => {
+                errors.insert(
+                    "promo_code".into(),
+                    FieldError::new(
+                        "invalid_promo_code",
+                        "This promo code is not valid for this booking.",
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let Some(range) = range else { return Ok(None) };
+    let charge_list: Vec<EquipmentCharge> = charges.iter().map(|(_, c)| c.clone()).collect();
+    let breakdown = quote(
+        space.prices(),
+        range.minutes(),
+        people,
+        &charge_list,
+        promo.as_ref().map(|(_, d)| *d),
+    );
+    Ok(Some(Checked {
+        space,
+        range,
+        people,
+        equipment: charges,
+        promo: promo.map(|(c, _)| c),
+        breakdown,
+    }))
+}
+
+async fn equipment_charges(
+    store: &Store,
+    requested: &[EquipmentRequest],
+    errors: &mut Fields,
+) -> Result<Vec<(String, EquipmentCharge)>, AppError> {
+    let mut charges = Vec::new();
+    for item in requested {
+        let row: Option<(i64, bool, i32)> = with_pool!(store, p => sqlx::query_as(
+            "SELECT price, per_hour, stock FROM equipment WHERE id = $1 AND active = TRUE"
+        )
+        .bind(&item.id)
+        .fetch_optional(p)
+        .await)?;
+        match row {
+            Some((price, per_hour, stock)) if (1..=i64::from(stock)).contains(&item.quantity) => {
+                charges.push((
+                    item.id.clone(),
+                    EquipmentCharge {
+                        unit_price: Money::from_minor(price),
+                        per_hour,
+                        quantity: item.quantity,
+                    },
+                ))
+            }
+            Some(_) => {
+                errors.insert(
+                    "equipment".into(),
+                    FieldError::new(
+                        "equipment_quantity",
+                        "The studio does not have that many of this item.",
+                    ),
+                );
+            }
+            None => {
+                errors.insert(
+                    "equipment".into(),
+                    FieldError::new("unknown_equipment", "Unknown equipment."),
+                );
+            }
+        }
+    }
+    Ok(charges)
+}
+
+async fn find_promo(
+    store: &Store,
+    code: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<(String, Discount)>, AppError> {
+    let code = code.to_uppercase();
+    let row: Option<(Option<i32>, Option<i64>)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT percent_off, amount_off FROM promo_codes \
+         WHERE code = $1 AND active = TRUE \
+           AND (valid_from IS NULL OR valid_from <= $2) AND (valid_until IS NULL OR valid_until > $2) \
+           AND (max_uses IS NULL OR used_count < max_uses)"
+    )
+    .bind(&code)
+    .bind(at.timestamp())
+    .fetch_optional(p)
+    .await)?;
+    Ok(row.and_then(|(percent, amount)| match (percent, amount) {
+        (Some(p), None) => Some((code, Discount::Percent(i64::from(p)))),
+        (None, Some(a)) => Some((code, Discount::Fixed(Money::from_minor(a)))),
+        _ => None,
+    }))
+}
+
+/// Prices a would-be booking.
+pub async fn quote_booking(
+    state: &AppState,
+    req: &QuoteRequest,
+) -> Result<PriceBreakdown, AppError> {
+    let config = state.rules_cache.get(&state.store).await?;
+    let mut errors = Fields::new();
+    let checked = check_booking(
+        state,
+        &config,
+        &req.space,
+        &req.start_time,
+        &req.end_time,
+        req.people_count,
+        &req.equipment,
+        req.promo_code.as_deref(),
+        &mut errors,
+    )
+    .await?;
+    match checked {
+        Some(c) if errors.is_empty() => Ok(c.breakdown),
+        _ => Err(AppError::Validation { fields: errors }),
+    }
+}
+
+/// A guest's booking from the website or the public API.
+#[tracing::instrument(skip_all, fields(space = %req.space))]
+pub async fn create_guest_booking(
+    state: &AppState,
+    req: &GuestBookingRequest,
+    meta: &RequestMeta,
+) -> Result<BookingConfirmation, AppError> {
+    if req.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
+        tracing::info!("booking refused: honeypot field filled");
+        return Err(AppError::BadRequest {
+            message: "The request could not be processed.".into(),
+        });
+    }
+    let config = state.rules_cache.get(&state.store).await?;
+    let mut errors = Fields::new();
+    let name = FullName::parse(&req.client_name)
+        .map_err(|e| errors.insert("client_name".into(), e))
+        .ok();
+    let phone = Phone::parse(&req.client_phone)
+        .map_err(|e| errors.insert("client_phone".into(), e))
+        .ok();
+    let email = match req
+        .client_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        None => None,
+        Some(raw) => Email::parse(raw)
+            .map_err(|e| errors.insert("client_email".into(), e))
+            .ok(),
+    };
+    let requirements = req.special_requirements.clone().unwrap_or_default();
+    if requirements.chars().count() > 2000 {
+        errors.insert(
+            "special_requirements".into(),
+            FieldError::new("too_long", "At most 2000 characters."),
+        );
+    }
+    if !req.consent {
+        errors.insert(
+            "consent".into(),
+            FieldError::new(
+                "consent_required",
+                "Consent to the processing of personal data is required.",
+            ),
+        );
+    }
+    let checked = check_booking(
+        state,
+        &config,
+        &req.space,
+        &req.start_time,
+        &req.end_time,
+        req.people_count,
+        &req.equipment,
+        req.promo_code.as_deref(),
+        &mut errors,
+    )
+    .await?;
+    let (Some(checked), Some(name), Some(phone), true) = (checked, name, phone, errors.is_empty())
+    else {
+        return Err(AppError::Validation { fields: errors });
+    };
+    let client = Client {
+        name: name.as_str().to_owned(),
+        phone,
+        phone_display: req.client_phone.trim().to_owned(),
+        email: email.map(|e| e.as_str().to_owned()),
+        requirements,
+    };
+    match insert(
+        state,
+        &config,
+        &checked,
+        &client,
+        BookingSource::Website,
+        meta,
+    )
+    .await
+    {
+        Err(AppError::Conflict { code, message, .. }) if code == "slot_unavailable" => {
+            let alternatives = alternatives(state, &config, &checked)
+                .await
+                .unwrap_or_default();
+            Err(AppError::Conflict {
+                code,
+                message,
+                details: Some(serde_json::json!({ "alternatives": alternatives })),
+            })
+        }
+        other => other,
+    }
+}
+
+struct Client {
+    name: String,
+    phone: Phone,
+    phone_display: String,
+    email: Option<String>,
+    requirements: String,
+}
+
+fn slot_taken() -> AppError {
+    AppError::Conflict {
+        code: "slot_unavailable".into(),
+        message: "This time is no longer free for this space.".into(),
+        details: None,
+    }
+}
+
+async fn insert(
+    state: &AppState,
+    config: &StudioConfig,
+    c: &Checked,
+    client: &Client,
+    source: BookingSource,
+    meta: &RequestMeta,
+) -> Result<BookingConfirmation, AppError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = now_epoch();
+    let starts_at = c.range.start().timestamp();
+    let ends_at = c.range.end().timestamp();
+    let blocked_until = ends_at + config.rules.buffer_minutes * 60;
+    let mut tx = state.store.begin().await?;
+
+    // Blocked periods are checked inside the write transaction, after the
+    // lock, so a block made a moment ago is seen.
+    let blocks: i64 = with_tx!(tx, t => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM blocked_periods WHERE (space_id = $1 OR space_id IS NULL) AND starts_at < $2 AND ends_at > $3"
+    )
+    .bind(&c.space.id)
+    .bind(blocked_until)
+    .bind(starts_at)
+    .fetch_one(&mut **t)
+    .await)?;
+    if blocks > 0 {
+        return Err(slot_taken());
+    }
+    if let Some(code) = &c.promo {
+        let used = with_tx!(tx, t => sqlx::query(
+            "UPDATE promo_codes SET used_count = used_count + 1 \
+             WHERE code = $1 AND active = TRUE AND (max_uses IS NULL OR used_count < max_uses)"
+        )
+        .bind(code)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if used == 0 {
+            return Err(AppError::field(
+                "promo_code",
+                FieldError::new("invalid_promo_code", "This promo code has been used up."),
+            ));
+        }
+    }
+    let reference = fresh_reference(&mut tx, config, c.range.start()).await?;
+    let b = &c.breakdown;
+    let inserted = with_tx!(tx, t => sqlx::query(
+        "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+         client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+         price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)"
+    )
+    .bind(&id)
+    .bind(reference.as_str())
+    .bind(&c.space.id)
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(blocked_until)
+    .bind(i32::try_from(c.people).unwrap_or(i32::MAX))
+    .bind(&client.name)
+    .bind(client.phone.e164())
+    .bind(&client.phone_display)
+    .bind(client.email.as_deref())
+    .bind(&client.requirements)
+    .bind(c.promo.as_deref())
+    .bind(b.base.minor())
+    .bind(b.equipment.minor())
+    .bind(b.extra_people.minor())
+    .bind(b.discount.minor())
+    .bind(b.total.minor())
+    .bind(source.as_str())
+    .bind(BookingState::Pending.as_str())
+    .bind(now)
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()));
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_overlap_violation(&e) => return Err(slot_taken()),
+        Err(e) => return Err(e.into()),
+    }
+    for (equipment_id, charge) in &c.equipment {
+        with_tx!(tx, t => sqlx::query(
+            "INSERT INTO booking_equipment (booking_id, equipment_id, quantity, unit_price, per_hour) VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(&id)
+        .bind(equipment_id)
+        .bind(i32::try_from(charge.quantity).unwrap_or(i32::MAX))
+        .bind(charge.unit_price.minor())
+        .bind(charge.per_hour)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    with_tx!(tx, t => sqlx::query(
+        "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&id)
+    .bind(CONSENT_TEXT_VERSION)
+    .bind(now)
+    .bind(&meta.ip)
+    .bind(meta.user_agent.chars().take(500).collect::<String>())
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    record_transition(&mut tx, &id, None, BookingState::Pending, "created", None).await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            event_type: "BookingCreated",
+            aggregate_type: "booking",
+            aggregate_id: &id,
+            payload: &serde_json::json!({
+                "reference": reference.as_str(),
+                "space": c.space.slug,
+                "start_time": starts_at,
+                "end_time": ends_at,
+                "state": BookingState::Pending.as_str(),
+                "source": source.as_str(),
+                "total_price": b.total.minor(),
+            }),
+            actor: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(booking_id = %id, reference = reference.as_str(), "booking created");
+    Ok(BookingConfirmation {
+        manage_url: format!("/booking/{}", tokens::manage_token(&state.signing_key, &id)),
+        id,
+        reference: reference.as_str().to_owned(),
+        state: BookingState::Pending,
+        space: c.space.slug.clone(),
+        start_time: rfc3339(config, c.range.start()),
+        end_time: rfc3339(config, c.range.end()),
+        client_phone: client.phone.e164().to_owned(),
+        people_count: c.people,
+        total_price: b.total,
+        price_breakdown: *b,
+    })
+}
+
+/// A reference not yet used. Four random characters give ~923,000 per day;
+/// the check keeps a rare collision from failing a booking.
+async fn fresh_reference(
+    tx: &mut Tx,
+    config: &StudioConfig,
+    start: DateTime<Utc>,
+) -> Result<Reference, AppError> {
+    let date = config.rules.local_date(start);
+    for _ in 0..8 {
+        let mut random = [0u8; 4];
+        rand::thread_rng().fill_bytes(&mut random);
+        let candidate = Reference::new(date, random);
+        let taken: Option<String> = with_tx!(tx, t => sqlx::query_scalar("SELECT id FROM bookings WHERE reference = $1")
+            .bind(candidate.as_str())
+            .fetch_optional(&mut **t)
+            .await)?;
+        if taken.is_none() {
+            return Ok(candidate);
+        }
+    }
+    tracing::error!("no free booking reference after 8 tries");
+    Err(AppError::Internal)
+}
+
+/// Appends to the booking's state history.
+pub(crate) async fn record_transition(
+    tx: &mut Tx,
+    booking_id: &str,
+    from: Option<BookingState>,
+    to: BookingState,
+    reason: &str,
+    actor: Option<&str>,
+) -> Result<(), AppError> {
+    with_tx!(tx, t => sqlx::query(
+        "INSERT INTO booking_state_history (booking_id, from_state, to_state, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(booking_id)
+    .bind(from.map(BookingState::as_str))
+    .bind(to.as_str())
+    .bind(reason)
+    .bind(actor)
+    .bind(now_epoch())
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Up to five free starts of the same length nearest to the one refused,
+/// on the same day or the following week.
+async fn alternatives(
+    state: &AppState,
+    config: &StudioConfig,
+    c: &Checked,
+) -> Result<Vec<Slot>, AppError> {
+    let mut rules = config.rules.clone();
+    rules.min_minutes = c.range.minutes();
+    let first_day = rules.local_date(c.range.start());
+    let now = Utc::now();
+    let mut found: Vec<TimeRange> = Vec::new();
+    for offset in 0..7 {
+        let date = first_day + Duration::days(offset);
+        let from = day_start(config, date);
+        let to = day_start(config, date + Duration::days(1));
+        let busy = occupied(&state.store, &c.space.id, from.timestamp(), to.timestamp()).await?;
+        found.extend(rules.day_slots(date, &busy, now));
+        if found.len() >= 5 && offset > 0 {
+            break;
+        }
+    }
+    let wanted = c.range.start();
+    found.sort_by_key(|s| (s.start() - wanted).num_seconds().abs());
+    found.truncate(5);
+    found.sort();
+    Ok(found.iter().map(|s| slot_dto(config, s)).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct GuestRow {
+    reference: String,
+    state: String,
+    slug: String,
+    space_name: String,
+    starts_at: i64,
+    ends_at: i64,
+    people_count: i32,
+    client_name: String,
+    price_base: i64,
+    price_equipment: i64,
+    price_extra_people: i64,
+    price_discount: i64,
+    price_total: i64,
+    version: i32,
+}
+
+async fn guest_row(store: &Store, id: &str) -> Result<GuestRow, AppError> {
+    with_pool!(store, p => sqlx::query_as(
+        "SELECT b.reference, b.state, s.slug, s.name AS space_name, b.starts_at, b.ends_at, b.people_count, \
+         b.client_name, b.price_base, b.price_equipment, b.price_extra_people, b.price_discount, b.price_total, b.version \
+         FROM bookings b JOIN spaces s ON s.id = b.space_id WHERE b.id = $1 AND b.deleted_at IS NULL"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?
+    .ok_or_else(|| AppError::not_found("booking"))
+}
+
+fn booking_id_from_token(state: &AppState, token: &str) -> Result<String, AppError> {
+    tokens::verify_manage_token(&state.signing_key, token)
+        .ok_or_else(|| AppError::not_found("booking"))
+}
+
+fn guest_view(
+    config: &StudioConfig,
+    r: GuestRow,
+    now: DateTime<Utc>,
+) -> Result<GuestBookingView, AppError> {
+    let at = |t: i64| DateTime::from_timestamp(t, 0).ok_or(AppError::Internal);
+    let (start, end) = (at(r.starts_at)?, at(r.ends_at)?);
+    let state = BookingState::parse(&r.state).ok_or(AppError::Internal)?;
+    let cancel_until = start - Duration::hours(config.cancellation_hours);
+    let breakdown = PriceBreakdown {
+        hours: (end - start).num_minutes().div_euclid(60),
+        base: Money::from_minor(r.price_base),
+        equipment: Money::from_minor(r.price_equipment),
+        extra_people: Money::from_minor(r.price_extra_people),
+        discount: Money::from_minor(r.price_discount),
+        total: Money::from_minor(r.price_total),
+    };
+    Ok(GuestBookingView {
+        reference: r.reference,
+        state,
+        space: r.slug,
+        space_name: r.space_name,
+        start_time: rfc3339(config, start),
+        end_time: rfc3339(config, end),
+        time_zone: config.time_zone_name.clone(),
+        people_count: i64::from(r.people_count),
+        client_name: r.client_name,
+        total_price: breakdown.total,
+        price_breakdown: breakdown,
+        can_cancel: matches!(state, BookingState::Pending | BookingState::Confirmed)
+            && now < cancel_until,
+        cancel_until: rfc3339(config, cancel_until),
+    })
+}
+
+/// The booking behind a guest's manage link.
+pub async fn guest_booking(state: &AppState, token: &str) -> Result<GuestBookingView, AppError> {
+    let id = booking_id_from_token(state, token)?;
+    let config = state.rules_cache.get(&state.store).await?;
+    guest_view(&config, guest_row(&state.store, &id).await?, Utc::now())
+}
+
+/// Cancels through the manage link, within the cancellation window; the
+/// slot is free again at once.
+#[tracing::instrument(skip_all)]
+pub async fn cancel_guest_booking(
+    state: &AppState,
+    token: &str,
+) -> Result<GuestBookingView, AppError> {
+    let id = booking_id_from_token(state, token)?;
+    let config = state.rules_cache.get(&state.store).await?;
+    let row = guest_row(&state.store, &id).await?;
+    let version = row.version;
+    let view = guest_view(&config, row, Utc::now())?;
+    if !view.can_cancel {
+        let (code, message) =
+            if matches!(view.state, BookingState::Pending | BookingState::Confirmed) {
+                (
+                    "cancellation_window_closed",
+                    "It is too late to cancel online; please call the studio.",
+                )
+            } else {
+                (
+                    "invalid_transition",
+                    "This booking can no longer be cancelled.",
+                )
+            };
+        return Err(AppError::Conflict {
+            code: code.into(),
+            message: message.into(),
+            details: None,
+        });
+    }
+    let mut tx = state.store.begin().await?;
+    let updated = with_tx!(tx, t => sqlx::query(
+        "UPDATE bookings SET state = 'cancelled', version = version + 1, updated_at = $1 \
+         WHERE id = $2 AND version = $3 AND state IN ('pending', 'confirmed')"
+    )
+    .bind(now_epoch())
+    .bind(&id)
+    .bind(version)
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if updated == 0 {
+        return Err(AppError::Conflict {
+            code: "version_conflict".into(),
+            message: "The booking changed meanwhile; reload and try again.".into(),
+            details: None,
+        });
+    }
+    record_transition(
+        &mut tx,
+        &id,
+        Some(view.state),
+        BookingState::Cancelled,
+        "cancelled by the guest",
+        None,
+    )
+    .await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            event_type: "BookingStateChanged",
+            aggregate_type: "booking",
+            aggregate_id: &id,
+            payload: &serde_json::json!({
+                "from": view.state.as_str(),
+                "to": BookingState::Cancelled.as_str(),
+                "by": "guest",
+                "version": version + 1,
+            }),
+            actor: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(booking_id = %id, "booking cancelled by the guest");
+    guest_view(&config, guest_row(&state.store, &id).await?, Utc::now())
+}

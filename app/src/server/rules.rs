@@ -1,0 +1,109 @@
+//! The studio's booking rules as stored: settings, weekly hours and closed
+//! dates, loaded together and cached briefly (availability reads them on
+//! every request; settings changes invalidate the cache).
+
+use super::store::{with_pool, Store};
+use crate::{
+    domain::schedule::{OpeningHours, StudioRules},
+    error::AppError,
+};
+use chrono::NaiveDate;
+use moka::future::Cache;
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
+
+/// The rules plus what the booking flow needs besides them.
+#[derive(Debug, Clone)]
+pub struct StudioConfig {
+    pub name: String,
+    pub time_zone_name: String,
+    pub rules: StudioRules,
+    pub cancellation_hours: i64,
+}
+
+#[derive(Clone)]
+pub struct RulesCache {
+    inner: Cache<(), Arc<StudioConfig>>,
+}
+
+impl Default for RulesCache {
+    fn default() -> Self {
+        RulesCache {
+            inner: Cache::builder()
+                .max_capacity(1)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+        }
+    }
+}
+
+impl RulesCache {
+    pub async fn get(&self, store: &Store) -> Result<Arc<StudioConfig>, AppError> {
+        self.inner
+            .try_get_with((), async { load(store).await.map(Arc::new) })
+            .await
+            .map_err(|e: Arc<AppError>| (*e).clone())
+    }
+
+    pub fn invalidate(&self) {
+        self.inner.invalidate_all();
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    name: String,
+    time_zone: String,
+    min_booking_minutes: i32,
+    max_booking_minutes: i32,
+    buffer_minutes: i32,
+    lead_minutes: i32,
+    horizon_days: i32,
+    cancellation_hours: i32,
+}
+
+async fn load(store: &Store) -> Result<StudioConfig, AppError> {
+    let s: SettingsRow = with_pool!(store, p => sqlx::query_as(
+        "SELECT name, time_zone, min_booking_minutes, max_booking_minutes, buffer_minutes, lead_minutes, \
+         horizon_days, cancellation_hours FROM studio_settings WHERE id = 1"
+    )
+    .fetch_one(p)
+    .await)?;
+    let hours: Vec<(i32, i32, i32)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT weekday, opens_at, closes_at FROM working_hours"
+    )
+    .fetch_all(p)
+    .await)?;
+    let closed: Vec<String> = with_pool!(store, p => sqlx::query_scalar("SELECT date FROM closed_dates")
+        .fetch_all(p)
+        .await)?;
+    let time_zone = s.time_zone.parse().map_err(|_| {
+        tracing::error!(time_zone = %s.time_zone, "the studio's time zone is not an IANA zone");
+        AppError::Internal
+    })?;
+    let mut week: [Option<OpeningHours>; 7] = [None; 7];
+    for (weekday, opens, closes) in hours {
+        if let (Some(slot), Ok(opens), Ok(closes)) = (
+            week.get_mut(usize::try_from(weekday - 1).unwrap_or(99)),
+            u32::try_from(opens),
+            u32::try_from(closes),
+        ) {
+            *slot = Some(OpeningHours { opens, closes });
+        }
+    }
+    let closed_dates: BTreeSet<NaiveDate> = closed.iter().filter_map(|d| d.parse().ok()).collect();
+    Ok(StudioConfig {
+        name: s.name,
+        time_zone_name: s.time_zone,
+        cancellation_hours: i64::from(s.cancellation_hours),
+        rules: StudioRules {
+            time_zone,
+            hours: week,
+            closed_dates,
+            min_minutes: i64::from(s.min_booking_minutes),
+            max_minutes: i64::from(s.max_booking_minutes),
+            buffer_minutes: i64::from(s.buffer_minutes),
+            lead_minutes: i64::from(s.lead_minutes),
+            horizon_days: i64::from(s.horizon_days),
+        },
+    })
+}

@@ -1,0 +1,313 @@
+//! Load benchmark of the booking path with a year of bookings stored.
+//!
+//! Seeds a studio of eight spaces with ~30,000 bookings (half a year back,
+//! half a year ahead), starts the real server on a free loopback port, then
+//! measures availability and booking creation server-side (the service
+//! call) and end to end over HTTP. Run with `make bench` (SQLite) or
+//! `BENCH_DATABASE_URL=postgres://… make bench`. Numbers go in the README.
+
+use app::{
+    domain::booking::GuestBookingRequest,
+    server::bookings::{self, RequestMeta},
+};
+use chrono::{Duration, NaiveDate, Utc};
+use server::{config::Config, Application};
+use sqlx::Connection;
+use std::{collections::HashMap, time::Instant};
+
+const SPACES: usize = 8;
+const BOOKINGS_PER_SPACE_DAY: i64 = 10;
+const DAYS_BACK: i64 = 182;
+const DAYS_AHEAD: i64 = 183;
+
+struct Stats {
+    name: &'static str,
+    samples: Vec<f64>,
+}
+
+impl Stats {
+    fn print(mut self) {
+        self.samples.sort_by(f64::total_cmp);
+        let n = self.samples.len();
+        let pct = |p: f64| self.samples[((n as f64 * p) as usize).min(n - 1)];
+        let mean = self.samples.iter().sum::<f64>() / n as f64;
+        println!(
+            "| {:<40} | {:>6} | {:>8.3} | {:>8.3} | {:>8.3} | {:>8.3} |",
+            self.name,
+            n,
+            mean,
+            pct(0.50),
+            pct(0.95),
+            pct(0.99)
+        );
+    }
+}
+
+fn moscow_today() -> NaiveDate {
+    (Utc::now() + Duration::hours(3)).date_naive()
+}
+
+async fn seed(url: &str) -> usize {
+    let now = Utc::now().timestamp();
+    let today = moscow_today();
+    let mut sql = String::from("BEGIN;\n");
+    sql.push_str("UPDATE studio_settings SET horizon_days = 400;\n");
+    for s in 2..SPACES {
+        sql.push_str(&format!(
+            "INSERT INTO spaces (id, slug, name, description, capacity, hourly_price, included_people, \
+             extra_person_price, active, sort_order, created_at, updated_at) VALUES \
+             ('bench-space-{s}', 'studio_{s}', 'Studio {s}', '', 8, 200000, 4, 20000, TRUE, {s}, {now}, {now});\n"
+        ));
+    }
+    sql.push_str("COMMIT;\n");
+    let mut rows = 0;
+    let mut inserts = Vec::new();
+    for day in -DAYS_BACK..DAYS_AHEAD {
+        let date = today + Duration::days(day);
+        // 09:00 Moscow = 06:00 UTC; ten one-hour bookings, the 11th hour free.
+        let base = date.and_hms_opt(6, 0, 0).unwrap().and_utc().timestamp();
+        for space in 0..SPACES {
+            for h in 0..BOOKINGS_PER_SPACE_DAY {
+                let hour = if h >= 5 { h + 1 } else { h };
+                let start = base + hour * 3600;
+                rows += 1;
+                inserts.push(format!(
+                    "('bench-{rows}', 'REF-BENCH-{rows}', {sid}, {start}, {end}, {end}, 2, 'Guest {rows}', \
+                     '+7916{:07}', '+7916{:07}', NULL, '', NULL, 250000, 0, 0, 0, 250000, 'website', '{state}', {now}, {now})",
+                    rows % 10_000_000,
+                    rows % 10_000_000,
+                    sid = if space < 2 {
+                        format!("(SELECT id FROM spaces WHERE slug = 'studio_{}')", ["a", "b"][space])
+                    } else {
+                        format!("'bench-space-{space}'")
+                    },
+                    end = start + 3600,
+                    state = if day < 0 { "completed" } else { "confirmed" },
+                ));
+            }
+        }
+    }
+    let mut batches = vec![sql];
+    for chunk in inserts.chunks(500) {
+        batches.push(format!(
+            "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+             client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+             price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+             created_at, updated_at) VALUES {};",
+            chunk.join(",\n")
+        ));
+    }
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        for b in batches {
+            sqlx::raw_sql(&b).execute(&mut c).await.expect("seed");
+        }
+        sqlx::raw_sql("ANALYZE")
+            .execute(&mut c)
+            .await
+            .expect("analyze");
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        for b in batches {
+            sqlx::raw_sql(&b).execute(&mut c).await.expect("seed");
+        }
+        sqlx::raw_sql("ANALYZE")
+            .execute(&mut c)
+            .await
+            .expect("analyze");
+    }
+    rows
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (url, pg) = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(admin) if admin.starts_with("postgres") => {
+            let name = format!("studio_bench_{}", std::process::id());
+            let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
+            sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut c)
+                .await
+                .expect("create");
+            let base = &admin[..admin.rfind('/').expect("a database in the URL")];
+            (format!("{base}/{name}"), Some((admin.clone(), name)))
+        }
+        _ => (
+            format!("sqlite://{}", dir.path().join("bench.db").display()),
+            None,
+        ),
+    };
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", url.clone()),
+        ("STUDIO_ADDR", "127.0.0.1:0".into()),
+        ("STUDIO_DATA_DIR", dir.path().display().to_string()),
+        (
+            "STUDIO_SECRET_KEY",
+            "bench-secret-key-that-is-long-enough-0123456789".into(),
+        ),
+        ("STUDIO_PUBLIC_RATE_PER_MINUTE", "100000000".into()),
+        ("STUDIO_PUBLIC_BURST", "1000000".into()),
+        ("STUDIO_LOG", "warn".into()),
+    ]);
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
+    let app = Application::build(&config).await.expect("server");
+    let state = app.state().clone();
+    let addr = app.local_addr();
+    let seeded = seed(&url).await;
+    state.rules_cache.invalidate();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let backend = state.store.backend().name();
+    println!("backend: {backend}; bookings stored: {seeded}; spaces: {SPACES}");
+    println!(
+        "| {:<40} | {:>6} | {:>8} | {:>8} | {:>8} | {:>8} |",
+        "operation (ms)", "n", "mean", "p50", "p95", "p99"
+    );
+    println!(
+        "|{:-<42}|{:->8}|{:->10}|{:->10}|{:->10}|{:->10}|",
+        "", "", "", "", "", ""
+    );
+
+    let today = moscow_today();
+    let dates: Vec<String> = (1..120)
+        .map(|d| (today + Duration::days(d)).to_string())
+        .collect();
+    let slugs = ["studio_a", "studio_b", "studio_2", "studio_5"];
+
+    // Warm-up: caches, prepared statements, connections.
+    for d in dates.iter().take(20) {
+        bookings::availability(&state, "studio_a", d)
+            .await
+            .expect("availability");
+    }
+
+    let mut samples = Vec::new();
+    for i in 0..2000 {
+        let t = Instant::now();
+        let a = bookings::availability(&state, slugs[i % slugs.len()], &dates[i % dates.len()])
+            .await
+            .expect("availability");
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(a.slots.len(), 2, "the seeded days leave two free hours");
+    }
+    Stats {
+        name: "availability, service call",
+        samples,
+    }
+    .print();
+
+    let client = reqwest::Client::new();
+    let mut samples = Vec::new();
+    for i in 0..2000 {
+        let url = format!(
+            "http://{addr}/api/v1/public/availability?space={}&date={}",
+            slugs[i % slugs.len()],
+            dates[i % dates.len()]
+        );
+        let t = Instant::now();
+        let res = client.get(&url).send().await.expect("request");
+        assert_eq!(res.status(), 200);
+        res.bytes().await.expect("body");
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Stats {
+        name: "availability, HTTP round trip",
+        samples,
+    }
+    .print();
+
+    // Bookings into the free 14:00 hour of future days, one per space-day.
+    let meta = RequestMeta {
+        ip: "127.0.0.1".into(),
+        user_agent: "bench".into(),
+    };
+    let mut samples = Vec::new();
+    let mut n = 0;
+    'outer: for d in 1..DAYS_AHEAD - 1 {
+        let date = today + Duration::days(d);
+        for slug in ["studio_a", "studio_b"] {
+            let req = GuestBookingRequest {
+                space: slug.into(),
+                start_time: format!("{date}T14:00:00+03:00"),
+                end_time: format!("{date}T15:00:00+03:00"),
+                people_count: 2,
+                client_name: format!("Bench Guest {n}"),
+                client_phone: format!("+7 916 {:03} {:04}", n / 10_000, n % 10_000),
+                consent: true,
+                ..Default::default()
+            };
+            let t = Instant::now();
+            bookings::create_guest_booking(&state, &req, &meta)
+                .await
+                .expect("booking");
+            samples.push(t.elapsed().as_secs_f64() * 1e3);
+            n += 1;
+            if n >= 300 {
+                break 'outer;
+            }
+        }
+    }
+    Stats {
+        name: "booking creation, service call",
+        samples,
+    }
+    .print();
+
+    let mut samples = Vec::new();
+    for d in 1..150 {
+        let date = today + Duration::days(d);
+        let body = serde_json::json!({
+            "space": "studio_2", "start_time": format!("{date}T14:00:00+03:00"),
+            "end_time": format!("{date}T15:00:00+03:00"), "people_count": 2,
+            "client_name": "Bench HTTP", "client_phone": "+7 916 555 01 23", "consent": true
+        });
+        let t = Instant::now();
+        let res = client
+            .post(format!("http://{addr}/api/v1/public/bookings"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 201);
+        res.bytes().await.expect("body");
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Stats {
+        name: "booking creation, HTTP round trip",
+        samples,
+    }
+    .print();
+
+    let mut samples = Vec::new();
+    for d in 1..150 {
+        let date = today + Duration::days(d);
+        let body = serde_json::json!({
+            "space": "studio_2", "start_time": format!("{date}T14:00:00+03:00"),
+            "end_time": format!("{date}T15:00:00+03:00"), "people_count": 2,
+            "client_name": "Bench HTTP", "client_phone": "+7 916 555 01 23", "consent": true
+        });
+        let t = Instant::now();
+        let res = client
+            .post(format!("http://{addr}/api/v1/public/bookings"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 409);
+        res.bytes().await.expect("body");
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Stats {
+        name: "taken slot (409 + alternatives), HTTP",
+        samples,
+    }
+    .print();
+
+    if let Some((admin, name)) = pg {
+        state.store.close().await;
+        let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut c)
+            .await;
+    }
+}

@@ -1,0 +1,138 @@
+//! The guest pages' form posts, which work without JavaScript: the booking
+//! form and the manage page's cancel button. A refused booking renders the
+//! same page again with the guest's input and the errors next to the fields.
+
+use super::public::request_meta;
+use app::{
+    domain::booking::GuestBookingRequest,
+    error::AppError,
+    server::{bookings, AppState},
+    shell,
+    ui::book::{BookingForm, FormOutcome},
+};
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, FromRequest, Path, State},
+    http::{Request, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use chrono::{DateTime, Duration};
+use leptos::prelude::provide_context;
+use std::net::SocketAddr;
+
+/// Turns the form into the API's request: the end is the start plus the
+/// chosen number of hours.
+fn to_request(space: &str, form: &BookingForm) -> GuestBookingRequest {
+    let end_time = DateTime::parse_from_rfc3339(&form.start)
+        .map(|s| (s + Duration::hours(form.hours)).to_rfc3339())
+        .unwrap_or_default();
+    let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    GuestBookingRequest {
+        space: space.to_owned(),
+        start_time: form.start.clone(),
+        end_time,
+        people_count: form.people_count,
+        client_name: form.client_name.clone(),
+        client_phone: form.client_phone.clone(),
+        client_email: optional(&form.client_email),
+        equipment: Vec::new(),
+        special_requirements: optional(&form.special_requirements),
+        promo_code: optional(&form.promo_code),
+        consent: form.consent.is_some(),
+        website: optional(&form.website),
+    }
+}
+
+pub async fn submit_booking(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(space): Path<String>,
+    req: Request<Body>,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let meta = request_meta(addr, &parts.headers);
+    let form =
+        match Form::<BookingForm>::from_request(Request::from_parts(parts.clone(), body), &state)
+            .await
+        {
+            Ok(Form(f)) => f,
+            Err(_) => BookingForm::default(),
+        };
+    let error =
+        match bookings::create_guest_booking(&state, &to_request(&space, &form), &meta).await {
+            Ok(created) => {
+                return Redirect::to(&format!("{}?new=1", created.manage_url)).into_response()
+            }
+            Err(e) => e,
+        };
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let outcome = FormOutcome {
+        values: BookingForm {
+            website: String::new(),
+            ..form
+        },
+        error,
+    };
+    let options = state.leptos_options.clone();
+    let handler = leptos_axum::render_app_async_with_context(
+        {
+            let state = state.clone();
+            move || {
+                provide_context(state.clone());
+                provide_context(outcome.clone());
+            }
+        },
+        move || shell(options.clone()),
+    );
+    let mut response = handler(Request::from_parts(parts, Body::empty()))
+        .await
+        .into_response();
+    *response.status_mut() = status;
+    response
+}
+
+pub async fn cancel_booking(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match bookings::cancel_guest_booking(&state, &token).await {
+        Ok(_) => Redirect::to(&format!("/booking/{token}?cancelled=1")).into_response(),
+        Err(AppError::Conflict { code, .. }) => {
+            Redirect::to(&format!("/booking/{token}?error={code}")).into_response()
+        }
+        Err(AppError::NotFound { .. }) => {
+            Redirect::to(&format!("/booking/{token}")).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_end_is_the_start_plus_the_chosen_hours() {
+        let form = BookingForm {
+            start: "2026-12-01T10:00:00+03:00".into(),
+            hours: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            to_request("studio_a", &form).end_time,
+            "2026-12-01T13:00:00+03:00"
+        );
+    }
+
+    #[test]
+    fn empty_optional_fields_are_absent_and_consent_is_a_checkbox() {
+        let form = BookingForm {
+            client_email: "  ".into(),
+            consent: Some("on".into()),
+            ..Default::default()
+        };
+        let req = to_request("studio_a", &form);
+        assert_eq!(req.client_email, None);
+        assert!(req.consent);
+        assert!(!to_request("studio_a", &BookingForm::default()).consent);
+    }
+}
