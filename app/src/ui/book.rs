@@ -345,7 +345,7 @@ fn BookingFormView(
             </p>
             {has_field_errors.then(|| view! { <div class="notice notice--error" role="alert">{t(Msg::FixErrors)}</div> })}
             {other_error.map(|e| view! { <ErrorNotice error=e /> })}
-            <form id="form" class="booking-form" method="post" action=format!("/book/{}", data.space.slug)>
+            <form id="form" class="booking-form" method="post" action=format!("/book/{}?date={}#form", data.space.slug, data.date)>
                 <input type="hidden" name="date" value=data.date.clone() />
                 <input type="hidden" name="start" value=start.clone() />
                 <div class="field" class:field--error=time_err_bad>

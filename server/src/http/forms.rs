@@ -68,6 +68,14 @@ pub async fn submit_booking(
         };
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    // The page is rendered for the day the guest was booking, whatever the
+    // form's address said.
+    let mut parts = parts;
+    if form.date.parse::<chrono::NaiveDate>().is_ok() {
+        if let Ok(uri) = format!("/book/{space}?date={}", form.date).parse() {
+            parts.uri = uri;
+        }
+    }
     let outcome = FormOutcome {
         values: BookingForm {
             website: String::new(),

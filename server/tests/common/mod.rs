@@ -131,13 +131,15 @@ impl Drop for TestDb {
                 .build()
                 .expect("runtime");
             rt.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
-                    let _ =
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&mut conn)
-                            .await;
-                }
+                let drop_db = async {
+                    use sqlx::Connection;
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
+                        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                        let _ = sqlx::query(&sql).execute(&mut conn).await;
+                    }
+                };
+                // A database left behind is harmless; a test that never ends is not.
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(15), drop_db).await;
             });
         })
         .join();
@@ -234,6 +236,13 @@ impl Drop for TestApp {
     }
 }
 
+/// Fails a test that hangs instead of hanging the whole suite.
+pub async fn within_time<F: std::future::Future<Output = ()>>(test: F) {
+    tokio::time::timeout(std::time::Duration::from_secs(120), test)
+        .await
+        .expect("the test did not finish within 120 s");
+}
+
 /// Declares each test twice, once per backend: `name::sqlite` and
 /// `name::postgres`, with `$app` a freshly spawned [`TestApp`].
 #[macro_export]
@@ -247,13 +256,13 @@ macro_rules! both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
                     let $app = $crate::common::TestApp::spawn($crate::common::Db::Sqlite).await;
-                    $body
+                    $crate::common::within_time(async move { $body }).await
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
                     let $app = $crate::common::TestApp::spawn($crate::common::Db::Postgres).await;
-                    $body
+                    $crate::common::within_time(async move { $body }).await
                 }
             }
         )*
