@@ -7,7 +7,7 @@
 //! - [`server`]: storage, services and their wiring (server only);
 //! - [`ui`]: components, pages and the server functions beside them.
 #![forbid(unsafe_code)]
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod domain;
 pub mod error;

@@ -1,5 +1,6 @@
 //! The browser entry: hydrates the server-rendered page into the live app.
 #![forbid(unsafe_code)]
+#![recursion_limit = "512"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -2,6 +2,7 @@
 //! command-line interface's building blocks. `main.rs` only parses the
 //! command line; tests build the same [`Application`] on a free port.
 #![forbid(unsafe_code)]
+#![recursion_limit = "512"]
 
 pub mod config;
 pub mod http;

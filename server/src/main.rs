@@ -1,5 +1,6 @@
 //! `server`: serve the studio, migrate the database, or create the first owner.
 #![forbid(unsafe_code)]
+#![recursion_limit = "512"]
 
 use app::{error::AppError, server::employees};
 use clap::{Parser, Subcommand};

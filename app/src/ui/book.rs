@@ -125,19 +125,20 @@ pub fn BookPage() -> impl IntoView {
     let outcome = form_outcome();
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                let outcome = outcome.await;
-                match data.await {
-                    Ok(d) => {
-                        let start = outcome
-                            .as_ref()
-                            .map(|o| o.values.start.clone())
-                            .or_else(|| query.read_untracked().get("start"));
-                        view! { <BookView data=d start=start outcome=outcome /> }.into_any()
+            {move || {
+                // Tracked: choosing another start re-renders without a refetch.
+                let chosen = query.read().get("start");
+                Suspend::new(async move {
+                    let outcome = outcome.await;
+                    match data.await {
+                        Ok(d) => {
+                            let start = outcome.as_ref().map(|o| o.values.start.clone()).or(chosen);
+                            view! { <BookView data=d start=start outcome=outcome /> }.into_any()
+                        }
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     }
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
 }
@@ -363,7 +364,7 @@ fn BookingFormView(
                 <div class="field" class:field--error=people_err_bad>
                     <label for="people_count">{t(Msg::People)}</label>
                     <input id="people_count" name="people_count" type="number" inputmode="numeric" min="1"
-                        max=data.space.capacity.to_string() prop:value=move || people.get().to_string() required
+                        max=data.space.capacity.to_string() value=people.get_untracked().to_string() required
                         aria-invalid=people_err_bad.to_string()
                         on:input=move |ev| people.set(event_target_value(&ev).parse().unwrap_or(1)) />
                     {people_err.map(|m| view! { <p class="field__error">{m}</p> })}
@@ -459,7 +460,7 @@ pub fn ManagePage() -> impl IntoView {
         <Title text=t(Msg::YourBooking) />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
             {move || {
-                let (is_new, cancelled, confirm, error) = query.with_untracked(|q| {
+                let (is_new, cancelled, confirm, error) = query.with(|q| {
                     (q.get("new").is_some(), q.get("cancelled").is_some(), q.get("confirm_cancel").is_some(), q.get("error"))
                 });
                 Suspend::new(async move { match booking.await {
