@@ -29,11 +29,12 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/release/server
 TOOL_TOOLCHAIN := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo +nightly)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test tools build lint unit-test e2e wasm-size clean-test-dbs
+.PHONY: help run test tools build lint unit-test e2e wasm-size bench
 
 help:
 	@echo "make run   - build and serve the studio at http://127.0.0.1:3000 (SQLite in ./data)"
 	@echo "make test  - fmt, clippy, Rust tests on SQLite and PostgreSQL, Playwright in Chromium"
+	@echo "make bench - booking and availability with a year of bookings (BENCH_DATABASE_URL=postgres://... for PostgreSQL)"
 
 ## ---------- tools ----------
 
@@ -88,3 +89,6 @@ e2e: build end2end/node_modules/.installed
 	cd end2end && STUDIO_SERVER_BIN=$(SERVER_BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) npx playwright test
 
 test: lint unit-test e2e
+
+bench: tools
+	cargo bench -p server --bench booking

@@ -119,6 +119,32 @@ async fn seed(url: &str) -> usize {
     rows
 }
 
+/// Books the 14:00 hour of studio_2 on each of the next 149 days over HTTP,
+/// expecting `status` every time; returns the latencies.
+async fn post_days(client: &reqwest::Client, addr: std::net::SocketAddr, status: u16) -> Vec<f64> {
+    let today = moscow_today();
+    let mut samples = Vec::new();
+    for d in 1..150 {
+        let date = today + Duration::days(d);
+        let body = serde_json::json!({
+            "space": "studio_2", "start_time": format!("{date}T14:00:00+03:00"),
+            "end_time": format!("{date}T15:00:00+03:00"), "people_count": 2,
+            "client_name": "Bench HTTP", "client_phone": "+7 916 555 01 23", "consent": true
+        });
+        let t = Instant::now();
+        let res = client
+            .post(format!("http://{addr}/api/v1/public/bookings"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), status);
+        res.bytes().await.expect("body");
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    samples
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -253,50 +279,14 @@ async fn main() {
     }
     .print();
 
-    let mut samples = Vec::new();
-    for d in 1..150 {
-        let date = today + Duration::days(d);
-        let body = serde_json::json!({
-            "space": "studio_2", "start_time": format!("{date}T14:00:00+03:00"),
-            "end_time": format!("{date}T15:00:00+03:00"), "people_count": 2,
-            "client_name": "Bench HTTP", "client_phone": "+7 916 555 01 23", "consent": true
-        });
-        let t = Instant::now();
-        let res = client
-            .post(format!("http://{addr}/api/v1/public/bookings"))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(res.status(), 201);
-        res.bytes().await.expect("body");
-        samples.push(t.elapsed().as_secs_f64() * 1e3);
-    }
+    let samples = post_days(&client, addr, 201).await;
     Stats {
         name: "booking creation, HTTP round trip",
         samples,
     }
     .print();
-
-    let mut samples = Vec::new();
-    for d in 1..150 {
-        let date = today + Duration::days(d);
-        let body = serde_json::json!({
-            "space": "studio_2", "start_time": format!("{date}T14:00:00+03:00"),
-            "end_time": format!("{date}T15:00:00+03:00"), "people_count": 2,
-            "client_name": "Bench HTTP", "client_phone": "+7 916 555 01 23", "consent": true
-        });
-        let t = Instant::now();
-        let res = client
-            .post(format!("http://{addr}/api/v1/public/bookings"))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(res.status(), 409);
-        res.bytes().await.expect("body");
-        samples.push(t.elapsed().as_secs_f64() * 1e3);
-    }
+    // The same days again: every one is now taken.
+    let samples = post_days(&client, addr, 409).await;
     Stats {
         name: "taken slot (409 + alternatives), HTTP",
         samples,

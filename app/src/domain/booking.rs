@@ -121,6 +121,20 @@ pub struct QuoteRequest {
     pub promo_code: Option<String>,
 }
 
+impl From<&GuestBookingRequest> for QuoteRequest {
+    /// The booking part of a guest's request, without the guest.
+    fn from(r: &GuestBookingRequest) -> Self {
+        QuoteRequest {
+            space: r.space.clone(),
+            start_time: r.start_time.clone(),
+            end_time: r.end_time.clone(),
+            people_count: r.people_count,
+            equipment: r.equipment.clone(),
+            promo_code: r.promo_code.clone(),
+        }
+    }
+}
+
 /// The answer to a successful booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

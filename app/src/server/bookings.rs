@@ -126,7 +126,7 @@ pub async fn availability(
             FieldError::new("invalid_date", "Use a date like 2026-12-31."),
         )
     })?;
-    let config = state.rules_cache.get(&state.store).await?;
+    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
     let space = space_by_slug(&state.store, slug)
         .await?
         .ok_or_else(|| AppError::not_found("space"))?;
@@ -149,7 +149,7 @@ pub async fn book_page(
     slug: &str,
     date: Option<&str>,
 ) -> Result<BookPageData, AppError> {
-    let config = state.rules_cache.get(&state.store).await?;
+    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
     let catalog = super::catalog::public_catalog(&state.store, &state.catalog_cache).await?;
     let space = catalog
         .spaces
@@ -217,23 +217,19 @@ fn parse_time(field: &str, raw: &str, errors: &mut Fields) -> Option<DateTime<Ut
 async fn check_booking(
     state: &AppState,
     config: &StudioConfig,
-    space: &str,
-    start: &str,
-    end: &str,
-    people: i64,
-    equipment: &[EquipmentRequest],
-    promo_code: Option<&str>,
+    req: &QuoteRequest,
     errors: &mut Fields,
 ) -> Result<Option<Checked>, AppError> {
-    let space = space_by_slug(&state.store, space.trim()).await?;
+    let people = req.people_count;
+    let space = space_by_slug(&state.store, req.space.trim()).await?;
     if space.is_none() {
         errors.insert(
             "space".into(),
             FieldError::new("unknown_space", "Choose one of the studio's spaces."),
         );
     }
-    let start = parse_time("start_time", start, errors);
-    let end = parse_time("end_time", end, errors);
+    let start = parse_time("start_time", &req.start_time, errors);
+    let end = parse_time("end_time", &req.end_time, errors);
     let (Some(space), Some(start), Some(end)) = (space, start, end) else {
         return Ok(None);
     };
@@ -248,8 +244,13 @@ async fn check_booking(
                 None
             }
         };
-    let charges = equipment_charges(&state.store, equipment, errors).await?;
-    let promo = match promo_code.map(str::trim).filter(|c| !c.is_empty()) {
+    let charges = equipment_charges(&state.store, &req.equipment, errors).await?;
+    let promo = match req
+        .promo_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         None => None,
         Some(code) => match find_promo(&state.store, code, start).await? {
             Some(p) => Some(p),
@@ -356,20 +357,9 @@ pub async fn quote_booking(
     state: &AppState,
     req: &QuoteRequest,
 ) -> Result<PriceBreakdown, AppError> {
-    let config = state.rules_cache.get(&state.store).await?;
+    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
     let mut errors = Fields::new();
-    let checked = check_booking(
-        state,
-        &config,
-        &req.space,
-        &req.start_time,
-        &req.end_time,
-        req.people_count,
-        &req.equipment,
-        req.promo_code.as_deref(),
-        &mut errors,
-    )
-    .await?;
+    let checked = check_booking(state, &config, req, &mut errors).await?;
     match checked {
         Some(c) if errors.is_empty() => Ok(c.breakdown),
         _ => Err(AppError::Validation { fields: errors }),
@@ -389,7 +379,7 @@ pub async fn create_guest_booking(
             message: "The request could not be processed.".into(),
         });
     }
-    let config = state.rules_cache.get(&state.store).await?;
+    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
     let mut errors = Fields::new();
     let name = FullName::parse(&req.client_name)
         .map_err(|e| errors.insert("client_name".into(), e))
@@ -424,18 +414,7 @@ pub async fn create_guest_booking(
             ),
         );
     }
-    let checked = check_booking(
-        state,
-        &config,
-        &req.space,
-        &req.start_time,
-        &req.end_time,
-        req.people_count,
-        &req.equipment,
-        req.promo_code.as_deref(),
-        &mut errors,
-    )
-    .await?;
+    let checked = check_booking(state, &config, &QuoteRequest::from(req), &mut errors).await?;
     let (Some(checked), Some(name), Some(phone), true) = (checked, name, phone, errors.is_empty())
     else {
         return Err(AppError::Validation { fields: errors });
@@ -781,7 +760,7 @@ fn guest_view(
 /// The booking behind a guest's manage link.
 pub async fn guest_booking(state: &AppState, token: &str) -> Result<GuestBookingView, AppError> {
     let id = booking_id_from_token(state, token)?;
-    let config = state.rules_cache.get(&state.store).await?;
+    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
     guest_view(&config, guest_row(&state.store, &id).await?, Utc::now())
 }
 
@@ -793,7 +772,7 @@ pub async fn cancel_guest_booking(
     token: &str,
 ) -> Result<GuestBookingView, AppError> {
     let id = booking_id_from_token(state, token)?;
-    let config = state.rules_cache.get(&state.store).await?;
+    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
     let row = guest_row(&state.store, &id).await?;
     let version = row.version;
     let view = guest_view(&config, row, Utc::now())?;

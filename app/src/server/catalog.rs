@@ -11,35 +11,10 @@ use crate::{
     domain::{Money, PublicCatalog, SpaceSummary, StudioInfo},
     error::AppError,
 };
-use moka::future::Cache;
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
-/// Caches the public catalog; staff edits call [`CatalogCache::invalidate`].
-#[derive(Clone)]
-pub struct CatalogCache {
-    inner: Cache<(), Arc<PublicCatalog>>,
-}
-
-impl Default for CatalogCache {
-    fn default() -> Self {
-        CatalogCache {
-            inner: Cache::builder()
-                .max_capacity(1)
-                .time_to_live(Duration::from_secs(30))
-                .build(),
-        }
-    }
-}
-
-impl CatalogCache {
-    pub async fn invalidate(&self) {
-        self.inner.invalidate_all();
-    }
-
-    pub fn entry_count(&self) -> u64 {
-        self.inner.entry_count()
-    }
-}
+/// The public catalog, cached; staff edits invalidate it.
+pub type CatalogCache = super::cache::Cached<PublicCatalog>;
 
 #[derive(sqlx::FromRow)]
 struct SpaceRow {
@@ -71,11 +46,7 @@ pub async fn public_catalog(
     store: &Store,
     cache: &CatalogCache,
 ) -> Result<Arc<PublicCatalog>, AppError> {
-    cache
-        .inner
-        .try_get_with((), async { load(store).await.map(Arc::new) })
-        .await
-        .map_err(|e: Arc<AppError>| (*e).clone())
+    cache.get_or_load(load(store)).await
 }
 
 async fn load(store: &Store) -> Result<PublicCatalog, AppError> {

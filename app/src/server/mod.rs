@@ -2,6 +2,7 @@
 //! functions and REST handlers are thin doors into the services here.
 
 pub mod bookings;
+pub mod cache;
 pub mod catalog;
 pub mod employees;
 pub mod events;

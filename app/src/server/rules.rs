@@ -8,8 +8,7 @@ use crate::{
     error::AppError,
 };
 use chrono::NaiveDate;
-use moka::future::Cache;
-use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use std::{collections::BTreeSet, sync::Arc};
 
 /// The rules plus what the booking flow needs besides them.
 #[derive(Debug, Clone)]
@@ -20,33 +19,15 @@ pub struct StudioConfig {
     pub cancellation_hours: i64,
 }
 
-#[derive(Clone)]
-pub struct RulesCache {
-    inner: Cache<(), Arc<StudioConfig>>,
-}
+/// The rules, cached; settings changes invalidate it.
+pub type RulesCache = super::cache::Cached<StudioConfig>;
 
-impl Default for RulesCache {
-    fn default() -> Self {
-        RulesCache {
-            inner: Cache::builder()
-                .max_capacity(1)
-                .time_to_live(Duration::from_secs(30))
-                .build(),
-        }
-    }
-}
-
-impl RulesCache {
-    pub async fn get(&self, store: &Store) -> Result<Arc<StudioConfig>, AppError> {
-        self.inner
-            .try_get_with((), async { load(store).await.map(Arc::new) })
-            .await
-            .map_err(|e: Arc<AppError>| (*e).clone())
-    }
-
-    pub fn invalidate(&self) {
-        self.inner.invalidate_all();
-    }
+/// The studio's rules, from the cache when fresh.
+pub async fn studio_config(
+    store: &Store,
+    cache: &RulesCache,
+) -> Result<Arc<StudioConfig>, AppError> {
+    cache.get_or_load(load(store)).await
 }
 
 #[derive(sqlx::FromRow)]

@@ -1,0 +1,46 @@
+//! One value kept in memory for a short while (moka): the studio's rules
+//! and its public catalog are read on every guest request and change
+//! rarely; writers invalidate, and the time to live bounds how stale another
+//! instance's copy can be.
+
+use crate::error::AppError;
+use moka::future::Cache;
+use std::{future::Future, sync::Arc, time::Duration};
+
+#[derive(Clone)]
+pub struct Cached<T: Send + Sync + 'static> {
+    inner: Cache<(), Arc<T>>,
+}
+
+impl<T: Send + Sync + 'static> Default for Cached<T> {
+    fn default() -> Self {
+        Cached {
+            inner: Cache::builder()
+                .max_capacity(1)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Cached<T> {
+    /// The cached value, or the one `load` produces (once, however many
+    /// callers wait for it). Errors are not cached.
+    pub async fn get_or_load(
+        &self,
+        load: impl Future<Output = Result<T, AppError>>,
+    ) -> Result<Arc<T>, AppError> {
+        self.inner
+            .try_get_with((), async { load.await.map(Arc::new) })
+            .await
+            .map_err(|e: Arc<AppError>| (*e).clone())
+    }
+
+    pub fn invalidate(&self) {
+        self.inner.invalidate_all();
+    }
+
+    pub fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
+    }
+}
