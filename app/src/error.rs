@@ -51,6 +51,8 @@ pub enum AppError {
     },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    #[error("account locked")]
+    Locked { retry_after_secs: u64 },
     #[error("service unavailable: {message}")]
     Unavailable { message: String },
     #[error("internal error")]
@@ -79,6 +81,7 @@ impl AppError {
             AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
             AppError::RateLimited { .. } => 429,
+            AppError::Locked { .. } => 423,
             AppError::Unavailable { .. } => 503,
             AppError::Internal => 500,
         }
@@ -93,6 +96,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound { .. } => "not_found",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::Locked { .. } => "account_locked",
             AppError::Unavailable { .. } => "unavailable",
             AppError::Internal => "internal_error",
         }
@@ -111,6 +115,9 @@ impl AppError {
             AppError::RateLimited { retry_after_secs } => {
                 format!("Too many requests; try again in {retry_after_secs} seconds.")
             }
+            AppError::Locked { retry_after_secs } => format!(
+                "The account is locked after repeated failed sign-ins; try again in {retry_after_secs} seconds."
+            ),
             AppError::Internal => "Something went wrong on our side; please try again.".into(),
         }
     }
@@ -191,7 +198,9 @@ mod http {
             let status = StatusCode::from_u16(self.status_code())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = (status, Json(ErrorBody::from(&self))).into_response();
-            if let AppError::RateLimited { retry_after_secs } = self {
+            if let AppError::RateLimited { retry_after_secs }
+            | AppError::Locked { retry_after_secs } = self
+            {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, v);
                 }

@@ -57,6 +57,8 @@ pub struct Config {
     /// address per minute, and the burst allowed at once.
     pub public_rate_per_minute: u32,
     pub public_burst: u32,
+    /// Token lifetimes and lockout rules for staff sign-in.
+    pub auth: app::server::auth::AuthSettings,
 }
 
 impl Config {
@@ -94,6 +96,18 @@ impl Config {
         let public_rate_per_minute = positive("STUDIO_PUBLIC_RATE_PER_MINUTE", 20)?;
         let public_burst = positive("STUDIO_PUBLIC_BURST", 10)?;
         let db_max_connections = positive("STUDIO_DB_MAX_CONNECTIONS", 10)?;
+        let d = app::server::auth::AuthSettings::default();
+        let secs = |name, default: i64| {
+            positive(name, u32::try_from(default).unwrap_or(u32::MAX)).map(i64::from)
+        };
+        let auth = app::server::auth::AuthSettings {
+            access_ttl_secs: secs("STUDIO_ACCESS_TOKEN_TTL", d.access_ttl_secs)?,
+            idle_timeout_secs: secs("STUDIO_SESSION_IDLE_TIMEOUT", d.idle_timeout_secs)?,
+            absolute_lifetime_secs: secs("STUDIO_SESSION_LIFETIME", d.absolute_lifetime_secs)?,
+            lockout_threshold: i32::try_from(positive("STUDIO_LOCKOUT_THRESHOLD", 5)?).unwrap_or(5),
+            lockout_window_secs: secs("STUDIO_LOCKOUT_WINDOW", d.lockout_window_secs)?,
+            lockout_duration_secs: secs("STUDIO_LOCKOUT_DURATION", d.lockout_duration_secs)?,
+        };
         let log_format = match get("STUDIO_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -127,6 +141,7 @@ impl Config {
             data_dir,
             public_rate_per_minute,
             public_burst,
+            auth,
         })
     }
 }

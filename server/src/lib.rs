@@ -70,6 +70,7 @@ impl Application {
             catalog_cache: Default::default(),
             rules_cache: Default::default(),
             signing_key: config.secret_key.bytes().into(),
+            auth: config.auth,
         };
         let limits = http::RateLimits {
             per_minute: config.public_rate_per_minute,

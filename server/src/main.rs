@@ -27,6 +27,8 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Check that no audit log entry was edited or removed.
+    AuditVerify,
     /// Create the studio's first owner; the password is read from standard input.
     CreateOwner {
         #[arg(long)]
@@ -58,6 +60,7 @@ async fn main() -> ExitCode {
             .await
             .map(|_| println!("database is up to date"))
             .map_err(|e| e.to_string()),
+        Command::AuditVerify => audit_verify(&config).await,
         Command::CreateOwner {
             username,
             email,
@@ -70,6 +73,22 @@ async fn main() -> ExitCode {
             eprintln!("{message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn audit_verify(config: &Config) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    match app::server::audit::verify(&store)
+        .await
+        .map_err(|e| e.message())?
+    {
+        app::server::audit::Verification::Intact { entries } => {
+            println!("audit log intact: {entries} entries");
+            Ok(())
+        }
+        app::server::audit::Verification::Broken { id } => Err(format!(
+            "audit log broken: entry {id} does not match its content or its predecessor"
+        )),
     }
 }
 

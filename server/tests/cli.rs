@@ -108,6 +108,20 @@ async fn create_owner_reports_every_bad_field(db: Db) {
     }
 }
 
+async fn audit_verify_reports_an_intact_and_a_broken_chain(db: Db) {
+    let db = TestDb::new(db).await;
+    let (ok, _, stderr) = run(&db, &OWNER, "north light over the river\n");
+    assert!(ok, "{stderr}");
+    let (ok, stdout, _) = run(&db, &["audit-verify"], "");
+    assert!(ok);
+    assert!(stdout.contains("audit log intact"), "{stdout}");
+    db.exec("INSERT INTO audit_log (at, action, prev_hash, hash) VALUES (1, 'forged', 'x', 'y')")
+        .await;
+    let (ok, _, stderr) = run(&db, &["audit-verify"], "");
+    assert!(!ok);
+    assert!(stderr.contains("audit log broken"), "{stderr}");
+}
+
 macro_rules! cli_tests {
     ($($name:ident),*) => {
         $(mod $name {
@@ -123,5 +137,6 @@ cli_tests!(
     migrate_prepares_a_fresh_database,
     create_owner_refuses_weak_or_empty_passwords,
     create_owner_creates_the_first_owner_once,
-    create_owner_reports_every_bad_field
+    create_owner_reports_every_bad_field,
+    audit_verify_reports_an_intact_and_a_broken_chain
 );

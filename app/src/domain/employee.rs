@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Staff roles, highest first. Owner > admin > manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
@@ -29,6 +30,18 @@ impl Role {
             _ => None,
         }
     }
+}
+
+/// What an employee sees of their own account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EmployeeProfile {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub email: String,
+    pub role: Role,
+    pub mfa_enabled: bool,
 }
 
 /// A login name: 3–32 characters of lowercase latin letters, digits, `.`, `_`

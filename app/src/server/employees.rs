@@ -4,10 +4,10 @@
 use super::{
     events::{self, NewEvent},
     now_epoch,
-    store::{is_unique_violation, with_tx, Store},
+    store::{is_unique_violation, with_pool, with_tx, Store},
 };
 use crate::{
-    domain::{Email, FullName, Password, Role, Username},
+    domain::{employee::EmployeeProfile, Email, FullName, Password, Role, Username},
     error::{AppError, FieldError},
 };
 use argon2::{
@@ -40,6 +40,46 @@ pub async fn hash_password(password: &Password) -> Result<String, AppError> {
     .map_err(|e| {
         tracing::error!(error = %e, "password hashing failed");
         AppError::Internal
+    })
+}
+
+/// Checks a password against a stored argon2 hash, on the blocking pool.
+/// A malformed stored hash counts as a mismatch (and is logged).
+pub async fn verify_password(password: &str, hash: &str) -> Result<bool, AppError> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || {
+        use argon2::{PasswordHash, PasswordVerifier};
+        match PasswordHash::new(&hash) {
+            Ok(parsed) => Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+            Err(_) => {
+                tracing::error!("a stored password hash is not a valid PHC string");
+                false
+            }
+        }
+    })
+    .await
+    .map_err(|_| AppError::Internal)
+}
+
+/// The employee's own profile.
+pub async fn profile(store: &Store, employee_id: &str) -> Result<EmployeeProfile, AppError> {
+    let row: Option<(String, String, String, String, String, bool)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT id, username, full_name, email, role, mfa_enabled FROM employees WHERE id = $1"
+    )
+    .bind(employee_id)
+    .fetch_optional(p)
+    .await)?;
+    let (id, username, full_name, email, role, mfa_enabled) =
+        row.ok_or_else(|| AppError::not_found("employee"))?;
+    Ok(EmployeeProfile {
+        id,
+        username,
+        full_name,
+        email,
+        role: Role::parse(&role).ok_or(AppError::Internal)?,
+        mfa_enabled,
     })
 }
 
@@ -106,6 +146,17 @@ pub async fn create_owner(store: &Store, input: NewEmployeeInput<'_>) -> Result<
         }
         Err(e) => return Err(e.into()),
     }
+    super::audit::append(
+        &mut tx,
+        &super::audit::Actor { name: "command line".into(), ..Default::default() },
+        super::audit::Entry {
+            action: "employee_created",
+            target_type: "employee",
+            target_id: &id,
+            details: serde_json::json!({ "after": { "username": username.as_str(), "role": Role::Owner.as_str() } }),
+        },
+    )
+    .await?;
     events::record(
         &mut tx,
         NewEvent {

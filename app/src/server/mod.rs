@@ -1,6 +1,8 @@
 //! Server-only code (`ssr`): storage, services and shared state. Server
 //! functions and REST handlers are thin doors into the services here.
 
+pub mod audit;
+pub mod auth;
 pub mod bookings;
 pub mod cache;
 pub mod catalog;

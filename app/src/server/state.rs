@@ -13,6 +13,7 @@ pub struct AppState {
     pub rules_cache: RulesCache,
     /// Key for signed guest links (the server secret).
     pub signing_key: Arc<[u8]>,
+    pub auth: super::auth::AuthSettings,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -176,6 +176,17 @@ impl Store {
 }
 
 impl Tx {
+    /// Serialises appends to the audit chain. SQLite write transactions are
+    /// exclusive already; PostgreSQL takes a transaction-scoped advisory lock.
+    pub async fn lock_audit_chain(&mut self) -> Result<(), AppError> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            sqlx::query("SELECT pg_advisory_xact_lock(7201)")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), AppError> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,

@@ -2,6 +2,7 @@
 //! `/api/v1` with its OpenAPI document and docs, operations endpoints, and
 //! the middleware every request passes through.
 
+mod auth;
 mod extract;
 mod forms;
 mod health;
@@ -16,7 +17,7 @@ use app::{error::AppError, server::AppState, shell, App};
 use axum::{
     body::Body,
     extract::MatchedPath,
-    http::Request,
+    http::{header, HeaderValue, Request},
     response::{IntoResponse, Response},
     routing::{get, post},
     Router,
@@ -30,6 +31,7 @@ use std::{any::Any, sync::OnceLock};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -80,6 +82,18 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .route(
             "/public/bookings/{token}/cancel",
             post(public::cancel_guest_booking).layer(throttle.api()),
+        )
+        .merge(
+            Router::new()
+                .route("/auth/login", post(auth::login).layer(throttle.api()))
+                .route("/auth/refresh", post(auth::refresh).layer(throttle.api()))
+                .route("/auth/logout", post(auth::logout))
+                .route("/employees/profile", get(auth::profile))
+                // Nothing about staff sessions belongs in a cache.
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                )),
         )
         .fallback(|| async { AppError::not_found("endpoint") });
 

@@ -1,6 +1,9 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use utoipa::OpenApi;
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +22,10 @@ use utoipa::OpenApi;
         super::public::create_booking,
         super::public::guest_booking,
         super::public::cancel_guest_booking,
+        super::auth::login,
+        super::auth::refresh,
+        super::auth::logout,
+        super::auth::profile,
     ),
     components(schemas(
         app::error::ErrorBody,
@@ -34,10 +41,36 @@ use utoipa::OpenApi;
         app::domain::booking::GuestBookingView,
         app::domain::booking::BookingState,
         app::domain::PriceBreakdown,
+        app::domain::employee::EmployeeProfile,
+        app::domain::Role,
+        app::server::auth::TokenPair,
+        super::auth::LoginRequest,
+        super::auth::RefreshRequest,
     )),
+    modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Health checks for orchestrators and monitoring"),
         (name = "public", description = "Guest-facing endpoints; no authentication"),
+        (name = "auth", description = "Staff sign-in, token refresh and sign-out"),
+        (name = "employees", description = "Staff accounts; a bearer access token is required"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer access token that staff endpoints require.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

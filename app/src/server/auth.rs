@@ -1,0 +1,559 @@
+//! Staff authentication (OWASP ASVS 5.0 V6, V7, V9): password sign-in with
+//! per-account lockout, short-lived signed access tokens, and opaque
+//! refresh tokens that rotate on every use, where presenting a rotated
+//! token revokes its whole session family. Every request re-reads the
+//! employee and the session, so disabling someone or changing a role takes
+//! effect at once, not when a token expires.
+
+use super::{
+    audit::{self, Actor, Entry},
+    employees::verify_password,
+    events::{self, NewEvent},
+    now_epoch,
+    store::{with_pool, with_tx, Store},
+    AppState,
+};
+use crate::{
+    domain::{Role, Username},
+    error::AppError,
+};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The audience every access token is issued for and checked against.
+pub const AUDIENCE: &str = "studio-crm/staff";
+const ACCESS: &str = "access";
+
+/// Lifetimes and lockout rules (configurable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthSettings {
+    pub access_ttl_secs: i64,
+    pub idle_timeout_secs: i64,
+    pub absolute_lifetime_secs: i64,
+    pub lockout_threshold: i32,
+    pub lockout_window_secs: i64,
+    pub lockout_duration_secs: i64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            access_ttl_secs: 15 * 60,
+            idle_timeout_secs: 30 * 60,
+            absolute_lifetime_secs: 12 * 3600,
+            lockout_threshold: 5,
+            lockout_window_secs: 300,
+            lockout_duration_secs: 900,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    /// The session family the token belongs to.
+    sid: String,
+    aud: String,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+    typ: String,
+}
+
+/// What a successful sign-in or refresh returns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// The authenticated employee behind a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub employee_id: String,
+    pub username: String,
+    pub role: Role,
+    pub session_family: String,
+}
+
+/// Where a request came from, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+fn derived_key(secret: &[u8], purpose: &str) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::Unauthorized {
+        code: "invalid_credentials".into(),
+        message: "The username or password is not correct.".into(),
+    }
+}
+
+fn invalid_token() -> AppError {
+    AppError::Unauthorized {
+        code: "invalid_token".into(),
+        message: "Sign in again.".into(),
+    }
+}
+
+fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 256 random bits, hex: the refresh token. Only its hash is stored.
+fn new_refresh_token() -> String {
+    let mut raw = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut raw);
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn issue_access_token(
+    state: &AppState,
+    employee_id: &str,
+    family: &str,
+    now: i64,
+) -> Result<String, AppError> {
+    let claims = Claims {
+        sub: employee_id.to_owned(),
+        sid: family.to_owned(),
+        aud: AUDIENCE.to_owned(),
+        iat: now,
+        nbf: now,
+        exp: now + state.auth.access_ttl_secs,
+        typ: ACCESS.to_owned(),
+    };
+    let key = EncodingKey::from_secret(&derived_key(&state.signing_key, "access-token"));
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).map_err(|e| {
+        tracing::error!(error = %e, "cannot sign an access token");
+        AppError::Internal
+    })
+}
+
+/// Checks an access token: HS256 only (an allow-list: `none` and every
+/// other algorithm are refused), our audience, not expired, not before its
+/// time, of the access type.
+fn verify_access_token(state: &AppState, token: &str) -> Result<Claims, AppError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "nbf", "aud", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = 5;
+    let key = DecodingKey::from_secret(&derived_key(&state.signing_key, "access-token"));
+    let data =
+        jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|_| invalid_token())?;
+    if data.claims.typ != ACCESS {
+        return Err(invalid_token());
+    }
+    Ok(data.claims)
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: String,
+    username: String,
+    role: String,
+    active: bool,
+    password_hash: String,
+    failed_logins: i32,
+    failed_window_start: Option<i64>,
+    locked_until: Option<i64>,
+}
+
+/// A hash of a random password nobody knows, verified when the username
+/// is unknown so that both failures cost the same argon2 work.
+async fn dummy_hash() -> Result<&'static str, AppError> {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(h) = HASH.get() {
+        return Ok(h);
+    }
+    let mut raw = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let secret: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let password = crate::domain::Password::parse(&secret, "").map_err(|_| AppError::Internal)?;
+    let hash = super::employees::hash_password(&password).await?;
+    Ok(HASH.get_or_init(|| hash))
+}
+
+/// Signs an employee in with username and password.
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    origin: &Origin,
+) -> Result<TokenPair, AppError> {
+    let store = &state.store;
+    let now = now_epoch();
+    let attempted = username.trim().to_lowercase();
+    let row: Option<LoginRow> = match Username::parse(username) {
+        Err(_) => None,
+        Ok(u) => with_pool!(store, p => sqlx::query_as(
+            "SELECT id, username, role, active, password_hash, failed_logins, failed_window_start, locked_until \
+             FROM employees WHERE username = $1"
+        )
+        .bind(u.as_str())
+        .fetch_optional(p)
+        .await)?,
+    };
+    let actor = |id: Option<&str>| Actor {
+        id: id.map(str::to_owned),
+        name: attempted.chars().take(64).collect(),
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+    };
+    let Some(row) = row else {
+        let _ = verify_password(password, dummy_hash().await?).await;
+        audit::record(store, &actor(None), failure_entry("unknown_user")).await?;
+        return Err(invalid_credentials());
+    };
+    if let Some(until) = row.locked_until.filter(|u| *u > now) {
+        audit::record(store, &actor(Some(&row.id)), failure_entry("locked")).await?;
+        return Err(AppError::Locked {
+            retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
+        });
+    }
+    let password_ok = verify_password(password, &row.password_hash).await?;
+    if !password_ok || !row.active {
+        if !password_ok {
+            record_failure(state, &row, &actor(Some(&row.id)), now).await?;
+        } else {
+            audit::record(store, &actor(Some(&row.id)), failure_entry("disabled")).await?;
+        }
+        return Err(invalid_credentials());
+    }
+    let family = uuid::Uuid::new_v4().to_string();
+    let refresh = new_refresh_token();
+    let mut tx = store.begin().await?;
+    with_tx!(tx, t => sqlx::query(
+        "UPDATE employees SET failed_logins = 0, failed_window_start = NULL, locked_until = NULL, last_login_at = $1 \
+         WHERE id = $2"
+    )
+    .bind(now)
+    .bind(&row.id)
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    with_tx!(tx, t => sqlx::query(
+        "INSERT INTO sessions (id, family_id, employee_id, token_hash, created_at, last_used_at, absolute_expiry, ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)"
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&family)
+    .bind(&row.id)
+    .bind(sha256_hex(&refresh))
+    .bind(now)
+    .bind(now + state.auth.absolute_lifetime_secs)
+    .bind(&origin.ip)
+    .bind(origin.user_agent.chars().take(300).collect::<String>())
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let who = Actor {
+        id: Some(row.id.clone()),
+        name: row.username.clone(),
+        ..actor(None)
+    };
+    audit::append(
+        &mut tx,
+        &who,
+        Entry {
+            action: "login_succeeded",
+            target_type: "employee",
+            target_id: &row.id,
+            details: serde_json::json!({ "role": row.role }),
+        },
+    )
+    .await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            event_type: "EmployeeLoggedIn",
+            aggregate_type: "employee",
+            aggregate_id: &row.id,
+            payload: &serde_json::json!({ "session": family }),
+            actor: Some(&row.id),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(TokenPair {
+        access_token: issue_access_token(state, &row.id, &family, now)?,
+        refresh_token: refresh,
+        token_type: "Bearer".into(),
+        expires_in: state.auth.access_ttl_secs,
+    })
+}
+
+fn failure_entry(reason: &str) -> Entry<'static> {
+    Entry {
+        action: "login_failed",
+        target_type: "employee",
+        target_id: "",
+        details: serde_json::json!({ "reason": reason }),
+    }
+}
+
+/// Counts a wrong password; the threshold within the window locks the
+/// account. Stored in the database so that every instance agrees.
+async fn record_failure(
+    state: &AppState,
+    row: &LoginRow,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), AppError> {
+    let s = state.auth;
+    let in_window = row
+        .failed_window_start
+        .is_some_and(|start| now - start <= s.lockout_window_secs);
+    let (failures, window_start) = if in_window {
+        (
+            row.failed_logins + 1,
+            row.failed_window_start.unwrap_or(now),
+        )
+    } else {
+        (1, now)
+    };
+    let lock = failures >= s.lockout_threshold;
+    let mut tx = state.store.begin().await?;
+    with_tx!(tx, t => sqlx::query(
+        "UPDATE employees SET failed_logins = $1, failed_window_start = $2, locked_until = $3 WHERE id = $4"
+    )
+    .bind(if lock { 0 } else { failures })
+    .bind(if lock { None } else { Some(window_start) })
+    .bind(lock.then_some(now + s.lockout_duration_secs))
+    .bind(&row.id)
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let mut entry = failure_entry("wrong_password");
+    entry.target_id = "";
+    audit::append(
+        &mut tx,
+        actor,
+        Entry {
+            target_id: &row.id,
+            ..entry
+        },
+    )
+    .await?;
+    if lock {
+        audit::append(
+            &mut tx,
+            actor,
+            Entry {
+                action: "account_locked",
+                target_type: "employee",
+                target_id: &row.id,
+                details: serde_json::json!({ "failures": failures, "seconds": s.lockout_duration_secs }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    family_id: String,
+    employee_id: String,
+    last_used_at: i64,
+    absolute_expiry: i64,
+    replaced_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+async fn revoke_family(store: &Store, family: &str, now: i64) -> Result<(), AppError> {
+    with_pool!(store, p => sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(family)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Exchanges a refresh token for a new pair. The presented token is spent;
+/// presenting it again revokes every token of its family.
+#[tracing::instrument(skip_all)]
+pub async fn refresh(
+    state: &AppState,
+    refresh_token: &str,
+    origin: &Origin,
+) -> Result<TokenPair, AppError> {
+    let store = &state.store;
+    let now = now_epoch();
+    let row: Option<SessionRow> = with_pool!(store, p => sqlx::query_as(
+        "SELECT id, family_id, employee_id, last_used_at, absolute_expiry, replaced_at, revoked_at \
+         FROM sessions WHERE token_hash = $1"
+    )
+    .bind(sha256_hex(refresh_token.trim()))
+    .fetch_optional(p)
+    .await)?;
+    let Some(row) = row else {
+        return Err(invalid_token());
+    };
+    if row.revoked_at.is_some() {
+        return Err(invalid_token());
+    }
+    let actor = Actor {
+        id: Some(row.employee_id.clone()),
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        ..Default::default()
+    };
+    if row.replaced_at.is_some() {
+        revoke_family(store, &row.family_id, now).await?;
+        audit::record(
+            store,
+            &actor,
+            Entry {
+                action: "refresh_token_reused",
+                target_type: "session",
+                target_id: &row.family_id,
+                details: serde_json::json!({ "revoked": "family" }),
+            },
+        )
+        .await?;
+        return Err(AppError::Unauthorized {
+            code: "token_reused".into(),
+            message: "This sign-in was ended for safety; sign in again.".into(),
+        });
+    }
+    if now - row.last_used_at > state.auth.idle_timeout_secs || now >= row.absolute_expiry {
+        revoke_family(store, &row.family_id, now).await?;
+        return Err(AppError::Unauthorized {
+            code: "session_expired".into(),
+            message: "The session has expired; sign in again.".into(),
+        });
+    }
+    let active: Option<bool> = with_pool!(store, p => sqlx::query_scalar("SELECT active FROM employees WHERE id = $1")
+        .bind(&row.employee_id)
+        .fetch_optional(p)
+        .await)?;
+    if active != Some(true) {
+        revoke_family(store, &row.family_id, now).await?;
+        return Err(invalid_token());
+    }
+    let next = new_refresh_token();
+    let mut tx = store.begin().await?;
+    // Only one request can spend a token: the conditional update decides.
+    let spent = with_tx!(tx, t => sqlx::query("UPDATE sessions SET replaced_at = $1 WHERE id = $2 AND replaced_at IS NULL AND revoked_at IS NULL")
+        .bind(now)
+        .bind(&row.id)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if spent == 0 {
+        return Err(invalid_token());
+    }
+    with_tx!(tx, t => sqlx::query(
+        "INSERT INTO sessions (id, family_id, employee_id, token_hash, created_at, last_used_at, absolute_expiry, ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)"
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&row.family_id)
+    .bind(&row.employee_id)
+    .bind(sha256_hex(&next))
+    .bind(now)
+    .bind(row.absolute_expiry)
+    .bind(&origin.ip)
+    .bind(origin.user_agent.chars().take(300).collect::<String>())
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(TokenPair {
+        access_token: issue_access_token(state, &row.employee_id, &row.family_id, now)?,
+        refresh_token: next,
+        token_type: "Bearer".into(),
+        expires_in: state.auth.access_ttl_secs,
+    })
+}
+
+/// Ends the session the refresh token belongs to.
+pub async fn logout(
+    state: &AppState,
+    refresh_token: &str,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let store = &state.store;
+    let row: Option<(String, String)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT family_id, employee_id FROM sessions WHERE token_hash = $1"
+    )
+    .bind(sha256_hex(refresh_token.trim()))
+    .fetch_optional(p)
+    .await)?;
+    let Some((family, employee_id)) = row else {
+        return Ok(());
+    };
+    revoke_family(store, &family, now_epoch()).await?;
+    let actor = Actor {
+        id: Some(employee_id),
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        ..Default::default()
+    };
+    audit::record(
+        store,
+        &actor,
+        Entry {
+            action: "logout",
+            target_type: "session",
+            target_id: &family,
+            details: serde_json::json!({}),
+        },
+    )
+    .await
+}
+
+/// The employee behind an access token, checked against the database on
+/// every request: the session must be live and the employee active; the
+/// role is the current one, not the one at sign-in.
+pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Principal, AppError> {
+    let claims = verify_access_token(state, access_token)?;
+    let store = &state.store;
+    let live: Option<i32> = with_pool!(store, p => sqlx::query_scalar(
+        "SELECT 1 FROM sessions WHERE family_id = $1 AND employee_id = $2 AND revoked_at IS NULL LIMIT 1"
+    )
+    .bind(&claims.sid)
+    .bind(&claims.sub)
+    .fetch_optional(p)
+    .await)?;
+    if live.is_none() {
+        return Err(invalid_token());
+    }
+    let employee: Option<(String, String, bool)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT username, role, active FROM employees WHERE id = $1"
+    )
+    .bind(&claims.sub)
+    .fetch_optional(p)
+    .await)?;
+    match employee {
+        Some((username, role, true)) => Ok(Principal {
+            employee_id: claims.sub,
+            username,
+            role: Role::parse(&role).ok_or(AppError::Internal)?,
+            session_family: claims.sid,
+        }),
+        _ => Err(invalid_token()),
+    }
+}
