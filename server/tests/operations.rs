@@ -56,6 +56,20 @@ both_backends! {
         assert_eq!(res.headers()["x-request-id"], "given-by-the-proxy");
     }
 
+    async fn every_response_carries_the_security_headers(app) {
+        for path in ["/", "/book/studio_a", "/api/v1/public/spaces", "/no/such/page", "/docs/"] {
+            let res = app.get(path).await;
+            let h = res.headers();
+            let csp = h["content-security-policy"].to_str().unwrap();
+            for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+                assert!(csp.contains(directive), "{path}: {csp}");
+            }
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        }
+    }
+
     async fn an_unknown_api_route_answers_in_the_json_error_shape(app) {
         let res = app.get("/api/v1/no-such-thing").await;
         assert_eq!(res.status(), 404);
