@@ -22,6 +22,25 @@ impl Role {
         }
     }
 
+    fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 3,
+            Role::Admin => 2,
+            Role::Manager => 1,
+        }
+    }
+
+    /// Whether this role may manage an employee of `target` role: nobody
+    /// manages an equal or higher role, except the owner, who manages all.
+    pub fn can_manage(self, target: Role) -> bool {
+        self == Role::Owner || self.rank() > target.rank()
+    }
+
+    /// Whether employee management is open to this role at all.
+    pub fn manages_staff(self) -> bool {
+        self != Role::Manager
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "owner" => Some(Role::Owner),
@@ -42,6 +61,60 @@ pub struct EmployeeProfile {
     pub email: String,
     pub role: Role,
     pub mfa_enabled: bool,
+}
+
+/// An employee as the employees pages list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EmployeeSummary {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub position: Option<String>,
+    pub department: Option<String>,
+    pub role: Role,
+    pub active: bool,
+    /// Epoch seconds of the last sign-in.
+    pub last_login_at: Option<i64>,
+}
+
+/// A new employee (`POST /api/v1/employees`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewEmployee {
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub position: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+/// Changes to an employee (`PUT /api/v1/employees/{id}`); absent fields stay.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EmployeeUpdate {
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub position: Option<String>,
+    pub department: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+/// A one-time password handed to an employee, who must change it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TemporaryPassword {
+    pub employee: EmployeeSummary,
+    pub temporary_password: String,
 }
 
 /// A login name: 3–32 characters of lowercase latin letters, digits, `.`, `_`
@@ -162,6 +235,26 @@ mod tests {
             "Анна Петрова"
         );
         assert!(FullName::parse("   ").is_err());
+    }
+
+    #[test]
+    fn nobody_manages_an_equal_or_higher_role_except_the_owner() {
+        use Role::*;
+        let allowed: Vec<(Role, Role)> = [Owner, Admin, Manager]
+            .iter()
+            .flat_map(|a| [Owner, Admin, Manager].map(|t| (*a, t)))
+            .filter(|(a, t)| a.can_manage(*t))
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                (Owner, Owner),
+                (Owner, Admin),
+                (Owner, Manager),
+                (Admin, Manager)
+            ]
+        );
+        assert!(!Manager.manages_staff());
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-fn origin(addr: SocketAddr, headers: &HeaderMap) -> Origin {
+pub(crate) fn origin(addr: SocketAddr, headers: &HeaderMap) -> Origin {
     let meta = request_meta(addr, headers);
     Origin {
         ip: meta.ip,

@@ -3,6 +3,7 @@
 //! the middleware every request passes through.
 
 mod auth;
+mod employees;
 mod extract;
 mod forms;
 mod health;
@@ -89,6 +90,15 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                 .route("/auth/refresh", post(auth::refresh).layer(throttle.api()))
                 .route("/auth/logout", post(auth::logout))
                 .route("/employees/profile", get(auth::profile))
+                .route("/employees", get(employees::list).post(employees::create))
+                .route(
+                    "/employees/{id}",
+                    get(employees::get).put(employees::update),
+                )
+                .route(
+                    "/employees/{id}/reset-password",
+                    post(employees::reset_password),
+                )
                 // Nothing about staff sessions belongs in a cache.
                 .layer(SetResponseHeaderLayer::overriding(
                     header::CACHE_CONTROL,

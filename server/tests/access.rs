@@ -1,0 +1,193 @@
+//! Authorization (OWASP ASVS 5.0 V8): every /api/v1 route called as
+//! anonymous, manager, admin and owner, compared with one table; and the
+//! rules of the staff hierarchy.
+
+mod common;
+use common::TestApp;
+use serde_json::{json, Value};
+
+const OWNER_PASSWORD: &str = "north light over the river";
+
+struct Staff {
+    owner: String,
+    admin: String,
+    manager: String,
+    owner_id: String,
+    admin_id: String,
+    manager_id: String,
+    /// A second manager, the object of the management calls.
+    other_manager_id: String,
+}
+
+async fn login(app: &TestApp, username: &str, password: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "login as {username}");
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn create(app: &TestApp, token: &str, username: &str, role: &str) -> (String, String) {
+    let res = app
+        .client
+        .post(app.url("/api/v1/employees"))
+        .bearer_auth(token)
+        .json(&json!({ "username": username, "email": format!("{username}@studio.ru"), "full_name": username, "role": role }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    (
+        body["employee"]["id"].as_str().unwrap().to_owned(),
+        body["temporary_password"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn staff(app: &TestApp) -> Staff {
+    let owner_id = app::server::employees::create_owner(
+        &app.state.store,
+        app::server::employees::NewEmployeeInput {
+            username: "owner",
+            email: "owner@studio.ru",
+            full_name: "Olga Owner",
+            password: OWNER_PASSWORD,
+        },
+    )
+    .await
+    .unwrap();
+    let owner = login(app, "owner", OWNER_PASSWORD).await;
+    let (admin_id, admin_pw) = create(app, &owner, "adam", "admin").await;
+    let (manager_id, manager_pw) = create(app, &owner, "maria", "manager").await;
+    let (other_manager_id, _) = create(app, &owner, "mark", "manager").await;
+    Staff {
+        admin: login(app, "adam", &admin_pw).await,
+        manager: login(app, "maria", &manager_pw).await,
+        owner,
+        owner_id,
+        admin_id,
+        manager_id,
+        other_manager_id,
+    }
+}
+
+async fn call(
+    app: &TestApp,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> u16 {
+    let mut req = app.client.request(method.parse().unwrap(), app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+both_backends! {
+    async fn v8_2_every_route_answers_each_role_as_the_table_says(app) {
+        let s = staff(&app).await;
+        let date = (chrono::Utc::now() + chrono::Duration::days(5)).date_naive();
+        let quote = json!({"space": "studio_a", "start_time": format!("{date}T10:00:00+03:00"),
+            "end_time": format!("{date}T11:00:00+03:00"), "people_count": 2});
+        let mut n = 0;
+        let mut new_employee = || {
+            n += 1;
+            json!({"username": format!("new{n}"), "email": format!("new{n}@studio.ru"), "full_name": "New", "role": "manager"})
+        };
+        let o = &s.other_manager_id;
+        // (method, path, body, [anonymous, manager, admin, owner])
+        let table: Vec<(&str, String, Option<Value>, [u16; 4])> = vec![
+            ("GET", "/api/v1/public/spaces".into(), None, [200, 200, 200, 200]),
+            ("GET", format!("/api/v1/public/availability?space=studio_a&date={date}"), None, [200, 200, 200, 200]),
+            ("POST", "/api/v1/public/quote".into(), Some(quote.clone()), [200, 200, 200, 200]),
+            ("POST", "/api/v1/public/bookings".into(), Some(json!({})), [400, 400, 400, 400]),
+            ("GET", "/api/v1/public/bookings/nothing".into(), None, [404, 404, 404, 404]),
+            ("POST", "/api/v1/public/bookings/nothing/cancel".into(), None, [404, 404, 404, 404]),
+            ("POST", "/api/v1/auth/login".into(), Some(json!({"username": "owner", "password": "wrong but long"})), [401, 401, 401, 401]),
+            ("POST", "/api/v1/auth/refresh".into(), Some(json!({"refresh_token": "nope"})), [401, 401, 401, 401]),
+            ("POST", "/api/v1/auth/logout".into(), Some(json!({"refresh_token": "nope"})), [204, 204, 204, 204]),
+            ("GET", "/api/v1/employees/profile".into(), None, [401, 200, 200, 200]),
+            ("GET", "/api/v1/employees".into(), None, [401, 403, 200, 200]),
+            ("GET", format!("/api/v1/employees/{o}"), None, [401, 403, 200, 200]),
+            // The admin's own record: everyone may see themselves.
+            ("GET", format!("/api/v1/employees/{}", s.admin_id), None, [401, 403, 200, 200]),
+            ("GET", format!("/api/v1/employees/{}", s.owner_id), None, [401, 403, 403, 200]),
+            ("PUT", format!("/api/v1/employees/{o}"), Some(json!({"position": "Front desk"})), [401, 403, 200, 200]),
+            ("PUT", format!("/api/v1/employees/{}", s.owner_id), Some(json!({"position": "Founder"})), [401, 403, 403, 200]),
+            ("POST", format!("/api/v1/employees/{o}/reset-password"), None, [401, 403, 200, 200]),
+        ];
+        for (method, path, body, expected) in &table {
+            let mut got = [0u16; 4];
+            for (i, token) in [None, Some(&s.manager), Some(&s.admin), Some(&s.owner)].into_iter().enumerate() {
+                got[i] = call(&app, token.map(String::as_str), method, path, body.clone()).await;
+            }
+            assert_eq!(&got, expected, "{method} {path} as [anonymous, manager, admin, owner]");
+        }
+        // Creating staff: managers cannot, admins create managers only, the owner anyone.
+        let create_as = |token: Option<String>, body: Value| {
+            let app = &app;
+            async move { call(app, token.as_deref(), "POST", "/api/v1/employees", Some(body)).await }
+        };
+        assert_eq!(create_as(None, new_employee()).await, 401);
+        assert_eq!(create_as(Some(s.manager.clone()), new_employee()).await, 403);
+        assert_eq!(create_as(Some(s.admin.clone()), new_employee()).await, 201);
+        let mut admin_body = new_employee();
+        admin_body["role"] = json!("admin");
+        assert_eq!(create_as(Some(s.admin.clone()), admin_body.clone()).await, 403, "an admin cannot create an admin");
+        assert_eq!(create_as(Some(s.owner.clone()), admin_body).await, 201);
+        let denials = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'permission_denied'").await;
+        assert!(denials >= 10, "refusals are audited ({denials})");
+        let _ = &s.manager_id;
+    }
+
+    async fn v8_2_an_admin_cannot_edit_the_owner_or_promote_anyone_to_admin(app) {
+        let s = staff(&app).await;
+        let o = &s.other_manager_id;
+        assert_eq!(call(&app, Some(&s.admin), "PUT", &format!("/api/v1/employees/{}", s.owner_id), Some(json!({"active": false}))).await, 403);
+        assert_eq!(call(&app, Some(&s.admin), "PUT", &format!("/api/v1/employees/{o}"), Some(json!({"role": "admin"}))).await, 403);
+        assert_eq!(call(&app, Some(&s.admin), "PUT", &format!("/api/v1/employees/{}", s.admin_id), Some(json!({"role": "owner"}))).await, 403, "not even oneself");
+        assert_eq!(call(&app, Some(&s.manager), "PUT", &format!("/api/v1/employees/{}", s.manager_id), Some(json!({"full_name": "Maria K."}))).await, 200, "own name");
+        assert_eq!(call(&app, Some(&s.manager), "PUT", &format!("/api/v1/employees/{}", s.manager_id), Some(json!({"role": "admin"}))).await, 403, "own role");
+    }
+
+    async fn v8_3_the_last_owner_can_be_neither_demoted_nor_disabled(app) {
+        let s = staff(&app).await;
+        let path = format!("/api/v1/employees/{}", s.owner_id);
+        assert_eq!(call(&app, Some(&s.owner), "PUT", &path, Some(json!({"role": "admin"}))).await, 409);
+        assert_eq!(call(&app, Some(&s.owner), "PUT", &path, Some(json!({"active": false}))).await, 409);
+    }
+
+    async fn v7_4_3_a_role_change_ends_the_employees_sessions_at_once(app) {
+        let s = staff(&app).await;
+        assert_eq!(call(&app, Some(&s.admin), "GET", "/api/v1/employees", None).await, 200);
+        let demote = json!({"role": "manager"});
+        assert_eq!(call(&app, Some(&s.owner), "PUT", &format!("/api/v1/employees/{}", s.admin_id), Some(demote)).await, 200);
+        assert_eq!(call(&app, Some(&s.admin), "GET", "/api/v1/employees/profile", None).await, 401, "the old session is gone");
+        let trail = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'employee_updated' AND details LIKE '%\"before\"%'").await;
+        assert_eq!(trail, 1, "the change is audited with before and after");
+    }
+
+    async fn a_reset_password_is_temporary_and_ends_sessions(app) {
+        let s = staff(&app).await;
+        let res = app.client.post(app.url(&format!("/api/v1/employees/{}/reset-password", s.manager_id)))
+            .bearer_auth(&s.admin).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        let temporary = body["temporary_password"].as_str().unwrap();
+        assert!(temporary.len() >= 12);
+        assert_eq!(call(&app, Some(&s.manager), "GET", "/api/v1/employees/profile", None).await, 401);
+        login(&app, "maria", temporary).await;
+        let must = app.scalar(&format!("SELECT COUNT(*) FROM employees WHERE id = '{}' AND must_change_password = TRUE", s.manager_id)).await;
+        assert_eq!(must, 1);
+    }
+}
