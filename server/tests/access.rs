@@ -49,6 +49,21 @@ async fn create(app: &TestApp, token: &str, username: &str, role: &str) -> (Stri
     )
 }
 
+/// Replaces a temporary password, as the first sign-in requires; the
+/// session stays.
+async fn own_password(app: &TestApp, token: String, temporary: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/password"))
+        .bearer_auth(&token)
+        .json(&json!({ "current_password": temporary, "new_password": "a passphrase of my very own" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    token
+}
+
 async fn staff(app: &TestApp) -> Staff {
     let owner_id = app::server::employees::create_owner(
         &app.state.store,
@@ -66,8 +81,8 @@ async fn staff(app: &TestApp) -> Staff {
     let (manager_id, manager_pw) = create(app, &owner, "maria", "manager").await;
     let (other_manager_id, _) = create(app, &owner, "mark", "manager").await;
     Staff {
-        admin: login(app, "adam", &admin_pw).await,
-        manager: login(app, "maria", &manager_pw).await,
+        admin: own_password(app, login(app, "adam", &admin_pw).await, &admin_pw).await,
+        manager: own_password(app, login(app, "maria", &manager_pw).await, &manager_pw).await,
         owner,
         owner_id,
         admin_id,
@@ -125,6 +140,11 @@ both_backends! {
             ("PUT", format!("/api/v1/employees/{o}"), Some(json!({"position": "Front desk"})), [401, 403, 200, 200]),
             ("PUT", format!("/api/v1/employees/{}", s.owner_id), Some(json!({"position": "Founder"})), [401, 403, 403, 200]),
             ("POST", format!("/api/v1/employees/{o}/reset-password"), None, [401, 403, 200, 200]),
+            ("POST", format!("/api/v1/employees/{o}/revoke-sessions"), None, [401, 403, 204, 204]),
+            ("GET", "/api/v1/auth/sessions".into(), None, [401, 200, 200, 200]),
+            ("DELETE", "/api/v1/auth/sessions/no-such-session".into(), None, [401, 204, 204, 204]),
+            ("POST", "/api/v1/auth/password".into(), Some(json!({"current_password": "wrong", "new_password": "whatever it is"})), [401, 422, 422, 422]),
+            ("POST", "/api/v1/auth/sessions/revoke-others".into(), None, [401, 204, 204, 204]),
         ];
         for (method, path, body, expected) in &table {
             let mut got = [0u16; 4];
@@ -145,6 +165,11 @@ both_backends! {
         admin_body["role"] = json!("admin");
         assert_eq!(create_as(Some(s.admin.clone()), admin_body.clone()).await, 403, "an admin cannot create an admin");
         assert_eq!(create_as(Some(s.owner.clone()), admin_body).await, 201);
+        // The owner ends the admin's sessions: the admin is signed out at once.
+        let path = format!("/api/v1/employees/{}/revoke-sessions", s.admin_id);
+        assert_eq!(call(&app, Some(&s.manager), "POST", &path, None).await, 403);
+        assert_eq!(call(&app, Some(&s.owner), "POST", &path, None).await, 204);
+        assert_eq!(call(&app, Some(&s.admin), "GET", "/api/v1/employees/profile", None).await, 401);
         let denials = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'permission_denied'").await;
         assert!(denials >= 10, "refusals are audited ({denials})");
         let _ = &s.manager_id;

@@ -94,7 +94,97 @@ fn b64(s: &str) -> String {
     out
 }
 
+async fn create_manager(app: &TestApp, owner_token: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/v1/employees"))
+        .bearer_auth(owner_token)
+        .json(&json!({"username": "maria", "email": "maria@studio.ru", "full_name": "Maria", "role": "manager"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    body["temporary_password"].as_str().unwrap().to_owned()
+}
+
+async fn change_password(app: &TestApp, token: &str, current: &str, new: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/password"))
+        .bearer_auth(token)
+        .json(&json!({"current_password": current, "new_password": new}))
+        .send()
+        .await
+        .unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
 both_backends! {
+    async fn v6_4_a_temporary_password_must_be_changed_before_anything_else(app) {
+        owner(&app).await;
+        let (_, pair, _) = login(&app, "marina", PASSWORD).await;
+        let temporary = create_manager(&app, pair["access_token"].as_str().unwrap()).await;
+        let (_, m, _) = login(&app, "maria", &temporary).await;
+        let token = m["access_token"].as_str().unwrap().to_owned();
+        let (status, me) = get(&app, &token, "/api/v1/employees/profile").await;
+        assert_eq!(status, 200);
+        assert_eq!(me["must_change_password"], true);
+        let (status, err) = get(&app, &token, "/api/v1/auth/sessions").await;
+        assert_eq!(status, 409);
+        assert_eq!(err["error"]["code"], "password_change_required");
+        let (status, err) = change_password(&app, &token, "not the temporary one", "a good long passphrase").await;
+        assert_eq!(status, 422);
+        assert_eq!(err["error"]["fields"]["current_password"]["code"], "wrong_password");
+        let (status, err) = change_password(&app, &token, &temporary, "short").await;
+        assert_eq!(status, 422);
+        assert_eq!(err["error"]["fields"]["new_password"]["code"], "password_too_short");
+        let (status, _) = change_password(&app, &token, &temporary, "a good long passphrase").await;
+        assert_eq!(status, 204);
+        assert_eq!(get(&app, &token, "/api/v1/auth/sessions").await.0, 200, "the session goes on");
+        assert_eq!(login(&app, "maria", &temporary).await.0, 401, "the temporary password is gone");
+        assert_eq!(login(&app, "maria", "a good long passphrase").await.0, 200);
+    }
+
+    async fn v7_5_sessions_are_listed_and_revoked_one_or_all(app) {
+        owner(&app).await;
+        let (_, phone, _) = login(&app, "marina", PASSWORD).await;
+        let (_, laptop, _) = login(&app, "marina", PASSWORD).await;
+        let laptop_token = laptop["access_token"].as_str().unwrap();
+        let (_, list) = get(&app, laptop_token, "/api/v1/auth/sessions").await;
+        let list = list.as_array().unwrap().clone();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+        let other = list.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
+        let res = app.client.delete(app.url(&format!("/api/v1/auth/sessions/{other}"))).bearer_auth(laptop_token).send().await.unwrap();
+        assert_eq!(res.status(), 204);
+        assert_eq!(profile(&app, phone["access_token"].as_str().unwrap()).await, 401, "the phone is signed out");
+        assert_eq!(refresh(&app, phone["refresh_token"].as_str().unwrap()).await.0, 401);
+        assert_eq!(profile(&app, laptop_token).await, 200, "this device stays");
+        let (_, again, _) = login(&app, "marina", PASSWORD).await;
+        let res = app.client.post(app.url("/api/v1/auth/sessions/revoke-others")).bearer_auth(laptop_token).send().await.unwrap();
+        assert_eq!(res.status(), 204);
+        assert_eq!(profile(&app, again["access_token"].as_str().unwrap()).await, 401);
+        assert_eq!(profile(&app, laptop_token).await, 200);
+    }
+
     async fn v6_3_1_five_wrong_passwords_lock_the_account_even_for_the_right_one(app) {
         owner(&app).await;
         for _ in 0..5 {

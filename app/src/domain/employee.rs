@@ -61,6 +61,8 @@ pub struct EmployeeProfile {
     pub email: String,
     pub role: Role,
     pub mfa_enabled: bool,
+    /// Signed in with a temporary password that must be changed first.
+    pub must_change_password: bool,
 }
 
 /// An employee as the employees pages list them.

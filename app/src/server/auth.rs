@@ -82,6 +82,8 @@ pub struct Principal {
     pub username: String,
     pub role: Role,
     pub session_family: String,
+    /// Signed in with a temporary password: only changing it is allowed.
+    pub must_change_password: bool,
 }
 
 /// Where a request came from, for the audit log.
@@ -541,19 +543,165 @@ pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Princi
     if live.is_none() {
         return Err(invalid_token());
     }
-    let employee: Option<(String, String, bool)> = with_pool!(store, p => sqlx::query_as(
-        "SELECT username, role, active FROM employees WHERE id = $1"
+    let employee: Option<(String, String, bool, bool)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT username, role, active, must_change_password FROM employees WHERE id = $1"
     )
     .bind(&claims.sub)
     .fetch_optional(p)
     .await)?;
     match employee {
-        Some((username, role, true)) => Ok(Principal {
+        Some((username, role, true, must_change_password)) => Ok(Principal {
             employee_id: claims.sub,
             username,
             role: Role::parse(&role).ok_or(AppError::Internal)?,
             session_family: claims.sid,
+            must_change_password,
         }),
         _ => Err(invalid_token()),
     }
+}
+
+/// One signed-in device of an employee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    /// The session's id (its token family).
+    pub id: String,
+    /// Epoch seconds of the latest sign-in or refresh.
+    pub last_used_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+    /// This is the session making the request.
+    #[sqlx(skip)]
+    pub current: bool,
+}
+
+/// The live sessions of an employee, newest first.
+pub async fn sessions(
+    store: &Store,
+    employee_id: &str,
+    current_family: &str,
+) -> Result<Vec<SessionInfo>, AppError> {
+    let mut rows: Vec<SessionInfo> = with_pool!(store, p => sqlx::query_as(
+        "SELECT family_id AS id, last_used_at, ip, user_agent FROM sessions \
+         WHERE employee_id = $1 AND revoked_at IS NULL AND replaced_at IS NULL ORDER BY last_used_at DESC"
+    )
+    .bind(employee_id)
+    .fetch_all(p)
+    .await)?;
+    for r in &mut rows {
+        r.current = r.id == current_family;
+    }
+    Ok(rows)
+}
+
+/// Ends one session of `employee_id`, or all but `keep`.
+pub async fn revoke_sessions(
+    store: &Store,
+    actor: &Actor,
+    employee_id: &str,
+    only: Option<&str>,
+    keep: Option<&str>,
+) -> Result<u64, AppError> {
+    let mut tx = store.begin().await?;
+    let revoked = with_tx!(tx, t => sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE employee_id = $2 AND revoked_at IS NULL \
+         AND ($3 IS NULL OR family_id = $3) AND ($4 IS NULL OR family_id <> $4)"
+    )
+    .bind(now_epoch())
+    .bind(employee_id)
+    .bind(only)
+    .bind(keep)
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        actor,
+        Entry {
+            action: "sessions_revoked",
+            target_type: "employee",
+            target_id: employee_id,
+            details: serde_json::json!({ "session": only, "all_but": keep, "tokens": revoked }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+/// Changes one's own password: the current one is required, the new one
+/// must pass the policy and differ; every other session ends.
+pub async fn change_password(
+    state: &AppState,
+    me: &Principal,
+    current: &str,
+    new: &str,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let store = &state.store;
+    let hash: String = with_pool!(store, p => sqlx::query_scalar("SELECT password_hash FROM employees WHERE id = $1")
+        .bind(&me.employee_id)
+        .fetch_one(p)
+        .await)?;
+    if !verify_password(current, &hash).await? {
+        return Err(AppError::field(
+            "current_password",
+            crate::error::FieldError::new("wrong_password", "The current password is not correct."),
+        ));
+    }
+    let new_password = crate::domain::Password::parse(new, &me.username).map_err(|e| {
+        AppError::field(
+            "new_password",
+            crate::error::FieldError::new(e.code(), e.message()),
+        )
+    })?;
+    if new == current {
+        return Err(AppError::field(
+            "new_password",
+            crate::error::FieldError::new(
+                "password_unchanged",
+                "Choose a password different from the current one.",
+            ),
+        ));
+    }
+    let new_hash = super::employees::hash_password(&new_password).await?;
+    let now = now_epoch();
+    let actor = Actor {
+        id: Some(me.employee_id.clone()),
+        name: me.username.clone(),
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+    };
+    let mut tx = store.begin().await?;
+    with_tx!(tx, t => sqlx::query(
+        "UPDATE employees SET password_hash = $1, must_change_password = FALSE, password_changed_at = $2, updated_at = $2 WHERE id = $3"
+    )
+    .bind(&new_hash)
+    .bind(now)
+    .bind(&me.employee_id)
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    with_tx!(tx, t => sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE employee_id = $2 AND family_id <> $3 AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .bind(&me.employee_id)
+    .bind(&me.session_family)
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        &actor,
+        Entry {
+            action: "password_changed",
+            target_type: "employee",
+            target_id: &me.employee_id,
+            details: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await
 }

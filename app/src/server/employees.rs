@@ -65,13 +65,13 @@ pub async fn verify_password(password: &str, hash: &str) -> Result<bool, AppErro
 
 /// The employee's own profile.
 pub async fn profile(store: &Store, employee_id: &str) -> Result<EmployeeProfile, AppError> {
-    let row: Option<(String, String, String, String, String, bool)> = with_pool!(store, p => sqlx::query_as(
-        "SELECT id, username, full_name, email, role, mfa_enabled FROM employees WHERE id = $1"
+    let row: Option<(String, String, String, String, String, bool, bool)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT id, username, full_name, email, role, mfa_enabled, must_change_password FROM employees WHERE id = $1"
     )
     .bind(employee_id)
     .fetch_optional(p)
     .await)?;
-    let (id, username, full_name, email, role, mfa_enabled) =
+    let (id, username, full_name, email, role, mfa_enabled, must_change_password) =
         row.ok_or_else(|| AppError::not_found("employee"))?;
     Ok(EmployeeProfile {
         id,
@@ -80,6 +80,7 @@ pub async fn profile(store: &Store, employee_id: &str) -> Result<EmployeeProfile
         email,
         role: Role::parse(&role).ok_or(AppError::Internal)?,
         mfa_enabled,
+        must_change_password,
     })
 }
 
@@ -215,7 +216,7 @@ impl SummaryRow {
 const SUMMARY_COLUMNS: &str =
     "id, username, full_name, email, phone, position, department, role, active, last_login_at";
 
-fn actor_of(p: &Principal, origin: &super::auth::Origin) -> Actor {
+pub fn actor_of(p: &Principal, origin: &super::auth::Origin) -> Actor {
     Actor {
         id: Some(p.employee_id.clone()),
         name: p.username.clone(),
@@ -549,4 +550,24 @@ pub async fn reset_password(
         employee: target,
         temporary_password: password.expose().to_owned(),
     })
+}
+
+/// Ends every session of an employee your role may manage.
+pub async fn revoke_employee_sessions(
+    store: &Store,
+    me: &Principal,
+    id: &str,
+    origin: &super::auth::Origin,
+) -> Result<u64, AppError> {
+    let who = actor_of(me, origin);
+    if !me.role.manages_staff() {
+        return Err(deny(store, &who, "revoke_sessions", id).await);
+    }
+    let target = summary(store, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("employee"))?;
+    if !me.role.can_manage(target.role) {
+        return Err(deny(store, &who, "revoke_sessions", id).await);
+    }
+    super::auth::revoke_sessions(store, &who, id, None, None).await
 }

@@ -6,12 +6,12 @@ use app::{
     domain::employee::EmployeeProfile,
     error::{AppError, ErrorBody},
     server::{
-        auth::{self, Origin, Principal, TokenPair},
+        auth::{self, Origin, Principal, SessionInfo, TokenPair},
         employees, AppState,
     },
 };
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, State},
+    extract::{ConnectInfo, FromRequestParts, Path, State},
     http::{header, request::Parts, HeaderMap, StatusCode},
     Json,
 };
@@ -95,17 +95,118 @@ pub async fn logout(
     (status = 401, description = "Not signed in", body = ErrorBody)))]
 pub async fn profile(
     State(state): State<AppState>,
-    Staff(me): Staff,
+    SignedIn(me): SignedIn,
 ) -> Result<Json<EmployeeProfile>, AppError> {
     Ok(Json(
         employees::profile(&state.store, &me.employee_id).await?,
     ))
 }
 
-/// The authenticated employee of a request (`Authorization: Bearer`).
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes your own password; your other sessions end.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses(
+    (status = 204, description = "Changed"),
+    (status = 401, description = "Not signed in", body = ErrorBody),
+    (status = 422, description = "Wrong current password or a new one the policy refuses", body = ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    SignedIn(me): SignedIn,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> Result<StatusCode, AppError> {
+    auth::change_password(
+        &state,
+        &me,
+        &req.current_password,
+        &req.new_password,
+        &origin(addr, &headers),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Your signed-in devices.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, description = "Live sessions, newest first", body = [SessionInfo])))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+) -> Result<Json<Vec<SessionInfo>>, AppError> {
+    Ok(Json(
+        auth::sessions(&state.store, &me.employee_id, &me.session_family).await?,
+    ))
+}
+
+/// Ends one of your sessions.
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id")), responses((status = 204, description = "Ended")))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let who = app::server::employees::actor_of(&me, &origin(addr, &headers));
+    auth::revoke_sessions(&state.store, &who, &me.employee_id, Some(&id), None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends all your sessions but this one.
+#[utoipa::path(post, path = "/api/v1/auth/sessions/revoke-others", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Ended")))]
+pub async fn revoke_other_sessions(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<StatusCode, AppError> {
+    let who = app::server::employees::actor_of(&me, &origin(addr, &headers));
+    auth::revoke_sessions(
+        &state.store,
+        &who,
+        &me.employee_id,
+        None,
+        Some(&me.session_family),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The authenticated employee of a request (`Authorization: Bearer`), who
+/// has a password of their own: a temporary one allows only changing it.
 pub struct Staff(pub Principal);
 
 impl FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let SignedIn(me) = SignedIn::from_request_parts(parts, state).await?;
+        if me.must_change_password {
+            return Err(AppError::Conflict {
+                code: "password_change_required".into(),
+                message: "Change the temporary password first.".into(),
+                details: None,
+            });
+        }
+        Ok(Staff(me))
+    }
+}
+
+/// Any signed-in employee, even one who still has to change a temporary
+/// password (for the profile and the password change itself).
+pub struct SignedIn(pub Principal);
+
+impl FromRequestParts<AppState> for SignedIn {
     type Rejection = AppError;
 
     async fn from_request_parts(
@@ -123,6 +224,6 @@ impl FromRequestParts<AppState> for Staff {
                 code: "not_authenticated".into(),
                 message: "Sign in to continue.".into(),
             })?;
-        auth::authenticate(state, token).await.map(Staff)
+        auth::authenticate(state, token).await.map(SignedIn)
     }
 }

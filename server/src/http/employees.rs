@@ -103,3 +103,19 @@ pub async fn reset_password(
         employees::reset_password(&state.store, &me, &id, &origin(addr, &headers)).await?,
     ))
 }
+
+/// Ends every session of an employee below your role.
+#[utoipa::path(post, path = "/api/v1/employees/{id}/revoke-sessions", tag = "employees", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Employee id")), responses(
+    (status = 204, description = "Ended"),
+    (status = 403, description = "Not allowed", body = ErrorBody)))]
+pub async fn revoke_sessions(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    employees::revoke_employee_sessions(&state.store, &me, &id, &origin(addr, &headers)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

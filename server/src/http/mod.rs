@@ -20,7 +20,7 @@ use axum::{
     extract::MatchedPath,
     http::{header, HeaderValue, Request},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, post},
     Router,
 };
 use axum_prometheus::{
@@ -99,6 +99,20 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                     "/employees/{id}/reset-password",
                     post(employees::reset_password),
                 )
+                .route(
+                    "/employees/{id}/revoke-sessions",
+                    post(employees::revoke_sessions),
+                )
+                .route(
+                    "/auth/password",
+                    post(auth::change_password).layer(throttle.api()),
+                )
+                .route("/auth/sessions", get(auth::sessions))
+                .route(
+                    "/auth/sessions/revoke-others",
+                    post(auth::revoke_other_sessions),
+                )
+                .route("/auth/sessions/{id}", delete(auth::revoke_session))
                 // Nothing about staff sessions belongs in a cache.
                 .layer(SetResponseHeaderLayer::overriding(
                     header::CACHE_CONTROL,
