@@ -137,7 +137,137 @@ async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     )
 }
 
+async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn login_with_code(app: &TestApp, code: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "marina", "password": PASSWORD, "mfa_code": code }))
+        .send()
+        .await
+        .unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// The code of the authenticator for `secret` at `offset` steps from now.
+fn code(secret: &str, offset: i64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .unwrap();
+    let now = chrono::Utc::now().timestamp() + offset * 30;
+    totp.generate(u64::try_from(now).unwrap())
+}
+
+/// Enrols the owner in MFA; returns the secret, the backup codes and the
+/// code that confirmed the enrolment.
+async fn enrol(app: &TestApp) -> (String, Vec<String>, String) {
+    owner(app).await;
+    let (_, pair, _) = login(app, "marina", PASSWORD).await;
+    let token = pair["access_token"].as_str().unwrap().to_owned();
+    let (status, err) = post_json(
+        app,
+        &token,
+        "/api/v1/auth/mfa/setup",
+        json!({"password": "not my password"}),
+    )
+    .await;
+    assert_eq!(status, 422, "re-authentication is required: {err}");
+    let (status, setup) = post_json(
+        app,
+        &token,
+        "/api/v1/auth/mfa/setup",
+        json!({"password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    assert!(setup["otpauth_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    assert!(setup["qr_svg"].as_str().unwrap().contains("<svg"));
+    let (status, _) = post_json(
+        app,
+        &token,
+        "/api/v1/auth/mfa/enable",
+        json!({"code": "000000"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let confirming = code(&secret, 0);
+    let (status, codes) = post_json(
+        app,
+        &token,
+        "/api/v1/auth/mfa/enable",
+        json!({ "code": confirming }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let codes: Vec<String> = codes["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    (secret, codes, confirming)
+}
+
 both_backends! {
+    async fn v6_5_3_a_replayed_totp_code_is_refused(app) {
+        let (secret, _, confirming) = enrol(&app).await;
+        assert_eq!(login(&app, "marina", PASSWORD).await.0, 401, "the password alone is not enough");
+        let res = app.client.post(app.url("/api/v1/auth/login"))
+            .json(&json!({ "username": "marina", "password": PASSWORD })).send().await.unwrap();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "mfa_required");
+        // The code used to confirm enrolment is spent: replaying it fails.
+        let (status, body) = login_with_code(&app, &confirming).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["error"]["code"], "invalid_mfa_code");
+        // The next time step is accepted once, then refused.
+        assert_eq!(login_with_code(&app, &code(&secret, 1)).await.0, 200);
+        assert_eq!(login_with_code(&app, &code(&secret, 1)).await.0, 401);
+        let plain = app.scalar(&format!("SELECT COUNT(*) FROM employees WHERE mfa_secret LIKE '%{secret}%'")).await;
+        assert_eq!(plain, 0, "the secret is not stored in clear");
+    }
+
+    async fn v6_6_a_backup_code_works_once(app) {
+        let (_, codes, _) = enrol(&app).await;
+        assert_eq!(login_with_code(&app, &codes[3]).await.0, 200);
+        assert_eq!(login_with_code(&app, &codes[3]).await.0, 401, "spent");
+        assert_eq!(login_with_code(&app, &codes[4].to_uppercase()).await.0, 200, "case does not matter");
+        let audited = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'mfa_enabled'").await;
+        assert_eq!(audited, 1);
+    }
+
     async fn v6_4_a_temporary_password_must_be_changed_before_anything_else(app) {
         owner(&app).await;
         let (_, pair, _) = login(&app, "marina", PASSWORD).await;

@@ -177,6 +177,7 @@ struct LoginRow {
     failed_logins: i32,
     failed_window_start: Option<i64>,
     locked_until: Option<i64>,
+    mfa_enabled: bool,
 }
 
 /// A hash of a random password nobody knows, verified when the username
@@ -200,6 +201,7 @@ pub async fn login(
     state: &AppState,
     username: &str,
     password: &str,
+    mfa_code: Option<&str>,
     origin: &Origin,
 ) -> Result<TokenPair, AppError> {
     let store = &state.store;
@@ -208,8 +210,8 @@ pub async fn login(
     let row: Option<LoginRow> = match Username::parse(username) {
         Err(_) => None,
         Ok(u) => with_pool!(store, p => sqlx::query_as(
-            "SELECT id, username, role, active, password_hash, failed_logins, failed_window_start, locked_until \
-             FROM employees WHERE username = $1"
+            "SELECT id, username, role, active, password_hash, failed_logins, failed_window_start, locked_until, \
+             mfa_enabled FROM employees WHERE username = $1"
         )
         .bind(u.as_str())
         .fetch_optional(p)
@@ -240,6 +242,25 @@ pub async fn login(
             audit::record(store, &actor(Some(&row.id)), failure_entry("disabled")).await?;
         }
         return Err(invalid_credentials());
+    }
+    if row.mfa_enabled {
+        match mfa_code.map(str::trim).filter(|c| !c.is_empty()) {
+            None => {
+                return Err(AppError::Unauthorized {
+                    code: "mfa_required".into(),
+                    message: "Enter the code from your authenticator app.".into(),
+                })
+            }
+            Some(code) => {
+                if !super::mfa::check_code(state, &row.id, &row.username, code).await? {
+                    record_failure(state, &row, &actor(Some(&row.id)), now).await?;
+                    return Err(AppError::Unauthorized {
+                        code: "invalid_mfa_code".into(),
+                        message: "The code is not valid or was already used.".into(),
+                    });
+                }
+            }
+        }
     }
     let family = uuid::Uuid::new_v4().to_string();
     let refresh = new_refresh_token();

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod catalog;
 pub mod employees;
 pub mod events;
+pub mod mfa;
 pub mod rules;
 pub mod state;
 pub mod store;

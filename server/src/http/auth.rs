@@ -7,7 +7,9 @@ use app::{
     error::{AppError, ErrorBody},
     server::{
         auth::{self, Origin, Principal, SessionInfo, TokenPair},
-        employees, AppState,
+        employees,
+        mfa::{self, BackupCodes, MfaSetup},
+        AppState,
     },
 };
 use axum::{
@@ -23,6 +25,9 @@ use utoipa::ToSchema;
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The current authenticator code or an unused backup code, once MFA is on.
+    #[serde(default)]
+    pub mfa_code: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -55,6 +60,7 @@ pub async fn login(
             &state,
             &req.username,
             &req.password,
+            req.mfa_code.as_deref(),
             &origin(addr, &headers),
         )
         .await?,
@@ -226,4 +232,76 @@ impl FromRequestParts<AppState> for SignedIn {
             })?;
         auth::authenticate(state, token).await.map(SignedIn)
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MfaSetupRequest {
+    /// The current password: changing MFA needs a fresh proof.
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MfaEnableRequest {
+    pub code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MfaDisableRequest {
+    pub password: String,
+    pub code: String,
+}
+
+/// Starts two-factor enrolment: a secret, its otpauth URL and QR code.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/setup", tag = "auth", security(("bearer" = [])), request_body = MfaSetupRequest, responses(
+    (status = 200, description = "Scan the QR code, then confirm a code", body = MfaSetup),
+    (status = 409, description = "Already on", body = ErrorBody),
+    (status = 422, description = "Wrong password", body = ErrorBody)))]
+pub async fn mfa_setup(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<MfaSetupRequest>,
+) -> Result<Json<MfaSetup>, AppError> {
+    Ok(Json(
+        mfa::setup(&state, &me, &req.password, &origin(addr, &headers)).await?,
+    ))
+}
+
+/// Confirms enrolment with a code; answers with ten single-use backup codes.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/enable", tag = "auth", security(("bearer" = [])), request_body = MfaEnableRequest, responses(
+    (status = 200, description = "On; keep the backup codes safe", body = BackupCodes),
+    (status = 422, description = "The code does not match", body = ErrorBody)))]
+pub async fn mfa_enable(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<MfaEnableRequest>,
+) -> Result<Json<BackupCodes>, AppError> {
+    Ok(Json(
+        mfa::enable(&state, &me, &req.code, &origin(addr, &headers)).await?,
+    ))
+}
+
+/// Switches two-factor sign-in off (password and a current code).
+#[utoipa::path(post, path = "/api/v1/auth/mfa/disable", tag = "auth", security(("bearer" = [])), request_body = MfaDisableRequest, responses(
+    (status = 204, description = "Off"),
+    (status = 422, description = "Wrong password or code", body = ErrorBody)))]
+pub async fn mfa_disable(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<MfaDisableRequest>,
+) -> Result<StatusCode, AppError> {
+    mfa::disable(
+        &state,
+        &me,
+        &req.password,
+        &req.code,
+        &origin(addr, &headers),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -107,6 +107,18 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                     "/auth/password",
                     post(auth::change_password).layer(throttle.api()),
                 )
+                .route(
+                    "/auth/mfa/setup",
+                    post(auth::mfa_setup).layer(throttle.api()),
+                )
+                .route(
+                    "/auth/mfa/enable",
+                    post(auth::mfa_enable).layer(throttle.api()),
+                )
+                .route(
+                    "/auth/mfa/disable",
+                    post(auth::mfa_disable).layer(throttle.api()),
+                )
                 .route("/auth/sessions", get(auth::sessions))
                 .route(
                     "/auth/sessions/revoke-others",
