@@ -427,6 +427,30 @@ both_backends! {
         assert_eq!(login(&app, "marina", PASSWORD).await.0, 401);
     }
 
+    async fn v16_the_audit_viewer_filters_and_exports_csv(app) {
+        owner(&app).await;
+        let (_, pair, _) = login(&app, "marina", PASSWORD).await;
+        let token = pair["access_token"].as_str().unwrap().to_owned();
+        for _ in 0..2 {
+            login(&app, "marina", "=cmd|' /C calc'!A0 is no password").await;
+        }
+        let (status, page) = get(&app, &token, "/api/v1/audit?action=login_failed").await;
+        assert_eq!(status, 200);
+        assert_eq!(page["total"], 2);
+        assert!(page["entries"].as_array().unwrap().iter().all(|e| e["action"] == "login_failed"));
+        let (_, all) = get(&app, &token, "/api/v1/audit").await;
+        assert_eq!(all["entries"][0]["action"], "login_failed", "newest first");
+        let res = app.client.get(app.url("/api/v1/audit/export?action=login_failed")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let csv = res.text().await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "id,at,actor_id,actor_name,action,target_type,target_id,ip,user_agent,details");
+        assert_eq!(lines.len(), 3);
+        assert!(!csv.contains("=cmd"), "no password, and no formula, in the export");
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'audit_exported'").await, 1);
+    }
+
     async fn v16_audit_log_chain_verifies_and_detects_an_edited_row(app) {
         owner(&app).await;
         login(&app, "marina", PASSWORD).await;

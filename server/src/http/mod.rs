@@ -2,6 +2,7 @@
 //! `/api/v1` with its OpenAPI document and docs, operations endpoints, and
 //! the middleware every request passes through.
 
+mod audit;
 mod auth;
 mod employees;
 mod extract;
@@ -119,6 +120,8 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                     "/auth/mfa/disable",
                     post(auth::mfa_disable).layer(throttle.api()),
                 )
+                .route("/audit", get(audit::list))
+                .route("/audit/export", get(audit::export))
                 .route("/auth/sessions", get(auth::sessions))
                 .route(
                     "/auth/sessions/revoke-others",

@@ -39,6 +39,8 @@ use utoipa::{
         super::auth::mfa_setup,
         super::auth::mfa_enable,
         super::auth::mfa_disable,
+        super::audit::list,
+        super::audit::export,
     ),
     components(schemas(
         app::error::ErrorBody,
@@ -68,6 +70,8 @@ use utoipa::{
         super::auth::MfaDisableRequest,
         app::server::mfa::MfaSetup,
         app::server::mfa::BackupCodes,
+        app::server::audit::AuditView,
+        app::server::audit::AuditPage,
         super::auth::LoginRequest,
         super::auth::RefreshRequest,
     )),
@@ -77,6 +81,7 @@ use utoipa::{
         (name = "public", description = "Guest-facing endpoints; no authentication"),
         (name = "auth", description = "Staff sign-in, token refresh and sign-out"),
         (name = "employees", description = "Staff accounts; a bearer access token is required"),
+        (name = "audit", description = "The tamper-evident audit log (owner and admin)"),
     )
 )]
 pub struct ApiDoc;
