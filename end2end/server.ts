@@ -1,11 +1,13 @@
 // Starts the release server on a free loopback port with a fresh data
 // directory (and so a fresh SQLite database), waits until it is healthy,
 // and stops it after the suite.
-import { spawn, ChildProcess } from "node:child_process";
+import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+
+export const OWNER_PASSWORD = "north light over the river";
 
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -42,17 +44,22 @@ export default async function globalSetup() {
   const dataDir = mkdtempSync(join(tmpdir(), "studio-e2e-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(resolve(bin), ["serve"], {
-    env: {
-      ...process.env,
-      STUDIO_ADDR: `127.0.0.1:${port}`,
-      STUDIO_DATA_DIR: dataDir,
-      DATABASE_URL: `sqlite://${join(dataDir, "studio.db")}`,
-      LEPTOS_SITE_ROOT: resolve(siteRoot),
-      STUDIO_LOG: "warn",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const env = {
+    ...process.env,
+    STUDIO_ADDR: `127.0.0.1:${port}`,
+    STUDIO_DATA_DIR: dataDir,
+    DATABASE_URL: `sqlite://${join(dataDir, "studio.db")}`,
+    LEPTOS_SITE_ROOT: resolve(siteRoot),
+    STUDIO_LOG: "warn",
+  };
+  // The studio's first owner, as a new studio would create it.
+  const owner = spawnSync(
+    resolve(bin),
+    ["create-owner", "--username", "owner", "--email", "owner@studio.test", "--full-name", "Olga Owner"],
+    { env, input: `${OWNER_PASSWORD}\n`, encoding: "utf8" },
+  );
+  if (owner.status !== 0) throw new Error(`create-owner failed: ${owner.stderr}`);
+  const child = spawn(resolve(bin), ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] });
   await waitHealthy(url, child, 30_000);
   process.env.STUDIO_E2E_URL = url;
   process.env.STUDIO_E2E_DATA_DIR = dataDir;

@@ -387,6 +387,44 @@ messages! {
     ErrTime { en: "This time cannot be booked; choose another.", ru: "Это время нельзя забронировать — выберите другое." }
     ErrPromo { en: "This promo code is not valid.", ru: "Промокод недействителен." }
     ErrDuration { en: "Choose a duration the studio allows.", ru: "Выберите допустимую длительность." }
+    SignInTitle { en: "Sign in to the studio", ru: "Вход для сотрудников" }
+    Username { en: "Username", ru: "Имя пользователя" }
+    Password { en: "Password", ru: "Пароль" }
+    MfaCode { en: "Code from the authenticator app, or a backup code", ru: "Код из приложения-аутентификатора или резервный код" }
+    SignIn { en: "Sign in", ru: "Войти" }
+    SignOut { en: "Sign out", ru: "Выйти" }
+    SigningIn { en: "Signing in…", ru: "Входим…" }
+    ErrCredentials { en: "The username or password is not correct.", ru: "Неверное имя пользователя или пароль." }
+    ErrMfaRequired { en: "Enter the code from your authenticator app.", ru: "Введите код из приложения-аутентификатора." }
+    ErrMfaInvalid { en: "The code is not valid or was already used.", ru: "Код неверен или уже использован." }
+    ErrLocked { en: "Too many failed attempts: the account is locked for a while.", ru: "Слишком много неудачных попыток: учётная запись временно заблокирована." }
+    StaffProfile { en: "Profile", ru: "Профиль" }
+    ChangePassword { en: "Change password", ru: "Сменить пароль" }
+    CurrentPassword { en: "Current password", ru: "Текущий пароль" }
+    NewPassword { en: "New password (at least 12 characters)", ru: "Новый пароль (не короче 12 символов)" }
+    PasswordChanged { en: "The password is changed; your other sessions have ended.", ru: "Пароль изменён; остальные сеансы завершены." }
+    MustChangePassword { en: "You signed in with a temporary password: choose your own to continue.", ru: "Вы вошли с временным паролем: задайте свой, чтобы продолжить." }
+    MfaTitle { en: "Two-factor sign-in", ru: "Двухфакторный вход" }
+    MfaOn { en: "Two-factor sign-in is on.", ru: "Двухфакторный вход включён." }
+    MfaOff { en: "Protect your account with a code from an authenticator app.", ru: "Защитите учётную запись кодом из приложения-аутентификатора." }
+    MfaStart { en: "Set up two-factor sign-in", ru: "Настроить двухфакторный вход" }
+    MfaScan { en: "Scan the QR code with your authenticator app, or enter the key by hand, then type the code it shows.", ru: "Отсканируйте QR-код приложением-аутентификатором или введите ключ вручную, затем введите показанный код." }
+    MfaConfirm { en: "Turn on", ru: "Включить" }
+    BackupCodesTitle { en: "Backup codes — shown only now", ru: "Резервные коды — показываются только сейчас" }
+    BackupCodesHint { en: "Each code signs you in once if you lose your phone. Keep them somewhere safe.", ru: "Каждый код позволяет войти один раз, если телефон потерян. Сохраните их в надёжном месте." }
+    Sessions { en: "Signed-in devices", ru: "Активные сеансы" }
+    ThisDevice { en: "this device", ru: "это устройство" }
+    EndSession { en: "End", ru: "Завершить" }
+    Save { en: "Save", ru: "Сохранить" }
+    AuditAction { en: "Action", ru: "Действие" }
+    AuditWhen { en: "When", ru: "Когда" }
+    AuditWho { en: "Who", ru: "Кто" }
+    AuditFrom { en: "From", ru: "Откуда" }
+    AuditAll { en: "All actions", ru: "Все действия" }
+    AuditFilter { en: "Filter", ru: "Показать" }
+    AuditExport { en: "Export CSV", ru: "Выгрузить CSV" }
+    AuditEmpty { en: "No entries match.", ru: "Записей не найдено." }
+    NotAllowed { en: "You do not have access to this page.", ru: "У вас нет доступа к этой странице." }
     FooterPrivacy {
         en: "We process personal data under Russian law 152-FZ and the GDPR.",
         ru: "Мы обрабатываем персональные данные в соответствии с 152-ФЗ и GDPR.",

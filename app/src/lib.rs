@@ -14,6 +14,7 @@ pub mod error;
 pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod server_types;
 pub mod ui;
 
 pub use ui::{shell, App};

@@ -59,6 +59,8 @@ pub struct Config {
     pub public_burst: u32,
     /// Token lifetimes and lockout rules for staff sign-in.
     pub auth: app::server::auth::AuthSettings,
+    /// The studio is served over https: staff cookies get `Secure`.
+    pub secure_cookies: bool,
 }
 
 impl Config {
@@ -142,6 +144,10 @@ impl Config {
             public_rate_per_minute,
             public_burst,
             auth,
+            secure_cookies: matches!(
+                get("STUDIO_SECURE_COOKIES").as_deref(),
+                Some("true" | "1" | "yes")
+            ),
         })
     }
 }

@@ -71,6 +71,7 @@ impl Application {
             rules_cache: Default::default(),
             signing_key: config.secret_key.bytes().into(),
             auth: config.auth,
+            secure_cookies: config.secure_cookies,
         };
         let limits = http::RateLimits {
             per_minute: config.public_rate_per_minute,

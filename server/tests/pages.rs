@@ -54,19 +54,27 @@ both_backends! {
     }
 
     async fn every_page_offers_the_language_switcher(app) {
-        for path in ["/", "/staff"] {
+        for path in ["/", "/staff/login"] {
             let html = app.get(path).await.text().await.unwrap();
             assert!(html.contains("action=\"/locale\""), "{path} has no switcher");
             assert!(html.contains("English") && html.contains("Русский"), "{path}");
         }
     }
 
-    async fn the_staff_side_has_its_own_layout(app) {
-        let res = app.client.get(app.url("/staff")).header("accept-language", "en").send().await.unwrap();
+    async fn the_staff_side_asks_for_a_sign_in_first(app) {
+        for path in ["/staff", "/staff/profile", "/staff/audit"] {
+            // As a browser navigates: accepting HTML.
+            let res = app.client.get(app.url(path)).header("accept", "text/html").send().await.unwrap();
+            let status = res.status();
+            assert!(status.is_redirection(), "{path}: {status} {}", res.text().await.unwrap());
+            assert_eq!(res.headers()["location"], "/staff/login", "{path}");
+        }
+        let res = app.client.get(app.url("/staff/login")).header("accept-language", "en").send().await.unwrap();
         assert_eq!(res.status(), 200);
         let html = res.text().await.unwrap();
-        assert!(html.contains("staff-sidebar"));
-        assert!(html.contains("Calendar") && html.contains("Clients"));
+        assert!(html.contains("Sign in to the studio"));
+        assert!(html.contains("name=\"username\"") && html.contains("name=\"password\""));
+        assert!(html.contains("autocomplete=\"current-password\""));
     }
 
     async fn an_unknown_page_is_a_friendly_404(app) {

@@ -13,6 +13,7 @@ pub mod rules;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod web_session;
 
 pub use state::AppState;
 pub use store::{Backend, Store};

@@ -14,6 +14,8 @@ pub struct AppState {
     /// Key for signed guest links (the server secret).
     pub signing_key: Arc<[u8]>,
     pub auth: super::auth::AuthSettings,
+    /// Serve staff cookies as `__Host-` and `Secure` (behind https).
+    pub secure_cookies: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -6,10 +6,11 @@ pub mod book;
 mod layout;
 pub mod locale;
 mod pages;
+pub mod staff;
 
 use crate::i18n::Locale;
 use book::{BookPage, ManagePage};
-use layout::{GuestChrome, GuestLayout, StaffLayout};
+use layout::{GuestChrome, GuestLayout};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -17,6 +18,7 @@ use leptos_router::{
     path, SsrMode,
 };
 use pages::{HomePage, NotFound, StaffHome};
+use staff::{AuditPage, LoginPage, ProfilePage, StaffLayout};
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,8 +56,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("book/:space") view=BookPage ssr=SsrMode::Async />
                     <Route path=path!("booking/:token") view=ManagePage ssr=SsrMode::Async />
                 </ParentRoute>
-                <ParentRoute path=path!("staff") view=StaffLayout>
-                    <Route path=path!("") view=StaffHome />
+                <Route path=path!("staff/login") view=LoginPage />
+                <ParentRoute path=path!("staff") view=StaffLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=StaffHome ssr=SsrMode::Async />
+                    <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

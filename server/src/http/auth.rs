@@ -219,18 +219,27 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
+        let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| AppError::Unauthorized {
-                code: "not_authenticated".into(),
-                message: "Sign in to continue.".into(),
-            })?;
-        auth::authenticate(state, token).await.map(SignedIn)
+            .filter(|t| !t.is_empty());
+        if let Some(token) = bearer {
+            return auth::authenticate(state, token).await.map(SignedIn);
+        }
+        // Links of the staff UI (such as the CSV export) carry the cookie
+        // session; only for reads, so a cross-site form cannot use it.
+        if parts.method == axum::http::Method::GET {
+            if let Ok((me, _)) = app::server::web_session::principal(state, parts).await {
+                return Ok(SignedIn(me));
+            }
+        }
+        Err(AppError::Unauthorized {
+            code: "not_authenticated".into(),
+            message: "Sign in to continue.".into(),
+        })
     }
 }
 

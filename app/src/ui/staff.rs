@@ -1,0 +1,551 @@
+//! The staff side: sign-in (with the two-factor step), the gate around
+//! every staff page, the profile (password, two-factor set-up, sessions)
+//! and the audit log viewer. Server functions here are thin: read the
+//! cookie session, call the service, set renewed cookies.
+
+use super::{
+    layout::LocaleSwitcher,
+    locale::{self, t},
+    pages::ErrorNotice,
+};
+use crate::{
+    domain::employee::EmployeeProfile,
+    error::AppError,
+    i18n::{Locale, Msg},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Outlet, hooks::use_query_map};
+
+#[cfg(feature = "ssr")]
+mod session {
+    //! The server half: the cookie session of the current request.
+    use crate::{
+        error::AppError,
+        server::{auth::Principal, state::from_context, web_session, AppState},
+    };
+    use axum::http::{header, request::Parts, HeaderValue};
+    use leptos::prelude::use_context;
+    use leptos_axum::ResponseOptions;
+
+    pub fn request() -> Result<(AppState, Parts), AppError> {
+        let state = from_context()?;
+        let parts = use_context::<Parts>().ok_or(AppError::Internal)?;
+        if parts.method != axum::http::Method::GET && !web_session::same_origin(&parts) {
+            return Err(AppError::Forbidden);
+        }
+        Ok((state, parts))
+    }
+
+    pub fn set_cookies(values: Vec<HeaderValue>) {
+        if let Some(res) = use_context::<ResponseOptions>() {
+            for v in values {
+                res.append_header(header::SET_COOKIE, v);
+            }
+        }
+    }
+
+    /// The signed-in employee, renewing the cookies when needed.
+    pub async fn staff() -> Result<(AppState, Parts, Principal), AppError> {
+        let (state, parts) = request()?;
+        let (me, cookies) = web_session::principal(&state, &parts).await?;
+        set_cookies(cookies);
+        Ok((state, parts, me))
+    }
+
+    /// Gives a failed server function the error's own HTTP status (401,
+    /// 422, ...) instead of a blanket 500, for clients and for the logs.
+    pub fn report<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &result {
+            if let (Some(res), Ok(status)) = (
+                use_context::<ResponseOptions>(),
+                axum::http::StatusCode::from_u16(e.status_code()),
+            ) {
+                res.set_status(status);
+            }
+        }
+        result
+    }
+
+    /// Like [`staff`], but only once the temporary password is replaced.
+    pub async fn settled_staff() -> Result<(AppState, Parts, Principal), AppError> {
+        let (state, parts, me) = staff().await?;
+        if me.must_change_password {
+            return Err(AppError::Conflict {
+                code: "password_change_required".into(),
+                message: "Change the temporary password first.".into(),
+                details: None,
+            });
+        }
+        Ok((state, parts, me))
+    }
+}
+
+#[server(prefix = "/api/fn", endpoint = "staff_login")]
+pub async fn staff_login(
+    username: String,
+    password: String,
+    mfa_code: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::{auth, web_session};
+    let (state, parts) = session::request()?;
+    let code = mfa_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let pair = session::report(
+        auth::login(
+            &state,
+            &username,
+            &password,
+            code,
+            &web_session::origin(&parts),
+        )
+        .await,
+    )?;
+    session::set_cookies(web_session::set_cookies(&state, &pair));
+    leptos_axum::redirect("/staff");
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "staff_logout")]
+pub async fn staff_logout() -> Result<(), AppError> {
+    use crate::server::{auth, web_session};
+    let (state, parts) = session::request()?;
+    if let Some(token) = web_session::refresh_token(&state, &parts) {
+        auth::logout(&state, &token, &web_session::origin(&parts)).await?;
+    }
+    session::set_cookies(web_session::clear_cookies(&state));
+    leptos_axum::redirect("/staff/login");
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "me")]
+pub async fn get_me() -> Result<EmployeeProfile, AppError> {
+    let (state, _, me) = session::report(session::staff().await)?;
+    crate::server::employees::profile(&state.store, &me.employee_id).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "change_password")]
+pub async fn change_my_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::server::{auth, web_session};
+    let (state, parts, me) = session::staff().await?;
+    auth::change_password(
+        &state,
+        &me,
+        &current_password,
+        &new_password,
+        &web_session::origin(&parts),
+    )
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "mfa_start")]
+pub async fn mfa_start(password: String) -> Result<crate::server_types::MfaSetupView, AppError> {
+    use crate::server::{mfa, web_session};
+    let (state, parts, me) = session::settled_staff().await?;
+    let s = mfa::setup(&state, &me, &password, &web_session::origin(&parts)).await?;
+    Ok(crate::server_types::MfaSetupView {
+        secret: s.secret,
+        qr_svg: s.qr_svg,
+    })
+}
+
+#[server(prefix = "/api/fn", endpoint = "mfa_confirm")]
+pub async fn mfa_confirm(code: String) -> Result<Vec<String>, AppError> {
+    use crate::server::{mfa, web_session};
+    let (state, parts, me) = session::settled_staff().await?;
+    Ok(
+        mfa::enable(&state, &me, &code, &web_session::origin(&parts))
+            .await?
+            .backup_codes,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "my_sessions")]
+pub async fn my_sessions() -> Result<Vec<crate::server_types::SessionView>, AppError> {
+    let (state, _, me) = session::settled_staff().await?;
+    let list =
+        crate::server::auth::sessions(&state.store, &me.employee_id, &me.session_family).await?;
+    Ok(list
+        .into_iter()
+        .map(|s| crate::server_types::SessionView {
+            id: s.id,
+            last_used_at: s.last_used_at,
+            ip: s.ip,
+            user_agent: s.user_agent,
+            current: s.current,
+        })
+        .collect())
+}
+
+#[server(prefix = "/api/fn", endpoint = "end_session")]
+pub async fn end_session(id: String) -> Result<(), AppError> {
+    use crate::server::{auth, employees, web_session};
+    let (state, parts, me) = session::settled_staff().await?;
+    let who = employees::actor_of(&me, &web_session::origin(&parts));
+    auth::revoke_sessions(&state.store, &who, &me.employee_id, Some(&id), None).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "audit_entries")]
+pub async fn audit_entries(
+    action: Option<String>,
+) -> Result<crate::server_types::AuditRows, AppError> {
+    use crate::server::audit;
+    let (state, _, me) = session::settled_staff().await?;
+    if !me.role.manages_staff() {
+        return Err(AppError::Forbidden);
+    }
+    let filter = audit::AuditFilter {
+        action: action.filter(|a| !a.is_empty()),
+        ..Default::default()
+    };
+    let page = audit::search(&state.store, &filter, Some(100)).await?;
+    Ok(crate::server_types::AuditRows {
+        total: page.total,
+        rows: page
+            .entries
+            .into_iter()
+            .map(|e| crate::server_types::AuditRow {
+                id: e.id,
+                at: e.at,
+                who: e.actor_name,
+                action: e.action,
+                target: format!("{} {}", e.target_type, e.target_id)
+                    .trim()
+                    .to_owned(),
+                ip: e.ip,
+            })
+            .collect(),
+    })
+}
+
+fn sign_in_error(locale: Locale, e: &AppError) -> String {
+    let msg = match e.code() {
+        "invalid_credentials" => Msg::ErrCredentials,
+        "mfa_required" => Msg::ErrMfaRequired,
+        "invalid_mfa_code" => Msg::ErrMfaInvalid,
+        "account_locked" => Msg::ErrLocked,
+        _ => return e.message(),
+    };
+    locale.t(msg).to_owned()
+}
+
+fn when(locale: Locale, epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .map(|t| format!("{} {}", locale.date(t.date_naive()), locale.time(t.time())))
+        .unwrap_or_default()
+}
+
+/// `/staff/login`
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let locale = locale::current();
+    let login = ServerAction::<StaffLogin>::new();
+    let error = move || login.value().get().and_then(|r| r.err());
+    let needs_code =
+        move || error().is_some_and(|e| matches!(e.code(), "mfa_required" | "invalid_mfa_code"));
+    view! {
+        <Title text=t(Msg::SignInTitle) />
+        <main class="login">
+            <section class="login__card">
+                <p class="brand"><span class="brand__mark" aria-hidden="true">"◐"</span> "Studio"</p>
+                <h1>{t(Msg::SignInTitle)}</h1>
+                {move || error().map(|e| view! { <div class="notice notice--error" role="alert">{sign_in_error(locale, &e)}</div> })}
+                <ActionForm action=login attr:class="login__form">
+                    <div class="field">
+                        <label for="username">{t(Msg::Username)}</label>
+                        <input id="username" name="username" type="text" autocomplete="username" required />
+                    </div>
+                    <div class="field">
+                        <label for="password">{t(Msg::Password)}</label>
+                        <input id="password" name="password" type="password" autocomplete="current-password" required />
+                    </div>
+                    <Show when=needs_code>
+                        <div class="field">
+                            <label for="mfa_code">{t(Msg::MfaCode)}</label>
+                            <input id="mfa_code" name="mfa_code" type="text" inputmode="numeric" autocomplete="one-time-code" autofocus />
+                        </div>
+                    </Show>
+                    <button type="submit" class="button button--primary" disabled=move || login.pending().get()>
+                        {move || if login.pending().get() { t(Msg::SigningIn) } else { t(Msg::SignIn) }}
+                    </button>
+                </ActionForm>
+                <LocaleSwitcher />
+            </section>
+        </main>
+    }
+}
+
+fn go_to_login() {
+    #[cfg(feature = "ssr")]
+    leptos_axum::redirect("/staff/login");
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        let _ = window().location().set_href("/staff/login");
+    }
+}
+
+/// The staff side's layout: only for signed-in employees.
+#[component]
+pub fn StaffLayout() -> impl IntoView {
+    let me = Resource::new(|| (), |_| get_me());
+    provide_context(me);
+    let collapsed = RwSignal::new(false);
+    let logout = ServerAction::<StaffLogout>::new();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Err(AppError::Unauthorized { .. }) => {
+                        go_to_login();
+                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Ok(profile) => {
+                        let manages = profile.role != crate::domain::Role::Manager;
+                        view! {
+                            <a class="skip-link" href="#work">{t(Msg::SkipToContent)}</a>
+                            <div class="staff" class:staff--collapsed=move || collapsed.get()>
+                                <aside class="staff-sidebar" aria-label=t(Msg::StaffArea)>
+                                    <div class="staff-sidebar__top">
+                                        <a class="brand" href="/staff">
+                                            <span class="brand__mark" aria-hidden="true">"◐"</span>
+                                            <span class="staff-sidebar__label">{t(Msg::StaffArea)}</span>
+                                        </a>
+                                        <button type="button" class="sidebar-toggle" aria-controls="staff-nav"
+                                            aria-expanded=move || (!collapsed.get()).to_string()
+                                            title=move || t(if collapsed.get() { Msg::ExpandSidebar } else { Msg::CollapseSidebar })
+                                            on:click=move |_| collapsed.update(|c| *c = !*c)>
+                                            <span aria-hidden="true">{move || if collapsed.get() { "»" } else { "«" }}</span>
+                                            <span class="visually-hidden">{move || t(if collapsed.get() { Msg::ExpandSidebar } else { Msg::CollapseSidebar })}</span>
+                                        </button>
+                                    </div>
+                                    <nav id="staff-nav" class="staff-nav">
+                                        <ul>
+                                            {[Msg::StaffBoard, Msg::StaffCalendar, Msg::StaffBookings, Msg::StaffClients, Msg::StaffSettings, Msg::StaffAnalytics]
+                                                .into_iter()
+                                                .map(|msg| view! {
+                                                    <li><span class="staff-nav__item" aria-disabled="true" title=t(msg)>
+                                                        <span class="staff-nav__dot" aria-hidden="true"></span>
+                                                        <span class="staff-sidebar__label">{t(msg)}</span>
+                                                    </span></li>
+                                                })
+                                                .collect_view()}
+                                            {manages.then(|| view! {
+                                                <li><a class="staff-nav__item staff-nav__link" href="/staff/audit" title=t(Msg::StaffAudit)>
+                                                    <span class="staff-nav__dot" aria-hidden="true"></span>
+                                                    <span class="staff-sidebar__label">{t(Msg::StaffAudit)}</span>
+                                                </a></li>
+                                            })}
+                                            <li><a class="staff-nav__item staff-nav__link" href="/staff/profile" title=t(Msg::StaffProfile)>
+                                                <span class="staff-nav__dot" aria-hidden="true"></span>
+                                                <span class="staff-sidebar__label">{t(Msg::StaffProfile)}</span>
+                                            </a></li>
+                                        </ul>
+                                    </nav>
+                                    <div class="staff-sidebar__bottom">
+                                        <p class="staff-sidebar__who">{profile.full_name.clone()}</p>
+                                        <ActionForm action=logout>
+                                            <button type="submit" class="sidebar-toggle sign-out">{t(Msg::SignOut)}</button>
+                                        </ActionForm>
+                                        <LocaleSwitcher />
+                                    </div>
+                                </aside>
+                                <main id="work" class="staff-main">
+                                    {profile.must_change_password.then(|| view! {
+                                        <div class="notice notice--error" role="alert">{t(Msg::MustChangePassword)}</div>
+                                    })}
+                                    <Outlet />
+                                </main>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/staff/profile`
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let me = expect_context::<Resource<Result<EmployeeProfile, AppError>>>();
+    let locale = locale::current();
+    let change = ServerAction::<ChangeMyPassword>::new();
+    let start = ServerAction::<MfaStart>::new();
+    let confirm = ServerAction::<MfaConfirm>::new();
+    let end = ServerAction::<EndSession>::new();
+    let sessions = Resource::new(move || end.version().get(), |_| my_sessions());
+    let field_error = |e: &AppError| {
+        e.fields()
+            .and_then(|f| {
+                f.values()
+                    .next()
+                    .map(|fe| super::book::field_message(locale::current(), &fe.code, &fe.message))
+            })
+            .unwrap_or_else(|| e.message())
+    };
+    view! {
+        <Title text=t(Msg::StaffProfile) />
+        <h1>{t(Msg::StaffProfile)}</h1>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                me.await.ok().map(|p| view! {
+                    <p class="muted">{p.full_name.clone()} " · " {p.username.clone()} " · " {p.role.as_str()}</p>
+                })
+            })}
+        </Suspense>
+        <section class="panel" aria-labelledby="pw-title">
+            <h2 id="pw-title">{t(Msg::ChangePassword)}</h2>
+            {move || change.value().get().map(|r| match r {
+                Ok(()) => view! { <div class="notice notice--success" role="status">{t(Msg::PasswordChanged)}</div> }.into_any(),
+                Err(e) => view! { <div class="notice notice--error" role="alert">{field_error(&e)}</div> }.into_any(),
+            })}
+            <ActionForm action=change attr:class="stack">
+                <div class="field">
+                    <label for="current_password">{t(Msg::CurrentPassword)}</label>
+                    <input id="current_password" name="current_password" type="password" autocomplete="current-password" required />
+                </div>
+                <div class="field">
+                    <label for="new_password">{t(Msg::NewPassword)}</label>
+                    <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="12" required />
+                </div>
+                <button type="submit" class="button">{t(Msg::Save)}</button>
+            </ActionForm>
+        </section>
+        <section class="panel" aria-labelledby="mfa-title">
+            <h2 id="mfa-title">{t(Msg::MfaTitle)}</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let on = me.await.map(|p| p.mfa_enabled).unwrap_or(false) || confirm.value().get().is_some_and(|r| r.is_ok());
+                    if on {
+                        return view! { <p class="notice notice--success">{t(Msg::MfaOn)}</p> }.into_any();
+                    }
+                    view! {
+                        <p class="muted">{t(Msg::MfaOff)}</p>
+                        {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <div class="notice notice--error" role="alert">{field_error(&e)}</div> })}
+                        <ActionForm action=start attr:class="stack">
+                            <div class="field">
+                                <label for="mfa_password">{t(Msg::Password)}</label>
+                                <input id="mfa_password" name="password" type="password" autocomplete="current-password" required />
+                            </div>
+                            <button type="submit" class="button">{t(Msg::MfaStart)}</button>
+                        </ActionForm>
+                    }
+                    .into_any()
+                })}
+            </Suspense>
+            {move || start.value().get().and_then(|r| r.ok()).filter(|_| confirm.value().get().is_none_or(|r| r.is_err())).map(|setup| view! {
+                <div class="mfa-setup">
+                    <p>{t(Msg::MfaScan)}</p>
+                    <div class="mfa-setup__qr" inner_html=setup.qr_svg.clone()></div>
+                    <p><code data-mfa-secret>{setup.secret.clone()}</code></p>
+                    {move || confirm.value().get().and_then(|r| r.err()).map(|e| view! { <div class="notice notice--error" role="alert">{field_error(&e)}</div> })}
+                    <ActionForm action=confirm attr:class="stack">
+                        <div class="field">
+                            <label for="mfa_confirm_code">{t(Msg::MfaCode)}</label>
+                            <input id="mfa_confirm_code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required />
+                        </div>
+                        <button type="submit" class="button">{t(Msg::MfaConfirm)}</button>
+                    </ActionForm>
+                </div>
+            })}
+            {move || confirm.value().get().and_then(|r| r.ok()).map(|codes| view! {
+                <div class="backup-codes">
+                    <h3>{t(Msg::BackupCodesTitle)}</h3>
+                    <p class="muted">{t(Msg::BackupCodesHint)}</p>
+                    <ul data-backup-codes>{codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ul>
+                </div>
+            })}
+        </section>
+        <section class="panel" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">{t(Msg::Sessions)}</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    sessions.await.ok().map(|list| view! {
+                        <ul class="sessions">
+                            {list.into_iter().map(|s| view! {
+                                <li>
+                                    <span>{when(locale, s.last_used_at)} " · " {s.ip.clone()} " · " <span class="muted small">{s.user_agent.chars().take(60).collect::<String>()}</span></span>
+                                    {if s.current {
+                                        view! { <strong>" (" {t(Msg::ThisDevice)} ")"</strong> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ActionForm action=end>
+                                                <input type="hidden" name="id" value=s.id.clone() />
+                                                <button type="submit" class="button button--quiet">{t(Msg::EndSession)}</button>
+                                            </ActionForm>
+                                        }.into_any()
+                                    }}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// `/staff/audit`
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let locale = locale::current();
+    let query = use_query_map();
+    let action = move || query.read().get("action");
+    let rows = Resource::new(action, audit_entries);
+    const ACTIONS: [&str; 12] = [
+        "login_succeeded",
+        "login_failed",
+        "account_locked",
+        "logout",
+        "refresh_token_reused",
+        "mfa_enabled",
+        "mfa_disabled",
+        "password_changed",
+        "password_reset",
+        "employee_created",
+        "employee_updated",
+        "permission_denied",
+    ];
+    view! {
+        <Title text=t(Msg::StaffAudit) />
+        <h1>{t(Msg::StaffAudit)}</h1>
+        <form method="get" class="filters">
+            <label for="action">{t(Msg::AuditAction)}</label>
+            <select id="action" name="action">
+                <option value="">{t(Msg::AuditAll)}</option>
+                {ACTIONS.map(|a| view! { <option value=a selected=move || action().as_deref() == Some(a)>{a}</option> }).collect_view()}
+            </select>
+            <button type="submit" class="button button--quiet">{t(Msg::AuditFilter)}</button>
+            <a class="button button--quiet" href=move || format!("/api/v1/audit/export?action={}", action().unwrap_or_default())>{t(Msg::AuditExport)}</a>
+        </form>
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match rows.await {
+                    Err(AppError::Forbidden) => view! { <p class="notice notice--error">{t(Msg::NotAllowed)}</p> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Ok(r) if r.rows.is_empty() => view! { <p class="muted">{t(Msg::AuditEmpty)}</p> }.into_any(),
+                    Ok(r) => view! {
+                        <table class="table" data-audit>
+                            <thead><tr>
+                                <th>{t(Msg::AuditWhen)}</th><th>{t(Msg::AuditWho)}</th><th>{t(Msg::AuditAction)}</th><th>"→"</th><th>{t(Msg::AuditFrom)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {r.rows.into_iter().map(|row| { let action = row.action.clone(); view! {
+                                    <tr data-action=action>
+                                        <td>{when(locale, row.at)}</td><td>{row.who}</td><td><code>{row.action}</code></td>
+                                        <td class="muted small">{row.target}</td><td class="muted small">{row.ip}</td>
+                                    </tr>
+                                }}).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
