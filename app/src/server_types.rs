@@ -12,7 +12,8 @@ pub struct MfaSetupView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {
     pub id: String,
-    pub last_used_at: i64,
+    /// Studio-local wall-clock time, `YYYY-MM-DDTHH:MM:SS`.
+    pub last_used_local: String,
     pub ip: String,
     pub user_agent: String,
     pub current: bool,
@@ -21,7 +22,8 @@ pub struct SessionView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: i64,
-    pub at: i64,
+    /// Studio-local wall-clock time, `YYYY-MM-DDTHH:MM:SS`.
+    pub local: String,
     pub who: String,
     pub action: String,
     pub target: String,

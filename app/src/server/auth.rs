@@ -519,21 +519,22 @@ pub async fn logout(
     origin: &Origin,
 ) -> Result<(), AppError> {
     let store = &state.store;
-    let row: Option<(String, String)> = with_pool!(store, p => sqlx::query_as(
-        "SELECT family_id, employee_id FROM sessions WHERE token_hash = $1"
+    let row: Option<(String, String, String)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT s.family_id, s.employee_id, e.username FROM sessions s JOIN employees e ON e.id = s.employee_id \
+         WHERE s.token_hash = $1"
     )
     .bind(sha256_hex(refresh_token.trim()))
     .fetch_optional(p)
     .await)?;
-    let Some((family, employee_id)) = row else {
+    let Some((family, employee_id, username)) = row else {
         return Ok(());
     };
     revoke_family(store, &family, now_epoch()).await?;
     let actor = Actor {
         id: Some(employee_id),
+        name: username,
         ip: origin.ip.clone(),
         user_agent: origin.user_agent.clone(),
-        ..Default::default()
     };
     audit::record(
         store,

@@ -67,6 +67,26 @@ mod session {
         result
     }
 
+    /// The studio's time zone (UTC if the rules cannot be read).
+    pub async fn zone(state: &AppState) -> chrono_tz::Tz {
+        crate::server::rules::studio_config(&state.store, &state.rules_cache)
+            .await
+            .map(|c| c.rules.time_zone)
+            .unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// An instant on the studio's clock, for display.
+    pub fn local(zone: chrono_tz::Tz, epoch: i64) -> String {
+        chrono::DateTime::from_timestamp(epoch, 0)
+            .map(|t| {
+                t.with_timezone(&zone)
+                    .naive_local()
+                    .format("%Y-%m-%dT%H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
     /// Like [`staff`], but only once the temporary password is replaced.
     pub async fn settled_staff() -> Result<(AppState, Parts, Principal), AppError> {
         let (state, parts, me) = staff().await?;
@@ -167,11 +187,12 @@ pub async fn my_sessions() -> Result<Vec<crate::server_types::SessionView>, AppE
     let (state, _, me) = session::settled_staff().await?;
     let list =
         crate::server::auth::sessions(&state.store, &me.employee_id, &me.session_family).await?;
+    let zone = session::zone(&state).await;
     Ok(list
         .into_iter()
         .map(|s| crate::server_types::SessionView {
             id: s.id,
-            last_used_at: s.last_used_at,
+            last_used_local: session::local(zone, s.last_used_at),
             ip: s.ip,
             user_agent: s.user_agent,
             current: s.current,
@@ -202,6 +223,7 @@ pub async fn audit_entries(
         ..Default::default()
     };
     let page = audit::search(&state.store, &filter, Some(100)).await?;
+    let zone = session::zone(&state).await;
     Ok(crate::server_types::AuditRows {
         total: page.total,
         rows: page
@@ -209,7 +231,7 @@ pub async fn audit_entries(
             .into_iter()
             .map(|e| crate::server_types::AuditRow {
                 id: e.id,
-                at: e.at,
+                local: session::local(zone, e.at),
                 who: e.actor_name,
                 action: e.action,
                 target: format!("{} {}", e.target_type, e.target_id)
@@ -232,9 +254,10 @@ fn sign_in_error(locale: Locale, e: &AppError) -> String {
     locale.t(msg).to_owned()
 }
 
-fn when(locale: Locale, epoch: i64) -> String {
-    chrono::DateTime::from_timestamp(epoch, 0)
-        .map(|t| format!("{} {}", locale.date(t.date_naive()), locale.time(t.time())))
+/// A studio-local time sent by the server, in the reader's language.
+fn when(locale: Locale, local: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S")
+        .map(|t| format!("{} {}", locale.date(t.date()), locale.time(t.time())))
         .unwrap_or_default()
 }
 
@@ -469,7 +492,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <ul class="sessions">
                             {list.into_iter().map(|s| view! {
                                 <li>
-                                    <span>{when(locale, s.last_used_at)} " · " {s.ip.clone()} " · " <span class="muted small">{s.user_agent.chars().take(60).collect::<String>()}</span></span>
+                                    <span>{when(locale, &s.last_used_local)} " · " {s.ip.clone()} " · " <span class="muted small">{s.user_agent.chars().take(60).collect::<String>()}</span></span>
                                     {if s.current {
                                         view! { <strong>" (" {t(Msg::ThisDevice)} ")"</strong> }.into_any()
                                     } else {
@@ -537,7 +560,7 @@ pub fn AuditPage() -> impl IntoView {
                             <tbody>
                                 {r.rows.into_iter().map(|row| { let action = row.action.clone(); view! {
                                     <tr data-action=action>
-                                        <td>{when(locale, row.at)}</td><td>{row.who}</td><td><code>{row.action}</code></td>
+                                        <td>{when(locale, &row.local)}</td><td>{row.who}</td><td><code>{row.action}</code></td>
                                         <td class="muted small">{row.target}</td><td class="muted small">{row.ip}</td>
                                     </tr>
                                 }}).collect_view()}
