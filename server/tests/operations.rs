@@ -70,6 +70,14 @@ both_backends! {
         }
     }
 
+    async fn staff_pages_are_never_cached_and_plain_http_gets_no_hsts(app) {
+        let res = app.get("/staff/login").await;
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        assert!(res.headers().get("strict-transport-security").is_none());
+        let res = app.get("/").await;
+        assert!(res.headers().get("cache-control").is_none_or(|v| v != "no-store"));
+    }
+
     async fn an_unknown_api_route_answers_in_the_json_error_shape(app) {
         let res = app.get("/api/v1/no-such-thing").await;
         assert_eq!(res.status(), 404);

@@ -114,10 +114,7 @@ fn invalid_token() -> AppError {
 }
 
 fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::tokens::hex(&Sha256::digest(s.as_bytes()))
 }
 
 /// 256 random bits, hex: the refresh token. Only its hash is stored.

@@ -11,6 +11,7 @@ use super::{
     employees::verify_password,
     now_epoch,
     store::{with_pool, with_tx, Store, Tx},
+    tokens::{hex, unhex},
     AppState,
 };
 use crate::error::{AppError, FieldError};
@@ -49,17 +50,6 @@ fn key(secret: &[u8], purpose: &str) -> [u8; 32] {
         <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes keys of any length");
     mac.update(purpose.as_bytes());
     mac.finalize().into_bytes().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn encrypt(state: &AppState, plain: &[u8]) -> Result<String, AppError> {

@@ -20,8 +20,12 @@ fn names(secure: bool) -> (&'static str, &'static str) {
 }
 
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_value(&parts.headers, name)
+}
+
+/// The value of the cookie `name` in a request's headers.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

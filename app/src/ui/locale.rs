@@ -21,16 +21,8 @@ fn detect() -> Locale {
     let Some(parts) = use_context::<Parts>() else {
         return Locale::default();
     };
-    let cookie = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == crate::i18n::LOCALE_COOKIE).then(|| value.to_owned())
-        });
+    let cookie =
+        crate::server::web_session::cookie_value(&parts.headers, crate::i18n::LOCALE_COOKIE);
     let accept = parts
         .headers
         .get(header::ACCEPT_LANGUAGE)

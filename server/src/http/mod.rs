@@ -70,6 +70,7 @@ fn unmatched_label(path: &str) -> String {
 
 pub fn router(state: AppState, limits: RateLimits) -> Router {
     let leptos_options = state.leptos_options.clone();
+    let secure = state.secure_cookies;
     let routes = generate_route_list(App);
     let throttle = throttle::Throttle::new(limits);
     let api = Router::new()
@@ -154,6 +155,12 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(
+            move |req: Request<Body>, next: axum::middleware::Next| {
+                let throttle = throttle.clone();
+                async move { private_pages(req, next, &throttle, secure).await }
+            },
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
@@ -212,4 +219,41 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("unknown panic");
     tracing::error!(panic = detail, "handler panicked");
     AppError::Internal.into_response()
+}
+
+/// Staff pages and server functions are private: never cached, and the
+/// sign-in server function shares the per-address budget of the API's
+/// sign-in. Behind https every response also pins https (HSTS).
+async fn private_pages(
+    req: Request<Body>,
+    next: axum::middleware::Next,
+    throttle: &throttle::Throttle,
+    https: bool,
+) -> Response {
+    let path = req.uri().path();
+    let private = path.starts_with("/staff") || path.starts_with("/api/fn/");
+    if req.method() == axum::http::Method::POST && path == "/api/fn/staff_login" {
+        let ip = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        if let Some(Err(wait)) = ip.map(|ip| throttle.check(ip)) {
+            return AppError::RateLimited {
+                retry_after_secs: wait,
+            }
+            .into_response();
+        }
+    }
+    let mut res = next.run(req).await;
+    if private {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        res.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
 }

@@ -32,6 +32,7 @@ pub type Layer = GovernorLayer<
     Body,
 >;
 
+#[derive(Clone)]
 pub struct Throttle {
     config: Arc<Config>,
 }
@@ -56,6 +57,19 @@ impl Throttle {
             }
         });
         Throttle { config }
+    }
+
+    /// Counts one request from `ip` against the shared budget; the seconds
+    /// to wait when it is spent. For routes registered by Leptos (server
+    /// functions), which cannot take a layer of their own.
+    pub fn check(&self, ip: std::net::IpAddr) -> Result<(), u64> {
+        use governor::clock::{Clock, DefaultClock};
+        self.config.limiter().check_key(&ip).map_err(|not_until| {
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1)
+        })
     }
 
     pub fn api(&self) -> Layer {
