@@ -425,6 +425,27 @@ messages! {
     AuditExport { en: "Export CSV", ru: "Выгрузить CSV" }
     AuditEmpty { en: "No entries match.", ru: "Записей не найдено." }
     NotAllowed { en: "You do not have access to this page.", ru: "У вас нет доступа к этой странице." }
+    EmpName { en: "Name", ru: "Имя" }
+    EmpRole { en: "Role", ru: "Роль" }
+    EmpStatus { en: "Status", ru: "Статус" }
+    EmpLastLogin { en: "Last sign-in", ru: "Последний вход" }
+    EmpActive { en: "active", ru: "активен" }
+    EmpDisabled { en: "disabled", ru: "отключён" }
+    EmpNever { en: "never", ru: "не входил" }
+    EmpAdd { en: "Add an employee", ru: "Добавить сотрудника" }
+    EmpEmail { en: "E-mail", ru: "E-mail" }
+    EmpCreate { en: "Create", ru: "Создать" }
+    EmpTemporary { en: "One-time password — hand it over now, it is not shown again:", ru: "Одноразовый пароль — передайте его сейчас, больше он не будет показан:" }
+    EmpDisable { en: "Disable", ru: "Отключить" }
+    EmpEnable { en: "Enable", ru: "Включить" }
+    EmpReset { en: "Reset password", ru: "Сбросить пароль" }
+    EmpEndSessions { en: "End sessions", ru: "Завершить сеансы" }
+    EmpConfirm { en: "Are you sure?", ru: "Вы уверены?" }
+    Yes { en: "Yes", ru: "Да" }
+    No { en: "No", ru: "Нет" }
+    RoleOwner { en: "owner", ru: "владелец" }
+    RoleAdmin { en: "admin", ru: "администратор" }
+    RoleManager { en: "manager", ru: "менеджер" }
     FooterPrivacy {
         en: "We process personal data under Russian law 152-FZ and the GDPR.",
         ru: "Мы обрабатываем персональные данные в соответствии с 152-ФЗ и GDPR.",

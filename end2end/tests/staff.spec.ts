@@ -30,6 +30,30 @@ async function signIn(page: Page, code?: string) {
   await expect(page).toHaveURL(/\/staff$/);
 }
 
+test("the owner adds a manager, sees the one-time password, and disables them after confirming", async ({ browser }) => {
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await signIn(page);
+  await page.getByRole("link", { name: "Employees" }).click();
+  await expect(page.locator("[data-employees] tr[data-username='owner']")).toBeVisible();
+  await page.locator("#new_username").fill("maria");
+  await page.locator("#new_full_name").fill("Maria Manager");
+  await page.locator("#new_email").fill("maria@studio.test");
+  await page.getByRole("button", { name: "Create" }).click();
+  await expect(page.locator("[data-temporary-password]")).toHaveText(/^[A-Za-z0-9]{16}$/);
+  const row = page.locator("[data-employees] tr[data-username='maria']");
+  await expect(row).toContainText("manager");
+  await row.locator("button[data-action='disable']").click();
+  await expect(row.getByText("Are you sure?")).toBeVisible();
+  await row.getByRole("button", { name: "Yes" }).click();
+  await expect(row).toContainText("disabled");
+  await page.screenshot({ path: "test-results/staff-employees.png", fullPage: true });
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
 test("the owner enrols in MFA, signs in with a code and sees it in the audit log", async ({ browser }) => {
   const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();

@@ -18,7 +18,7 @@ use leptos_router::{
     path, SsrMode,
 };
 use pages::{HomePage, NotFound, StaffHome};
-use staff::{AuditPage, LoginPage, ProfilePage, StaffLayout};
+use staff::{AuditPage, EmployeesPage, LoginPage, ProfilePage, StaffLayout};
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=StaffHome ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("employees") view=EmployeesPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -357,6 +357,10 @@ pub fn StaffLayout() -> impl IntoView {
                                                 })
                                                 .collect_view()}
                                             {manages.then(|| view! {
+                                                <li><a class="staff-nav__item staff-nav__link" href="/staff/employees" title=t(Msg::StaffEmployees)>
+                                                    <span class="staff-nav__dot" aria-hidden="true"></span>
+                                                    <span class="staff-sidebar__label">{t(Msg::StaffEmployees)}</span>
+                                                </a></li>
                                                 <li><a class="staff-nav__item staff-nav__link" href="/staff/audit" title=t(Msg::StaffAudit)>
                                                     <span class="staff-nav__dot" aria-hidden="true"></span>
                                                     <span class="staff-sidebar__label">{t(Msg::StaffAudit)}</span>
@@ -570,5 +574,217 @@ pub fn AuditPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+#[server(prefix = "/api/fn", endpoint = "employees")]
+pub async fn list_employees() -> Result<Vec<crate::domain::employee::EmployeeSummary>, AppError> {
+    use crate::server::{employees, web_session};
+    let (state, parts, me) = session::settled_staff().await?;
+    employees::list(&state.store, &me, &web_session::origin(&parts)).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "employee_create")]
+pub async fn create_employee(
+    username: String,
+    email: String,
+    full_name: String,
+    role: String,
+) -> Result<crate::domain::employee::TemporaryPassword, AppError> {
+    use crate::{
+        domain::{employee::NewEmployee, Role},
+        server::{employees, web_session},
+    };
+    let (state, parts, me) = session::settled_staff().await?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::BadRequest {
+        message: "Unknown role.".into(),
+    })?;
+    let input = NewEmployee {
+        username,
+        email,
+        full_name,
+        role,
+        phone: None,
+        position: None,
+        department: None,
+    };
+    session::report(
+        employees::create(&state.store, &me, &input, &web_session::origin(&parts)).await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "employee_action")]
+pub async fn employee_action(id: String, action: String) -> Result<Option<String>, AppError> {
+    use crate::{
+        domain::employee::EmployeeUpdate,
+        server::{employees, web_session},
+    };
+    let (state, parts, me) = session::settled_staff().await?;
+    let origin = web_session::origin(&parts);
+    let store = &state.store;
+    let result = match action.as_str() {
+        "disable" | "enable" => {
+            let change = EmployeeUpdate {
+                active: Some(action == "enable"),
+                ..Default::default()
+            };
+            employees::update(store, &me, &id, &change, &origin)
+                .await
+                .map(|_| None)
+        }
+        "reset" => employees::reset_password(store, &me, &id, &origin)
+            .await
+            .map(|t| Some(t.temporary_password)),
+        "end_sessions" => employees::revoke_employee_sessions(store, &me, &id, &origin)
+            .await
+            .map(|_| None),
+        _ => Err(AppError::BadRequest {
+            message: "Unknown action.".into(),
+        }),
+    };
+    session::report(result)
+}
+
+fn role_label(role: crate::domain::Role) -> &'static str {
+    t(match role {
+        crate::domain::Role::Owner => Msg::RoleOwner,
+        crate::domain::Role::Admin => Msg::RoleAdmin,
+        crate::domain::Role::Manager => Msg::RoleManager,
+    })
+}
+
+/// `/staff/employees` (owner and admin).
+#[component]
+pub fn EmployeesPage() -> impl IntoView {
+    let me = expect_context::<Resource<Result<EmployeeProfile, AppError>>>();
+    let create = ServerAction::<CreateEmployee>::new();
+    let act = ServerAction::<EmployeeAction>::new();
+    let list = Resource::new(
+        move || (create.version().get(), act.version().get()),
+        |_| list_employees(),
+    );
+    // The row whose action waits for a confirmation: (employee id, action).
+    let confirming = RwSignal::new(None::<(String, String)>);
+    // A finished action closes its confirmation.
+    Effect::new(move |_| {
+        act.version().get();
+        confirming.set(None);
+    });
+    let error_text = |e: &AppError| {
+        e.fields()
+            .and_then(|f| f.values().next().map(|fe| fe.message.clone()))
+            .unwrap_or_else(|| e.message())
+    };
+    view! {
+        <Title text=t(Msg::StaffEmployees) />
+        <h1>{t(Msg::StaffEmployees)}</h1>
+        {move || act.value().get().map(|r| match r {
+            Ok(Some(password)) => view! {
+                <div class="notice notice--success" role="status">{t(Msg::EmpTemporary)} " " <code data-temporary-password>{password}</code></div>
+            }.into_any(),
+            Ok(None) => ().into_any(),
+            Err(e) => view! { <div class="notice notice--error" role="alert">{error_text(&e)}</div> }.into_any(),
+        })}
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                let locale = locale::current();
+                match list.await {
+                    Err(AppError::Forbidden) => view! { <p class="notice notice--error">{t(Msg::NotAllowed)}</p> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Ok(rows) => view! {
+                        <table class="table" data-employees>
+                            <thead><tr>
+                                <th>{t(Msg::EmpName)}</th><th>{t(Msg::Username)}</th><th>{t(Msg::EmpRole)}</th>
+                                <th>{t(Msg::EmpStatus)}</th><th>{t(Msg::EmpLastLogin)}</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|e| {
+                                    let id = e.id.clone();
+                                    let username = e.username.clone();
+                                    let last = e.last_login_at
+                                        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                                        .map(|t| locale.date(t.date_naive()))
+                                        .unwrap_or_else(|| t(Msg::EmpNever).to_owned());
+                                    let actions: Vec<(&'static str, Msg)> = vec![
+                                        if e.active { ("disable", Msg::EmpDisable) } else { ("enable", Msg::EmpEnable) },
+                                        ("reset", Msg::EmpReset),
+                                        ("end_sessions", Msg::EmpEndSessions),
+                                    ];
+                                    view! {
+                                        <tr data-username=username class:muted=!e.active>
+                                            <td>{e.full_name.clone()}</td>
+                                            <td><code>{e.username.clone()}</code></td>
+                                            <td>{role_label(e.role)}</td>
+                                            <td>{if e.active { t(Msg::EmpActive) } else { t(Msg::EmpDisabled) }}</td>
+                                            <td>{last}</td>
+                                            <td class="row-actions">
+                                                {actions.into_iter().map(|(action, label)| {
+                                                    let (id_a, id_c) = (id.clone(), id.clone());
+                                                    let pending = move || confirming.get().is_some_and(|(i, a)| i == id_a && a == action);
+                                                    move || {
+                                                        let id = id_c.clone();
+                                                        if pending() {
+                                                            view! {
+                                                                <ActionForm action=act attr:class="confirm-inline">
+                                                                    <input type="hidden" name="id" value=id />
+                                                                    <input type="hidden" name="action" value=action />
+                                                                    <span>{t(Msg::EmpConfirm)}</span>
+                                                                    <button type="submit" class="button button--danger">{t(Msg::Yes)}</button>
+                                                                    <button type="button" class="button button--quiet" on:click=move |_| confirming.set(None)>{t(Msg::No)}</button>
+                                                                </ActionForm>
+                                                            }
+                                                            .into_any()
+                                                        } else {
+                                                            view! {
+                                                                <button type="button" class="button button--quiet" data-action=action
+                                                                    on:click=move |_| confirming.set(Some((id.clone(), action.to_owned())))>
+                                                                    {t(label)}
+                                                                </button>
+                                                            }
+                                                            .into_any()
+                                                        }
+                                                    }
+                                                }).collect_view()}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        <section class="panel" aria-labelledby="add-title">
+            <h2 id="add-title">{t(Msg::EmpAdd)}</h2>
+            {move || create.value().get().map(|r| match r {
+                Ok(created) => view! {
+                    <div class="notice notice--success" role="status">
+                        {t(Msg::EmpTemporary)} " " <code data-temporary-password>{created.temporary_password}</code>
+                    </div>
+                }.into_any(),
+                Err(e) => view! { <div class="notice notice--error" role="alert">{error_text(&e)}</div> }.into_any(),
+            })}
+            <ActionForm action=create attr:class="stack">
+                <div class="field"><label for="new_username">{t(Msg::Username)}</label>
+                    <input id="new_username" name="username" type="text" autocomplete="off" required /></div>
+                <div class="field"><label for="new_full_name">{t(Msg::EmpName)}</label>
+                    <input id="new_full_name" name="full_name" type="text" required /></div>
+                <div class="field"><label for="new_email">{t(Msg::EmpEmail)}</label>
+                    <input id="new_email" name="email" type="email" required /></div>
+                <div class="field"><label for="new_role">{t(Msg::EmpRole)}</label>
+                    <select id="new_role" name="role">
+                        <option value="manager">{t(Msg::RoleManager)}</option>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                me.await.ok().filter(|p| p.role == crate::domain::Role::Owner).map(|_| view! {
+                                    <option value="admin">{t(Msg::RoleAdmin)}</option>
+                                })
+                            })}
+                        </Suspense>
+                    </select></div>
+                <button type="submit" class="button">{t(Msg::EmpCreate)}</button>
+            </ActionForm>
+        </section>
     }
 }
