@@ -433,7 +433,7 @@ messages! {
     EmpDisabled { en: "disabled", ru: "отключён" }
     EmpNever { en: "never", ru: "не входил" }
     EmpAdd { en: "Add an employee", ru: "Добавить сотрудника" }
-    EmpEmail { en: "E-mail", ru: "E-mail" }
+    EmpEmail { en: "E-mail", ru: "Электронная почта" }
     EmpCreate { en: "Create", ru: "Создать" }
     EmpTemporary { en: "One-time password — hand it over now, it is not shown again:", ru: "Одноразовый пароль — передайте его сейчас, больше он не будет показан:" }
     EmpDisable { en: "Disable", ru: "Отключить" }
@@ -443,6 +443,11 @@ messages! {
     EmpConfirm { en: "Are you sure?", ru: "Вы уверены?" }
     Yes { en: "Yes", ru: "Да" }
     No { en: "No", ru: "Нет" }
+    MustEnrolMfa { en: "The studio requires two-factor sign-in: set it up in your profile to continue.", ru: "В студии обязателен двухфакторный вход: настройте его в профиле, чтобы продолжить." }
+    RequireMfaOn { en: "Two-factor sign-in is required for all staff.", ru: "Двухфакторный вход обязателен для всех сотрудников." }
+    RequireMfaOff { en: "Two-factor sign-in is optional.", ru: "Двухфакторный вход необязателен." }
+    RequireMfa { en: "Require for all staff", ru: "Сделать обязательным" }
+    StopRequiringMfa { en: "Make it optional", ru: "Сделать необязательным" }
     RoleOwner { en: "owner", ru: "владелец" }
     RoleAdmin { en: "admin", ru: "администратор" }
     RoleManager { en: "manager", ru: "менеджер" }

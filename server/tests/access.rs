@@ -143,6 +143,8 @@ both_backends! {
             ("POST", format!("/api/v1/employees/{o}/revoke-sessions"), None, [401, 403, 204, 204]),
             ("GET", "/api/v1/auth/sessions".into(), None, [401, 200, 200, 200]),
             ("GET", "/api/v1/audit".into(), None, [401, 403, 200, 200]),
+            ("GET", "/api/v1/settings/security".into(), None, [401, 403, 200, 200]),
+            ("PUT", "/api/v1/settings/security".into(), Some(json!({"require_mfa": false})), [401, 403, 403, 200]),
             ("GET", "/api/v1/audit/export?action=login_failed".into(), None, [401, 403, 200, 200]),
             ("POST", "/api/v1/auth/mfa/setup".into(), Some(json!({"password": "not it"})), [401, 422, 422, 422]),
             ("POST", "/api/v1/auth/mfa/enable".into(), Some(json!({"code": "123456"})), [401, 409, 409, 409]),

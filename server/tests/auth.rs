@@ -293,6 +293,39 @@ both_backends! {
         assert_eq!(login(&app, "maria", "a good long passphrase").await.0, 200);
     }
 
+    async fn v6_owners_can_require_mfa_for_all_staff(app) {
+        owner(&app).await;
+        let (_, pair, _) = login(&app, "marina", PASSWORD).await;
+        let owner_token = pair["access_token"].as_str().unwrap().to_owned();
+        let temporary = create_manager(&app, &owner_token).await;
+        let (_, m, _) = login(&app, "maria", &temporary).await;
+        let manager = m["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(change_password(&app, &manager, &temporary, "a good long passphrase").await.0, 204);
+        let put = |token: String, on: bool| {
+            let app = &app;
+            async move {
+                app.client.put(app.url("/api/v1/settings/security")).bearer_auth(token)
+                    .json(&json!({"require_mfa": on})).send().await.unwrap().status().as_u16()
+            }
+        };
+        assert_eq!(put(manager.clone(), true).await, 403, "only the owner decides");
+        assert_eq!(put(owner_token.clone(), true).await, 200);
+        // Without MFA, the manager may set it up and nothing else.
+        let (status, err) = get(&app, &manager, "/api/v1/auth/sessions").await;
+        assert_eq!(status, 409);
+        assert_eq!(err["error"]["code"], "mfa_enrolment_required");
+        let (_, me) = get(&app, &manager, "/api/v1/employees/profile").await;
+        assert_eq!(me["must_enrol_mfa"], true);
+        let (status, setup) = post_json(&app, &manager, "/api/v1/auth/mfa/setup", json!({"password": "a good long passphrase"})).await;
+        assert_eq!(status, 200);
+        let secret = setup["secret"].as_str().unwrap();
+        let (status, _) = post_json(&app, &manager, "/api/v1/auth/mfa/enable", json!({"code": code(secret, 0)})).await;
+        assert_eq!(status, 200);
+        assert_eq!(get(&app, &manager, "/api/v1/auth/sessions").await.0, 200);
+        let changes = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'settings_changed'").await;
+        assert_eq!(changes, 1);
+    }
+
     async fn v7_5_sessions_are_listed_and_revoked_one_or_all(app) {
         owner(&app).await;
         let (_, phone, _) = login(&app, "marina", PASSWORD).await;

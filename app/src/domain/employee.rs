@@ -63,6 +63,8 @@ pub struct EmployeeProfile {
     pub mfa_enabled: bool,
     /// Signed in with a temporary password that must be changed first.
     pub must_change_password: bool,
+    /// The studio requires two-factor sign-in and it is not set up yet.
+    pub must_enrol_mfa: bool,
 }
 
 /// An employee as the employees pages list them.

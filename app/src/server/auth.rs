@@ -84,6 +84,9 @@ pub struct Principal {
     pub session_family: String,
     /// Signed in with a temporary password: only changing it is allowed.
     pub must_change_password: bool,
+    /// The studio requires two-factor sign-in and this employee has not set
+    /// it up: only setting it up is allowed.
+    pub must_enrol_mfa: bool,
 }
 
 /// Where a request came from, for the audit log.
@@ -562,20 +565,24 @@ pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Princi
     if live.is_none() {
         return Err(invalid_token());
     }
-    let employee: Option<(String, String, bool, bool)> = with_pool!(store, p => sqlx::query_as(
-        "SELECT username, role, active, must_change_password FROM employees WHERE id = $1"
+    let employee: Option<(String, String, bool, bool, bool, bool)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT e.username, e.role, e.active, e.must_change_password, e.mfa_enabled, s.require_mfa \
+         FROM employees e CROSS JOIN studio_settings s WHERE e.id = $1 AND s.id = 1"
     )
     .bind(&claims.sub)
     .fetch_optional(p)
     .await)?;
     match employee {
-        Some((username, role, true, must_change_password)) => Ok(Principal {
-            employee_id: claims.sub,
-            username,
-            role: Role::parse(&role).ok_or(AppError::Internal)?,
-            session_family: claims.sid,
-            must_change_password,
-        }),
+        Some((username, role, true, must_change_password, mfa_enabled, require_mfa)) => {
+            Ok(Principal {
+                employee_id: claims.sub,
+                username,
+                role: Role::parse(&role).ok_or(AppError::Internal)?,
+                session_family: claims.sid,
+                must_change_password,
+                must_enrol_mfa: require_mfa && !mfa_enabled,
+            })
+        }
         _ => Err(invalid_token()),
     }
 }

@@ -65,13 +65,15 @@ pub async fn verify_password(password: &str, hash: &str) -> Result<bool, AppErro
 
 /// The employee's own profile.
 pub async fn profile(store: &Store, employee_id: &str) -> Result<EmployeeProfile, AppError> {
-    let row: Option<(String, String, String, String, String, bool, bool)> = with_pool!(store, p => sqlx::query_as(
-        "SELECT id, username, full_name, email, role, mfa_enabled, must_change_password FROM employees WHERE id = $1"
+    type Row = (String, String, String, String, String, bool, bool, bool);
+    let row: Option<Row> = with_pool!(store, p => sqlx::query_as(
+        "SELECT e.id, e.username, e.full_name, e.email, e.role, e.mfa_enabled, e.must_change_password, s.require_mfa \
+         FROM employees e CROSS JOIN studio_settings s WHERE e.id = $1 AND s.id = 1"
     )
     .bind(employee_id)
     .fetch_optional(p)
     .await)?;
-    let (id, username, full_name, email, role, mfa_enabled, must_change_password) =
+    let (id, username, full_name, email, role, mfa_enabled, must_change_password, require_mfa) =
         row.ok_or_else(|| AppError::not_found("employee"))?;
     Ok(EmployeeProfile {
         id,
@@ -81,6 +83,7 @@ pub async fn profile(store: &Store, employee_id: &str) -> Result<EmployeeProfile
         role: Role::parse(&role).ok_or(AppError::Internal)?,
         mfa_enabled,
         must_change_password,
+        must_enrol_mfa: require_mfa && !mfa_enabled,
     })
 }
 

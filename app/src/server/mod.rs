@@ -10,6 +10,7 @@ pub mod employees;
 pub mod events;
 pub mod mfa;
 pub mod rules;
+pub mod security;
 pub mod state;
 pub mod store;
 pub mod tokens;

@@ -88,12 +88,26 @@ mod session {
     }
 
     /// Like [`staff`], but only once the temporary password is replaced.
-    pub async fn settled_staff() -> Result<(AppState, Parts, Principal), AppError> {
+    pub async fn enrolling_staff() -> Result<(AppState, Parts, Principal), AppError> {
         let (state, parts, me) = staff().await?;
         if me.must_change_password {
             return Err(AppError::Conflict {
                 code: "password_change_required".into(),
                 message: "Change the temporary password first.".into(),
+                details: None,
+            });
+        }
+        Ok((state, parts, me))
+    }
+
+    /// Like [`enrolling_staff`], and with two-factor sign-in set up when
+    /// the studio requires it.
+    pub async fn settled_staff() -> Result<(AppState, Parts, Principal), AppError> {
+        let (state, parts, me) = enrolling_staff().await?;
+        if me.must_enrol_mfa {
+            return Err(AppError::Conflict {
+                code: "mfa_enrolment_required".into(),
+                message: "The studio requires two-factor sign-in: set it up first.".into(),
                 details: None,
             });
         }
@@ -163,7 +177,7 @@ pub async fn change_my_password(
 #[server(prefix = "/api/fn", endpoint = "mfa_start")]
 pub async fn mfa_start(password: String) -> Result<crate::server_types::MfaSetupView, AppError> {
     use crate::server::{mfa, web_session};
-    let (state, parts, me) = session::settled_staff().await?;
+    let (state, parts, me) = session::enrolling_staff().await?;
     let s = mfa::setup(&state, &me, &password, &web_session::origin(&parts)).await?;
     Ok(crate::server_types::MfaSetupView {
         secret: s.secret,
@@ -174,7 +188,7 @@ pub async fn mfa_start(password: String) -> Result<crate::server_types::MfaSetup
 #[server(prefix = "/api/fn", endpoint = "mfa_confirm")]
 pub async fn mfa_confirm(code: String) -> Result<Vec<String>, AppError> {
     use crate::server::{mfa, web_session};
-    let (state, parts, me) = session::settled_staff().await?;
+    let (state, parts, me) = session::enrolling_staff().await?;
     Ok(
         mfa::enable(&state, &me, &code, &web_session::origin(&parts))
             .await?
@@ -383,6 +397,9 @@ pub fn StaffLayout() -> impl IntoView {
                                 <main id="work" class="staff-main">
                                     {profile.must_change_password.then(|| view! {
                                         <div class="notice notice--error" role="alert">{t(Msg::MustChangePassword)}</div>
+                                    })}
+                                    {(profile.must_enrol_mfa && !profile.must_change_password).then(|| view! {
+                                        <div class="notice notice--error" role="alert">{t(Msg::MustEnrolMfa)}</div>
                                     })}
                                     <Outlet />
                                 </main>
@@ -755,6 +772,11 @@ pub fn EmployeesPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                me.await.ok().filter(|p| p.role == crate::domain::Role::Owner).map(|_| view! { <RequireMfaSwitch /> })
+            })}
+        </Suspense>
         <section class="panel" aria-labelledby="add-title">
             <h2 id="add-title">{t(Msg::EmpAdd)}</h2>
             {move || create.value().get().map(|r| match r {
@@ -785,6 +807,48 @@ pub fn EmployeesPage() -> impl IntoView {
                     </select></div>
                 <button type="submit" class="button">{t(Msg::EmpCreate)}</button>
             </ActionForm>
+        </section>
+    }
+}
+
+#[server(prefix = "/api/fn", endpoint = "require_mfa")]
+pub async fn require_mfa(require: Option<String>) -> Result<bool, AppError> {
+    use crate::server::{security, web_session};
+    let (state, parts, me) = session::settled_staff().await?;
+    match require {
+        None => Ok(security::get(&state.store).await?.require_mfa),
+        Some(value) => {
+            let new = security::SecuritySettings {
+                require_mfa: value == "on",
+            };
+            let origin = web_session::origin(&parts);
+            session::report(security::set(&state.store, &me, new, &origin).await)
+                .map(|s| s.require_mfa)
+        }
+    }
+}
+
+/// The owner's switch for studio-wide two-factor sign-in.
+#[component]
+fn RequireMfaSwitch() -> impl IntoView {
+    let set = ServerAction::<RequireMfa>::new();
+    let current = Resource::new(move || set.version().get(), |_| require_mfa(None));
+    view! {
+        <section class="panel" aria-labelledby="mfa-policy-title">
+            <h2 id="mfa-policy-title">{t(Msg::MfaTitle)}</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    current.await.ok().map(|on| view! {
+                        <p data-require-mfa=on.to_string()>{t(if on { Msg::RequireMfaOn } else { Msg::RequireMfaOff })}</p>
+                        <ActionForm action=set>
+                            <input type="hidden" name="require" value=if on { "off" } else { "on" } />
+                            <button type="submit" class="button button--quiet">
+                                {t(if on { Msg::StopRequiringMfa } else { Msg::RequireMfa })}
+                            </button>
+                        </ActionForm>
+                    })
+                })}
+            </Suspense>
         </section>
     }
 }

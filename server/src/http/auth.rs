@@ -196,6 +196,29 @@ impl FromRequestParts<AppState> for Staff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let Enrolling(me) = Enrolling::from_request_parts(parts, state).await?;
+        if me.must_enrol_mfa {
+            return Err(AppError::Conflict {
+                code: "mfa_enrolment_required".into(),
+                message: "The studio requires two-factor sign-in: set it up first.".into(),
+                details: None,
+            });
+        }
+        Ok(Staff(me))
+    }
+}
+
+/// A signed-in employee with a password of their own, who may still have
+/// to set up two-factor sign-in (for the set-up itself).
+pub struct Enrolling(pub Principal);
+
+impl FromRequestParts<AppState> for Enrolling {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let SignedIn(me) = SignedIn::from_request_parts(parts, state).await?;
         if me.must_change_password {
             return Err(AppError::Conflict {
@@ -204,7 +227,7 @@ impl FromRequestParts<AppState> for Staff {
                 details: None,
             });
         }
-        Ok(Staff(me))
+        Ok(Enrolling(me))
     }
 }
 
@@ -267,7 +290,7 @@ pub struct MfaDisableRequest {
     (status = 422, description = "Wrong password", body = ErrorBody)))]
 pub async fn mfa_setup(
     State(state): State<AppState>,
-    Staff(me): Staff,
+    Enrolling(me): Enrolling,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<MfaSetupRequest>,
@@ -283,7 +306,7 @@ pub async fn mfa_setup(
     (status = 422, description = "The code does not match", body = ErrorBody)))]
 pub async fn mfa_enable(
     State(state): State<AppState>,
-    Staff(me): Staff,
+    Enrolling(me): Enrolling,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<MfaEnableRequest>,

@@ -8,7 +8,11 @@ use super::{
 use app::{
     domain::employee::{EmployeeSummary, EmployeeUpdate, NewEmployee, TemporaryPassword},
     error::{AppError, ErrorBody},
-    server::{employees, AppState},
+    server::{
+        employees,
+        security::{self, SecuritySettings},
+        AppState,
+    },
 };
 use axum::{
     extract::{ConnectInfo, Path, State},
@@ -118,4 +122,34 @@ pub async fn revoke_sessions(
 ) -> Result<StatusCode, AppError> {
     employees::revoke_employee_sessions(&state.store, &me, &id, &origin(addr, &headers)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Studio-wide security settings (owner and admin may read).
+#[utoipa::path(get, path = "/api/v1/settings/security", tag = "employees", security(("bearer" = [])), responses(
+    (status = 200, description = "The settings", body = SecuritySettings),
+    (status = 403, description = "Managers do not manage staff", body = ErrorBody)))]
+pub async fn get_security(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+) -> Result<Json<SecuritySettings>, AppError> {
+    if !me.role.manages_staff() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Json(security::get(&state.store).await?))
+}
+
+/// Changes the studio-wide security settings (owner only).
+#[utoipa::path(put, path = "/api/v1/settings/security", tag = "employees", security(("bearer" = [])), request_body = SecuritySettings, responses(
+    (status = 200, description = "Changed", body = SecuritySettings),
+    (status = 403, description = "Owner only", body = ErrorBody)))]
+pub async fn put_security(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(new): ApiJson<SecuritySettings>,
+) -> Result<Json<SecuritySettings>, AppError> {
+    Ok(Json(
+        security::set(&state.store, &me, new, &origin(addr, &headers)).await?,
+    ))
 }

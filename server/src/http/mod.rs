@@ -121,6 +121,10 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                     "/auth/mfa/disable",
                     post(auth::mfa_disable).layer(throttle.api()),
                 )
+                .route(
+                    "/settings/security",
+                    get(employees::get_security).put(employees::put_security),
+                )
                 .route("/audit", get(audit::list))
                 .route("/audit/export", get(audit::export))
                 .route("/auth/sessions", get(auth::sessions))
