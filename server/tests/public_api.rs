@@ -28,9 +28,28 @@ both_backends! {
         assert_eq!(res.status(), 200);
         let doc: Value = res.json().await.unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-        for path in ["/health", "/health/db", "/health/cache", "/api/v1/public/spaces"] {
-            assert!(doc["paths"][path]["get"].is_object(), "{path} is missing");
+        let documented = [
+            ("get", "/health"), ("get", "/health/db"), ("get", "/health/cache"),
+            ("get", "/api/v1/public/spaces"), ("get", "/api/v1/public/availability"),
+            ("post", "/api/v1/public/quote"), ("post", "/api/v1/public/bookings"),
+            ("get", "/api/v1/public/bookings/{token}"), ("post", "/api/v1/public/bookings/{token}/cancel"),
+            ("post", "/api/v1/auth/login"), ("post", "/api/v1/auth/refresh"), ("post", "/api/v1/auth/logout"),
+            ("post", "/api/v1/auth/password"), ("get", "/api/v1/auth/sessions"),
+            ("delete", "/api/v1/auth/sessions/{id}"), ("post", "/api/v1/auth/sessions/revoke-others"),
+            ("post", "/api/v1/auth/mfa/setup"), ("post", "/api/v1/auth/mfa/enable"), ("post", "/api/v1/auth/mfa/disable"),
+            ("get", "/api/v1/employees/profile"), ("get", "/api/v1/employees"), ("post", "/api/v1/employees"),
+            ("get", "/api/v1/employees/{id}"), ("put", "/api/v1/employees/{id}"),
+            ("post", "/api/v1/employees/{id}/reset-password"), ("post", "/api/v1/employees/{id}/revoke-sessions"),
+            ("get", "/api/v1/settings/security"), ("put", "/api/v1/settings/security"),
+            ("get", "/api/v1/audit"), ("get", "/api/v1/audit/export"),
+        ];
+        for (method, path) in documented {
+            let op = &doc["paths"][path][method];
+            assert!(op.is_object(), "{method} {path} is missing");
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
         }
+        let paths = doc["paths"].as_object().unwrap().len();
+        assert_eq!(paths, 27, "a route was added or removed: update this list and the role matrix");
         assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
         assert!(doc["components"]["schemas"]["SpaceSummary"].is_object());
     }

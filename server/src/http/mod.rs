@@ -226,8 +226,8 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// Staff pages and server functions are private: never cached, and the
-/// sign-in server function shares the per-address budget of the API's
-/// sign-in. Behind https every response also pins https (HSTS).
+/// server functions that check a password or a code share the per-address
+/// budget of the API's sign-in and MFA routes. Behind https every response also pins https (HSTS).
 async fn private_pages(
     req: Request<Body>,
     next: axum::middleware::Next,
@@ -236,7 +236,14 @@ async fn private_pages(
 ) -> Response {
     let path = req.uri().path();
     let private = path.starts_with("/staff") || path.starts_with("/api/fn/");
-    if req.method() == axum::http::Method::POST && path == "/api/fn/staff_login" {
+    // Guessable secrets go through these: the password, TOTP and backup codes.
+    const THROTTLED: [&str; 4] = [
+        "/api/fn/staff_login",
+        "/api/fn/mfa_start",
+        "/api/fn/mfa_confirm",
+        "/api/fn/change_password",
+    ];
+    if req.method() == axum::http::Method::POST && THROTTLED.contains(&path) {
         let ip = req
             .extensions()
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
