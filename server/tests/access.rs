@@ -144,6 +144,7 @@ both_backends! {
             ("GET", "/api/v1/auth/sessions".into(), None, [401, 200, 200, 200]),
             ("GET", "/api/v1/audit".into(), None, [401, 403, 200, 200]),
             ("GET", "/api/v1/settings/security".into(), None, [401, 403, 200, 200]),
+            ("POST", "/api/v1/bookings/no-such-booking/state".into(), Some(json!({"target_state": "confirmed"})), [401, 404, 404, 404]),
             ("PUT", "/api/v1/settings/security".into(), Some(json!({"require_mfa": false})), [401, 403, 403, 200]),
             ("GET", "/api/v1/audit/export?action=login_failed".into(), None, [401, 403, 200, 200]),
             ("POST", "/api/v1/auth/mfa/setup".into(), Some(json!({"password": "not it"})), [401, 422, 422, 422]),

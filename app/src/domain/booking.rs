@@ -1,7 +1,7 @@
 //! Bookings as guests and the API see them: states, sources, payment
 //! status, and the request and response shapes of the public booking flow.
 
-use super::PriceBreakdown;
+use super::{PriceBreakdown, Role};
 use serde::{Deserialize, Serialize};
 
 /// Where a booking is in its life. The transitions between states are the
@@ -48,6 +48,62 @@ impl BookingState {
     pub fn holds_slot(self) -> bool {
         !matches!(self, BookingState::Cancelled | BookingState::NoShow)
     }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            BookingState::Completed | BookingState::Cancelled | BookingState::NoShow
+        )
+    }
+
+    /// The one definition of the booking state machine, used by the board's
+    /// drag handler in the browser, by server functions and by the API:
+    ///
+    /// ```text
+    /// pending -> confirmed | cancelled
+    /// confirmed -> in_progress | cancelled | no_show
+    /// in_progress -> completed | cancelled
+    /// completed, cancelled, no_show: final; owner/admin may reopen to
+    /// pending or confirmed, with a reason
+    /// ```
+    pub fn can_transition(
+        self,
+        to: BookingState,
+        role: Role,
+        reason: &str,
+    ) -> Result<(), TransitionError> {
+        use BookingState::*;
+        let forward = matches!(
+            (self, to),
+            (Pending, Confirmed | Cancelled)
+                | (Confirmed, InProgress | Cancelled | NoShow)
+                | (InProgress, Completed | Cancelled)
+        );
+        if forward {
+            return Ok(());
+        }
+        if self.is_final() && matches!(to, Pending | Confirmed) {
+            if role == Role::Manager {
+                return Err(TransitionError::NotAllowedForRole);
+            }
+            if reason.trim().is_empty() {
+                return Err(TransitionError::ReasonRequired);
+            }
+            return Ok(());
+        }
+        Err(TransitionError::Invalid)
+    }
+}
+
+/// Why a state change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitionError {
+    /// The machine has no such arrow.
+    Invalid,
+    /// Reopening a final booking is for owners and admins.
+    NotAllowedForRole,
+    /// Reopening needs a reason.
+    ReasonRequired,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +125,25 @@ impl BookingSource {
             BookingSource::Staff => "staff",
         }
     }
+}
+
+/// A requested state change (`POST /api/v1/bookings/{id}/state`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TransitionRequest {
+    pub target_state: BookingState,
+    /// Why; required to reopen a final booking.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A booking's state after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BookingStateView {
+    pub id: String,
+    pub state: BookingState,
+    pub version: i64,
 }
 
 /// A piece of equipment and how many of it.
@@ -217,6 +292,76 @@ mod tests {
             assert_eq!(BookingState::parse(s.as_str()), Some(s));
         }
         assert_eq!(BookingState::parse("draft"), None);
+    }
+
+    #[test]
+    fn every_pair_of_states_is_allowed_or_refused_per_role() {
+        use BookingState::*;
+        use TransitionError::*;
+        let expected =
+            |from: BookingState, to: BookingState, role: Role| -> Result<(), TransitionError> {
+                let forward = [
+                    (Pending, Confirmed),
+                    (Pending, Cancelled),
+                    (Confirmed, InProgress),
+                    (Confirmed, Cancelled),
+                    (Confirmed, NoShow),
+                    (InProgress, Completed),
+                    (InProgress, Cancelled),
+                ];
+                if forward.contains(&(from, to)) {
+                    Ok(())
+                } else if from.is_final() && matches!(to, Pending | Confirmed) {
+                    if role == Role::Manager {
+                        Err(NotAllowedForRole)
+                    } else {
+                        Ok(())
+                    }
+                } else {
+                    Err(Invalid)
+                }
+            };
+        let mut allowed = 0;
+        for role in [Role::Owner, Role::Admin, Role::Manager] {
+            for from in BookingState::ALL {
+                for to in BookingState::ALL {
+                    let got = from.can_transition(to, role, "guest called back");
+                    assert_eq!(
+                        got,
+                        expected(from, to, role),
+                        "{from:?} -> {to:?} as {role:?}"
+                    );
+                    allowed += usize::from(got.is_ok());
+                }
+            }
+        }
+        // 7 forward arrows for each role, 6 reopenings for owner and admin.
+        assert_eq!(allowed, 7 * 3 + 6 * 2);
+    }
+
+    #[test]
+    fn reopening_needs_a_reason_and_a_senior_role() {
+        use BookingState::*;
+        assert_eq!(
+            Cancelled.can_transition(Confirmed, Role::Admin, "  "),
+            Err(TransitionError::ReasonRequired)
+        );
+        assert_eq!(
+            Completed.can_transition(Pending, Role::Manager, "why"),
+            Err(TransitionError::NotAllowedForRole)
+        );
+        assert_eq!(
+            NoShow.can_transition(Confirmed, Role::Owner, "came late"),
+            Ok(())
+        );
+        assert_eq!(
+            Completed.can_transition(InProgress, Role::Owner, "oops"),
+            Err(TransitionError::Invalid)
+        );
+        assert_eq!(
+            Pending.can_transition(Pending, Role::Owner, "x"),
+            Err(TransitionError::Invalid)
+        );
     }
 
     #[test]

@@ -842,3 +842,117 @@ pub async fn cancel_guest_booking(
     tracing::info!(booking_id = %id, "booking cancelled by the guest");
     guest_view(&config, guest_row(&state.store, &id).await?, Utc::now())
 }
+
+/// Moves a booking along the state machine (staff). The version guards
+/// against a concurrent change; reopening into a slot taken meanwhile is
+/// refused by the database like any overlap.
+#[tracing::instrument(skip_all, fields(booking_id = %id))]
+pub async fn transition(
+    state: &AppState,
+    me: &super::auth::Principal,
+    id: &str,
+    to: BookingState,
+    reason: &str,
+    origin: &super::auth::Origin,
+) -> Result<crate::domain::booking::BookingStateView, AppError> {
+    use crate::domain::booking::{BookingStateView, TransitionError};
+    let who = super::employees::actor_of(me, origin);
+    let row: Option<(String, i32)> = with_pool!(&state.store, p => sqlx::query_as(
+        "SELECT state, version FROM bookings WHERE id = $1 AND deleted_at IS NULL"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?;
+    let (from, version) = row.ok_or_else(|| AppError::not_found("booking"))?;
+    let from = BookingState::parse(&from).ok_or(AppError::Internal)?;
+    match from.can_transition(to, me.role, reason) {
+        Ok(()) => {}
+        Err(TransitionError::Invalid) => {
+            return Err(AppError::Conflict {
+                code: "invalid_transition".into(),
+                message: format!("A {} booking cannot become {}.", from.as_str(), to.as_str()),
+                details: Some(serde_json::json!({ "from": from.as_str(), "to": to.as_str() })),
+            })
+        }
+        Err(TransitionError::NotAllowedForRole) => {
+            let entry = super::audit::Entry {
+                action: "permission_denied",
+                target_type: "booking",
+                target_id: id,
+                details: serde_json::json!({ "attempted": "reopen_booking" }),
+            };
+            super::audit::record(&state.store, &who, entry).await?;
+            return Err(AppError::Forbidden);
+        }
+        Err(TransitionError::ReasonRequired) => {
+            return Err(AppError::field(
+                "reason",
+                FieldError::new("reason_required", "Say why the booking is reopened."),
+            ))
+        }
+    }
+    let mut tx = state.store.begin().await?;
+    let updated = with_tx!(tx, t => sqlx::query(
+        "UPDATE bookings SET state = $1, version = version + 1, updated_at = $2, updated_by = $3 \
+         WHERE id = $4 AND version = $5 AND state = $6"
+    )
+    .bind(to.as_str())
+    .bind(now_epoch())
+    .bind(&me.employee_id)
+    .bind(id)
+    .bind(version)
+    .bind(from.as_str())
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()));
+    match updated {
+        Ok(1) => {}
+        Ok(_) => {
+            return Err(AppError::Conflict {
+                code: "version_conflict".into(),
+                message: "The booking changed meanwhile; reload and try again.".into(),
+                details: None,
+            })
+        }
+        Err(e) if is_overlap_violation(&e) => return Err(slot_taken()),
+        Err(e) => return Err(e.into()),
+    }
+    record_transition(
+        &mut tx,
+        id,
+        Some(from),
+        to,
+        reason.trim(),
+        Some(&me.employee_id),
+    )
+    .await?;
+    let new_version = i64::from(version) + 1;
+    events::record(
+        &mut tx,
+        NewEvent {
+            event_type: "BookingStateChanged",
+            aggregate_type: "booking",
+            aggregate_id: id,
+            payload: &serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "by": me.employee_id, "version": new_version }),
+            actor: Some(&me.employee_id),
+        },
+    )
+    .await?;
+    super::audit::append(
+        &mut tx,
+        &who,
+        super::audit::Entry {
+            action: "booking_state_changed",
+            target_type: "booking",
+            target_id: id,
+            details: serde_json::json!({ "before": from.as_str(), "after": to.as_str(), "reason": reason.trim() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(BookingStateView {
+        id: id.to_owned(),
+        state: to,
+        version: new_version,
+    })
+}

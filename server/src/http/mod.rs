@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod bookings;
 mod employees;
 mod extract;
 mod forms;
@@ -125,6 +126,7 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                     "/settings/security",
                     get(employees::get_security).put(employees::put_security),
                 )
+                .route("/bookings/{id}/state", post(bookings::transition))
                 .route("/audit", get(audit::list))
                 .route("/audit/export", get(audit::export))
                 .route("/auth/sessions", get(auth::sessions))

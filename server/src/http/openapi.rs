@@ -41,6 +41,7 @@ use utoipa::{
         super::auth::mfa_disable,
         super::employees::get_security,
         super::employees::put_security,
+        super::bookings::transition,
         super::audit::list,
         super::audit::export,
     ),
@@ -75,6 +76,8 @@ use utoipa::{
         app::server::audit::AuditView,
         app::server::audit::AuditPage,
         app::server::security::SecuritySettings,
+        app::domain::booking::TransitionRequest,
+        app::domain::booking::BookingStateView,
         super::auth::LoginRequest,
         super::auth::RefreshRequest,
     )),
@@ -85,6 +88,7 @@ use utoipa::{
         (name = "auth", description = "Staff sign-in, token refresh and sign-out"),
         (name = "employees", description = "Staff accounts; a bearer access token is required"),
         (name = "audit", description = "The tamper-evident audit log (owner and admin)"),
+        (name = "bookings", description = "Bookings as the staff run them"),
     )
 )]
 pub struct ApiDoc;
