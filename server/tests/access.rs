@@ -19,19 +19,6 @@ struct Staff {
     other_manager_id: String,
 }
 
-async fn login(app: &TestApp, username: &str, password: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "login as {username}");
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn create(app: &TestApp, token: &str, username: &str, role: &str) -> (String, String) {
     let res = app
         .client
@@ -65,24 +52,19 @@ async fn own_password(app: &TestApp, token: String, temporary: &str) -> String {
 }
 
 async fn staff(app: &TestApp) -> Staff {
-    let owner_id = app::server::employees::create_owner(
-        &app.state.store,
-        app::server::employees::NewEmployeeInput {
-            username: "owner",
-            email: "owner@studio.ru",
-            full_name: "Olga Owner",
-            password: OWNER_PASSWORD,
-        },
-    )
-    .await
-    .unwrap();
-    let owner = login(app, "owner", OWNER_PASSWORD).await;
+    let owner_id = app.create_owner("owner", OWNER_PASSWORD).await;
+    let owner = app.access_token("owner", OWNER_PASSWORD).await;
     let (admin_id, admin_pw) = create(app, &owner, "adam", "admin").await;
     let (manager_id, manager_pw) = create(app, &owner, "maria", "manager").await;
     let (other_manager_id, _) = create(app, &owner, "mark", "manager").await;
     Staff {
-        admin: own_password(app, login(app, "adam", &admin_pw).await, &admin_pw).await,
-        manager: own_password(app, login(app, "maria", &manager_pw).await, &manager_pw).await,
+        admin: own_password(app, app.access_token("adam", &admin_pw).await, &admin_pw).await,
+        manager: own_password(
+            app,
+            app.access_token("maria", &manager_pw).await,
+            &manager_pw,
+        )
+        .await,
         owner,
         owner_id,
         admin_id,
@@ -219,7 +201,7 @@ both_backends! {
         let temporary = body["temporary_password"].as_str().unwrap();
         assert!(temporary.len() >= 12);
         assert_eq!(call(&app, Some(&s.manager), "GET", "/api/v1/employees/profile", None).await, 401);
-        login(&app, "maria", temporary).await;
+        app.access_token("maria", temporary).await;
         let must = app.scalar(&format!("SELECT COUNT(*) FROM employees WHERE id = '{}' AND must_change_password = TRUE", s.manager_id)).await;
         assert_eq!(must, 1);
     }

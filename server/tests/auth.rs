@@ -11,17 +11,7 @@ const SECRET: &str = "test-secret-key-that-is-long-enough-0123456789";
 const PASSWORD: &str = "north light over the river";
 
 async fn owner(app: &TestApp) -> String {
-    app::server::employees::create_owner(
-        &app.state.store,
-        app::server::employees::NewEmployeeInput {
-            username: "marina",
-            email: "marina@studio.ru",
-            full_name: "Marina Owner",
-            password: PASSWORD,
-        },
-    )
-    .await
-    .expect("owner")
+    app.create_owner("marina", PASSWORD).await
 }
 
 async fn login(app: &TestApp, username: &str, password: &str) -> (u16, Value, Option<String>) {

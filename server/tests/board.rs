@@ -7,31 +7,9 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "north light over the river";
 
-async fn token(app: &TestApp, username: &str, password: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn owner_and_manager(app: &TestApp) -> (String, String) {
-    app::server::employees::create_owner(
-        &app.state.store,
-        app::server::employees::NewEmployeeInput {
-            username: "owner",
-            email: "owner@studio.ru",
-            full_name: "Olga Owner",
-            password: PASSWORD,
-        },
-    )
-    .await
-    .unwrap();
-    let owner = token(app, "owner", PASSWORD).await;
+    app.create_owner("owner", PASSWORD).await;
+    let owner = app.access_token("owner", PASSWORD).await;
     let res = app
         .client
         .post(app.url("/api/v1/employees"))
@@ -42,7 +20,7 @@ async fn owner_and_manager(app: &TestApp) -> (String, String) {
         .unwrap();
     let body: Value = res.json().await.unwrap();
     let temporary = body["temporary_password"].as_str().unwrap().to_owned();
-    let manager = token(app, "maria", &temporary).await;
+    let manager = app.access_token("maria", &temporary).await;
     let res = app
         .client
         .post(app.url("/api/v1/auth/password"))

@@ -223,6 +223,39 @@ impl TestApp {
         self.db.exec(sql).await
     }
 
+    /// Creates the studio's first owner, as `server create-owner` does;
+    /// returns the employee id.
+    pub async fn create_owner(&self, username: &str, password: &str) -> String {
+        app::server::employees::create_owner(
+            &self.state.store,
+            app::server::employees::NewEmployeeInput {
+                username,
+                email: &format!("{username}@studio.ru"),
+                full_name: &format!("{username} (owner)"),
+                password,
+            },
+        )
+        .await
+        .expect("owner")
+    }
+
+    /// Signs in over the API and returns the access token.
+    pub async fn access_token(&self, username: &str, password: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200, "sign-in as {username}");
+        let body: serde_json::Value = res.json().await.expect("JSON");
+        body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
     pub async fn scalar(&self, sql: &str) -> i64 {
         self.db.scalar(sql).await
     }
