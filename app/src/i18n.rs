@@ -451,6 +451,81 @@ messages! {
     RoleOwner { en: "owner", ru: "владелец" }
     RoleAdmin { en: "admin", ru: "администратор" }
     RoleManager { en: "manager", ru: "менеджер" }
+    ColumnNew { en: "New", ru: "Новые" }
+    FilterFrom { en: "From", ru: "С" }
+    FilterTo { en: "To", ru: "По" }
+    AllSpaces { en: "All spaces", ru: "Все залы" }
+    AllStates { en: "All states", ru: "Все статусы" }
+    SearchLabel { en: "Search", ru: "Поиск" }
+    SearchHint { en: "Name, phone or reference", ru: "Имя, телефон или номер брони" }
+    ApplyFilters { en: "Apply", ru: "Применить" }
+    ResetFilters { en: "Reset", ru: "Сбросить" }
+    ShowMore { en: "Show more", ru: "Показать ещё" }
+    MoveTo { en: "Move to…", ru: "Перевести в…" }
+    MoveHint {
+        en: "Drag a card to another column, or focus it and press → to move it forward.",
+        ru: "Перетащите карточку в другую колонку или выберите её и нажмите →, чтобы перевести дальше.",
+    }
+    LiveOn { en: "Live", ru: "Онлайн" }
+    LiveOff { en: "Reconnecting…", ru: "Переподключение…" }
+    PaymentUnpaid { en: "Unpaid", ru: "Не оплачено" }
+    PaymentPartial { en: "Partly paid", ru: "Частично оплачено" }
+    PaymentPaid { en: "Paid", ru: "Оплачено" }
+    PaymentRefunded { en: "Refunded", ru: "Возврат" }
+    SourceWebsite { en: "Website", ru: "Сайт" }
+    SourcePhone { en: "Phone call", ru: "Звонок" }
+    SourceWalkIn { en: "Walk-in", ru: "Без записи" }
+    SourceStaff { en: "Staff", ru: "Сотрудник" }
+    ReopenTitle { en: "Reopen this booking", ru: "Вернуть бронь в работу" }
+    ReopenReason { en: "Why is it reopened?", ru: "Почему бронь возвращается?" }
+    ConfirmMove { en: "Move", ru: "Перевести" }
+    Dismiss { en: "Close", ru: "Закрыть" }
+    ErrInvalidTransition { en: "This move is not allowed", ru: "Такой переход невозможен" }
+    ErrReopenRole {
+        en: "Only owners and admins can reopen a finished booking.",
+        ru: "Вернуть завершённую бронь может только владелец или администратор.",
+    }
+    ErrVersionConflict {
+        en: "A colleague changed this booking a moment ago; you see the latest now.",
+        ru: "Коллега только что изменил эту бронь; показано актуальное состояние.",
+    }
+    ErrForbidden { en: "You are not allowed to do this.", ru: "Недостаточно прав." }
+    MovedTo { en: "Moved to", ru: "Переведено в" }
+    NoCards { en: "No bookings", ru: "Нет бронирований" }
+    ColPeople { en: "People", ru: "Гостей" }
+    ColClient { en: "Client", ru: "Клиент" }
+    ColPayment { en: "Payment", ru: "Оплата" }
+    ColSource { en: "Source", ru: "Источник" }
+    PrevPage { en: "Previous", ru: "Назад" }
+    NextPage { en: "Next", ru: "Вперёд" }
+    PageOf { en: "Page", ru: "Страница" }
+    BookingsFound { en: "bookings found", ru: "найдено бронирований" }
+    EditBooking { en: "Edit booking", ru: "Изменить бронь" }
+    LabelClientName { en: "Client name", ru: "Имя клиента" }
+    LabelEmail { en: "E-mail", ru: "Эл. почта" }
+    LabelStart { en: "Start", ru: "Начало" }
+    LabelEnd { en: "End", ru: "Конец" }
+    LabelNotes { en: "Notes for the client", ru: "Заметки для клиента" }
+    LabelInternalNotes { en: "Internal notes (staff only)", ru: "Внутренние заметки (только для сотрудников)" }
+    Saved { en: "Saved", ru: "Сохранено" }
+    HistoryTitle { en: "State history", ru: "История статусов" }
+    AuditTrail { en: "Audit trail", ru: "Журнал изменений" }
+    DeleteBooking { en: "Delete booking", ru: "Удалить бронь" }
+    DeleteConfirm {
+        en: "Delete this booking? It leaves the board and its time becomes free.",
+        ru: "Удалить бронь? Она исчезнет с доски, а время освободится.",
+    }
+    BookingDeleted { en: "Booking deleted", ru: "Бронь удалена" }
+    ChangedElsewhere {
+        en: "A colleague just changed this booking; showing the latest.",
+        ru: "Коллега только что изменил эту бронь; показано актуальное.",
+    }
+    BackToBoard { en: "Back to the board", ru: "К доске" }
+    BackToList { en: "All bookings", ru: "Все бронирования" }
+    CreatedAt { en: "Created", ru: "Создана" }
+    MoveButtons { en: "Change state", ru: "Сменить статус" }
+    ByGuest { en: "guest", ru: "гость" }
+    OpenBooking { en: "Open", ru: "Открыть" }
     FooterPrivacy {
         en: "We process personal data under Russian law 152-FZ and the GDPR.",
         ru: "Мы обрабатываем персональные данные в соответствии с 152-ФЗ и GDPR.",

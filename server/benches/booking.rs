@@ -145,6 +145,89 @@ async fn post_days(client: &reqwest::Client, addr: std::net::SocketAddr, status:
     samples
 }
 
+/// The board over 25 days ahead: 25 days x 8 spaces x 10 = 2,000 open
+/// (confirmed) bookings. Measures the data (service call) and the whole
+/// server-rendered page over HTTP with a staff cookie session.
+async fn board(state: &app::server::AppState, addr: std::net::SocketAddr, today: NaiveDate) {
+    use app::{
+        domain::{board::BoardQuery, Role},
+        server::{auth, employees, staff_bookings, web_session},
+    };
+    let password = "bench owner passphrase long";
+    employees::create_owner(
+        &state.store,
+        employees::NewEmployeeInput {
+            username: "owner",
+            email: "owner@studio.ru",
+            full_name: "Bench Owner",
+            password,
+        },
+    )
+    .await
+    .expect("owner");
+    let origin = auth::Origin {
+        ip: "127.0.0.1".into(),
+        user_agent: "bench".into(),
+    };
+    let pair = auth::login(state, "owner", password, None, &origin)
+        .await
+        .expect("login");
+    let cookie = web_session::set_cookies(state, &pair)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let (from, to) = (today.to_string(), (today + Duration::days(24)).to_string());
+    let query = BoardQuery {
+        from: Some(from.clone()),
+        to: Some(to.clone()),
+        ..Default::default()
+    };
+    let data = staff_bookings::board(state, Role::Owner, &query)
+        .await
+        .expect("board");
+    let open: usize = data.columns.iter().take(3).map(|c| c.cards.len()).sum();
+    assert_eq!(open, 2000, "the board shows 2,000 open bookings");
+    let mut samples = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        staff_bookings::board(state, Role::Owner, &query)
+            .await
+            .expect("board");
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Stats {
+        name: "board, 2,000 open bookings, data",
+        samples,
+    }
+    .print();
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/staff/board?from={from}&to={to}");
+    let mut samples = Vec::new();
+    let mut size = 0;
+    for _ in 0..50 {
+        let t = Instant::now();
+        let res = client
+            .get(&url)
+            .header("cookie", &cookie)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.expect("body");
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+        size = html.len();
+        assert_eq!(html.matches("draggable=\"true\"").count(), 2000);
+    }
+    Stats {
+        name: "board page, 2,000 cards, SSR over HTTP",
+        samples,
+    }
+    .print();
+    println!("board page HTML: {} KB", size / 1024);
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -221,6 +304,8 @@ async fn main() {
         samples,
     }
     .print();
+
+    board(&state, addr, today).await;
 
     let client = reqwest::Client::new();
     let mut samples = Vec::new();

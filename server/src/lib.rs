@@ -72,6 +72,7 @@ impl Application {
             signing_key: config.secret_key.bytes().into(),
             auth: config.auth,
             secure_cookies: config.secure_cookies,
+            live: Default::default(),
         };
         let limits = http::RateLimits {
             per_minute: config.public_rate_per_minute,
@@ -101,12 +102,15 @@ impl Application {
     ) -> std::io::Result<()> {
         let router = http::router(self.state.clone(), self.limits);
         tracing::info!(addr = %self.local_addr(), backend = self.state.store.backend().name(), "serving the studio");
-        axum::serve(
+        let relay = tokio::spawn(self.state.live.clone().relay(self.state.store.clone()));
+        let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        relay.abort();
+        served
     }
 }
 

@@ -135,6 +135,10 @@ pub struct TransitionRequest {
     /// Why; required to reopen a final booking.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The version the move was decided on; a booking changed since then
+    /// is refused with `version_conflict` instead of moved blindly.
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 /// A booking's state after a change.

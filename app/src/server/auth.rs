@@ -587,6 +587,20 @@ pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Princi
     }
 }
 
+/// Whether the session behind `me` is still live and the account active
+/// (for long-lived connections that authenticated once).
+pub async fn still_signed_in(store: &super::Store, me: &Principal) -> Result<bool, AppError> {
+    let live: Option<i32> = with_pool!(store, p => sqlx::query_scalar(
+        "SELECT 1 FROM sessions s JOIN employees e ON e.id = s.employee_id \
+         WHERE s.family_id = $1 AND s.employee_id = $2 AND s.revoked_at IS NULL AND e.active = TRUE LIMIT 1"
+    )
+    .bind(&me.session_family)
+    .bind(&me.employee_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(live.is_some())
+}
+
 /// One signed-in device of an employee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::{
     domain::{
+        board::PaymentStatus,
         booking::{
             Availability, BookPageData, BookingConfirmation, BookingSource, BookingState,
             EquipmentRequest, GuestBookingRequest, GuestBookingView, QuoteRequest, Slot,
@@ -38,17 +39,17 @@ pub struct RequestMeta {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct SpaceRow {
-    id: String,
-    slug: String,
-    capacity: i32,
+pub(super) struct SpaceRow {
+    pub(super) id: String,
+    pub(super) slug: String,
+    pub(super) capacity: i32,
     hourly_price: i64,
     included_people: i32,
     extra_person_price: i64,
 }
 
 impl SpaceRow {
-    fn prices(&self) -> SpacePrices {
+    pub(super) fn prices(&self) -> SpacePrices {
         SpacePrices {
             hourly_price: Money::from_minor(self.hourly_price),
             included_people: i64::from(self.included_people),
@@ -57,7 +58,7 @@ impl SpaceRow {
     }
 }
 
-async fn space_by_slug(store: &Store, slug: &str) -> Result<Option<SpaceRow>, AppError> {
+pub(super) async fn space_by_slug(store: &Store, slug: &str) -> Result<Option<SpaceRow>, AppError> {
     Ok(with_pool!(store, p => sqlx::query_as(
         "SELECT id, slug, capacity, hourly_price, included_people, extra_person_price \
          FROM spaces WHERE slug = $1 AND active = TRUE"
@@ -102,7 +103,7 @@ async fn occupied(
         .collect())
 }
 
-fn rfc3339(config: &StudioConfig, t: DateTime<Utc>) -> String {
+pub(super) fn rfc3339(config: &StudioConfig, t: DateTime<Utc>) -> String {
     t.with_timezone(&config.rules.time_zone).to_rfc3339()
 }
 
@@ -175,7 +176,7 @@ pub async fn book_page(
     })
 }
 
-fn day_start(config: &StudioConfig, date: NaiveDate) -> DateTime<Utc> {
+pub(super) fn day_start(config: &StudioConfig, date: NaiveDate) -> DateTime<Utc> {
     // A zone may skip midnight itself; an hour later always exists.
     config
         .rules
@@ -185,18 +186,18 @@ fn day_start(config: &StudioConfig, date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Everything a valid request turns into.
-struct Checked {
-    space: SpaceRow,
-    range: TimeRange,
-    people: i64,
-    equipment: Vec<(String, EquipmentCharge)>,
-    promo: Option<String>,
-    breakdown: PriceBreakdown,
+pub(super) struct Checked {
+    pub(super) space: SpaceRow,
+    pub(super) range: TimeRange,
+    pub(super) people: i64,
+    pub(super) equipment: Vec<(String, EquipmentCharge)>,
+    pub(super) promo: Option<String>,
+    pub(super) breakdown: PriceBreakdown,
 }
 
-type Fields = BTreeMap<String, FieldError>;
+pub(super) type Fields = BTreeMap<String, FieldError>;
 
-fn parse_time(field: &str, raw: &str, errors: &mut Fields) -> Option<DateTime<Utc>> {
+pub(super) fn parse_time(field: &str, raw: &str, errors: &mut Fields) -> Option<DateTime<Utc>> {
     match DateTime::parse_from_rfc3339(raw.trim()) {
         Ok(t) => Some(t.to_utc()),
         Err(_) => {
@@ -214,7 +215,7 @@ fn parse_time(field: &str, raw: &str, errors: &mut Fields) -> Option<DateTime<Ut
 
 /// Checks the booking itself (space, time, people, equipment, promo) and
 /// prices it; client fields are checked by the caller.
-async fn check_booking(
+pub(super) async fn check_booking(
     state: &AppState,
     config: &StudioConfig,
     req: &QuoteRequest,
@@ -329,7 +330,7 @@ async fn equipment_charges(
     Ok(charges)
 }
 
-async fn find_promo(
+pub(super) async fn find_promo(
     store: &Store,
     code: &str,
     at: DateTime<Utc>,
@@ -426,16 +427,16 @@ pub async fn create_guest_booking(
         email: email.map(|e| e.as_str().to_owned()),
         requirements,
     };
-    match insert(
-        state,
-        &config,
-        &checked,
-        &client,
-        BookingSource::Website,
-        meta,
-    )
-    .await
-    {
+    let how = Provenance {
+        source: BookingSource::Website,
+        state: BookingState::Pending,
+        notes: "",
+        internal_notes: "",
+        payment_status: PaymentStatus::Unpaid,
+        consent: Some(meta),
+        staff: None,
+    };
+    match insert(state, &config, &checked, &client, &how).await {
         Err(AppError::Conflict { code, message, .. }) if code == "slot_unavailable" => {
             let alternatives = alternatives(state, &config, &checked)
                 .await
@@ -450,15 +451,28 @@ pub async fn create_guest_booking(
     }
 }
 
-struct Client {
-    name: String,
-    phone: Phone,
-    phone_display: String,
-    email: Option<String>,
-    requirements: String,
+pub(super) struct Client {
+    pub(super) name: String,
+    pub(super) phone: Phone,
+    pub(super) phone_display: String,
+    pub(super) email: Option<String>,
+    pub(super) requirements: String,
 }
 
-fn slot_taken() -> AppError {
+/// How a new booking comes in: from whom, in which state, with what.
+pub(super) struct Provenance<'a> {
+    pub(super) source: BookingSource,
+    pub(super) state: BookingState,
+    pub(super) notes: &'a str,
+    pub(super) internal_notes: &'a str,
+    pub(super) payment_status: PaymentStatus,
+    /// The guest's proof of consent (website bookings).
+    pub(super) consent: Option<&'a RequestMeta>,
+    /// The employee who took the booking, audited in the same transaction.
+    pub(super) staff: Option<&'a super::audit::Actor>,
+}
+
+pub(super) fn slot_taken() -> AppError {
     AppError::Conflict {
         code: "slot_unavailable".into(),
         message: "This time is no longer free for this space.".into(),
@@ -466,14 +480,15 @@ fn slot_taken() -> AppError {
     }
 }
 
-async fn insert(
+pub(super) async fn insert(
     state: &AppState,
     config: &StudioConfig,
     c: &Checked,
     client: &Client,
-    source: BookingSource,
-    meta: &RequestMeta,
+    how: &Provenance<'_>,
 ) -> Result<BookingConfirmation, AppError> {
+    let source = how.source;
+    let staff_id = how.staff.and_then(|a| a.id.clone());
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_epoch();
     let starts_at = c.range.start().timestamp();
@@ -516,8 +531,9 @@ async fn insert(
         "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
          client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
          price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)"
+         created_at, updated_at, notes, internal_notes, payment_status, created_by, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, \
+         $22, $23, $24, $25, $25)"
     )
     .bind(&id)
     .bind(reference.as_str())
@@ -538,8 +554,12 @@ async fn insert(
     .bind(b.discount.minor())
     .bind(b.total.minor())
     .bind(source.as_str())
-    .bind(BookingState::Pending.as_str())
+    .bind(how.state.as_str())
     .bind(now)
+    .bind(how.notes)
+    .bind(how.internal_notes)
+    .bind(how.payment_status.as_str())
+    .bind(staff_id.as_deref())
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()));
@@ -561,19 +581,29 @@ async fn insert(
         .await
         .map(|r| r.rows_affected()))?;
     }
-    with_tx!(tx, t => sqlx::query(
-        "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)"
+    if let Some(meta) = how.consent {
+        with_tx!(tx, t => sqlx::query(
+            "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)"
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&id)
+        .bind(CONSENT_TEXT_VERSION)
+        .bind(now)
+        .bind(&meta.ip)
+        .bind(meta.user_agent.chars().take(500).collect::<String>())
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    record_transition(
+        &mut tx,
+        &id,
+        None,
+        how.state,
+        "created",
+        staff_id.as_deref(),
     )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(&id)
-    .bind(CONSENT_TEXT_VERSION)
-    .bind(now)
-    .bind(&meta.ip)
-    .bind(meta.user_agent.chars().take(500).collect::<String>())
-    .execute(&mut **t)
-    .await
-    .map(|r| r.rows_affected()))?;
-    record_transition(&mut tx, &id, None, BookingState::Pending, "created", None).await?;
+    .await?;
     events::record(
         &mut tx,
         NewEvent {
@@ -585,21 +615,42 @@ async fn insert(
                 "space": c.space.slug,
                 "start_time": starts_at,
                 "end_time": ends_at,
-                "state": BookingState::Pending.as_str(),
+                "state": how.state.as_str(),
+                "version": 1,
                 "source": source.as_str(),
                 "total_price": b.total.minor(),
             }),
-            actor: None,
+            actor: staff_id.as_deref(),
         },
     )
     .await?;
+    if let Some(who) = how.staff {
+        super::audit::append(
+            &mut tx,
+            who,
+            super::audit::Entry {
+                action: "booking_created",
+                target_type: "booking",
+                target_id: &id,
+                details: serde_json::json!({
+                    "reference": reference.as_str(),
+                    "space": c.space.slug,
+                    "start_time": starts_at,
+                    "end_time": ends_at,
+                    "state": how.state.as_str(),
+                    "source": source.as_str(),
+                }),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     tracing::info!(booking_id = %id, reference = reference.as_str(), "booking created");
     Ok(BookingConfirmation {
         manage_url: format!("/booking/{}", tokens::manage_token(&state.signing_key, &id)),
         id,
         reference: reference.as_str().to_owned(),
-        state: BookingState::Pending,
+        state: how.state,
         space: c.space.slug.clone(),
         start_time: rfc3339(config, c.range.start()),
         end_time: rfc3339(config, c.range.end()),
@@ -660,7 +711,7 @@ pub(crate) async fn record_transition(
 
 /// Up to five free starts of the same length nearest to the one refused,
 /// on the same day or the following week.
-async fn alternatives(
+pub(super) async fn alternatives(
     state: &AppState,
     config: &StudioConfig,
     c: &Checked,
@@ -831,6 +882,7 @@ pub async fn cancel_guest_booking(
             payload: &serde_json::json!({
                 "from": view.state.as_str(),
                 "to": BookingState::Cancelled.as_str(),
+                "state": BookingState::Cancelled.as_str(),
                 "by": "guest",
                 "version": version + 1,
             }),
@@ -843,28 +895,94 @@ pub async fn cancel_guest_booking(
     guest_view(&config, guest_row(&state.store, &id).await?, Utc::now())
 }
 
-/// Moves a booking along the state machine (staff). The version guards
-/// against a concurrent change; reopening into a slot taken meanwhile is
-/// refused by the database like any overlap.
+/// Moves a booking along the state machine (staff), in a transaction of
+/// its own. A manager's attempt to reopen is refused and audited.
 #[tracing::instrument(skip_all, fields(booking_id = %id))]
 pub async fn transition(
     state: &AppState,
     me: &super::auth::Principal,
     id: &str,
-    to: BookingState,
-    reason: &str,
+    change: &crate::domain::booking::TransitionRequest,
     origin: &super::auth::Origin,
 ) -> Result<crate::domain::booking::BookingStateView, AppError> {
-    use crate::domain::booking::{BookingStateView, TransitionError};
     let who = super::employees::actor_of(me, origin);
-    let row: Option<(String, i32)> = with_pool!(&state.store, p => sqlx::query_as(
+    let mut tx = state.store.begin().await?;
+    let reason = change.reason.as_deref().unwrap_or_default();
+    match transition_in(
+        &mut tx,
+        me,
+        &who,
+        id,
+        change.target_state,
+        reason,
+        change.version,
+    )
+    .await
+    {
+        Ok(view) => {
+            tx.commit().await?;
+            Ok(view)
+        }
+        Err(AppError::Forbidden) => {
+            drop(tx);
+            Err(deny(&state.store, &who, id, "reopen_booking").await)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Records a refused booking change in the audit log.
+pub(super) async fn deny(
+    store: &Store,
+    who: &super::audit::Actor,
+    id: &str,
+    attempted: &str,
+) -> AppError {
+    let entry = super::audit::Entry {
+        action: "permission_denied",
+        target_type: "booking",
+        target_id: id,
+        details: serde_json::json!({ "attempted": attempted }),
+    };
+    match super::audit::record(store, who, entry).await {
+        Ok(()) => AppError::Forbidden,
+        Err(e) => e,
+    }
+}
+
+pub(super) fn version_conflict(current: i64) -> AppError {
+    AppError::Conflict {
+        code: "version_conflict".into(),
+        message: "The booking changed meanwhile; reload and try again.".into(),
+        details: Some(serde_json::json!({ "current_version": current })),
+    }
+}
+
+/// The state change inside the caller's transaction. The version guards
+/// against a concurrent change; reopening into a slot taken meanwhile is
+/// refused by the database like any overlap. `Forbidden` is returned
+/// unaudited: the caller records it once the transaction is gone.
+pub(super) async fn transition_in(
+    tx: &mut Tx,
+    me: &super::auth::Principal,
+    who: &super::audit::Actor,
+    id: &str,
+    to: BookingState,
+    reason: &str,
+    expected_version: Option<i64>,
+) -> Result<crate::domain::booking::BookingStateView, AppError> {
+    use crate::domain::booking::{BookingStateView, TransitionError};
+    let row: Option<(String, i32)> = with_tx!(tx, t => sqlx::query_as(
         "SELECT state, version FROM bookings WHERE id = $1 AND deleted_at IS NULL"
     )
     .bind(id)
-    .fetch_optional(p)
+    .fetch_optional(&mut **t)
     .await)?;
     let (from, version) = row.ok_or_else(|| AppError::not_found("booking"))?;
     let from = BookingState::parse(&from).ok_or(AppError::Internal)?;
+    if expected_version.is_some_and(|v| v != i64::from(version)) {
+        return Err(version_conflict(i64::from(version)));
+    }
     match from.can_transition(to, me.role, reason) {
         Ok(()) => {}
         Err(TransitionError::Invalid) => {
@@ -874,16 +992,7 @@ pub async fn transition(
                 details: Some(serde_json::json!({ "from": from.as_str(), "to": to.as_str() })),
             })
         }
-        Err(TransitionError::NotAllowedForRole) => {
-            let entry = super::audit::Entry {
-                action: "permission_denied",
-                target_type: "booking",
-                target_id: id,
-                details: serde_json::json!({ "attempted": "reopen_booking" }),
-            };
-            super::audit::record(&state.store, &who, entry).await?;
-            return Err(AppError::Forbidden);
-        }
+        Err(TransitionError::NotAllowedForRole) => return Err(AppError::Forbidden),
         Err(TransitionError::ReasonRequired) => {
             return Err(AppError::field(
                 "reason",
@@ -891,7 +1000,6 @@ pub async fn transition(
             ))
         }
     }
-    let mut tx = state.store.begin().await?;
     let updated = with_tx!(tx, t => sqlx::query(
         "UPDATE bookings SET state = $1, version = version + 1, updated_at = $2, updated_by = $3 \
          WHERE id = $4 AND version = $5 AND state = $6"
@@ -907,40 +1015,29 @@ pub async fn transition(
     .map(|r| r.rows_affected()));
     match updated {
         Ok(1) => {}
-        Ok(_) => {
-            return Err(AppError::Conflict {
-                code: "version_conflict".into(),
-                message: "The booking changed meanwhile; reload and try again.".into(),
-                details: None,
-            })
-        }
+        Ok(_) => return Err(version_conflict(i64::from(version))),
         Err(e) if is_overlap_violation(&e) => return Err(slot_taken()),
         Err(e) => return Err(e.into()),
     }
-    record_transition(
-        &mut tx,
-        id,
-        Some(from),
-        to,
-        reason.trim(),
-        Some(&me.employee_id),
-    )
-    .await?;
+    record_transition(tx, id, Some(from), to, reason.trim(), Some(&me.employee_id)).await?;
     let new_version = i64::from(version) + 1;
     events::record(
-        &mut tx,
+        tx,
         NewEvent {
             event_type: "BookingStateChanged",
             aggregate_type: "booking",
             aggregate_id: id,
-            payload: &serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "by": me.employee_id, "version": new_version }),
+            payload: &serde_json::json!({
+                "from": from.as_str(), "to": to.as_str(), "state": to.as_str(),
+                "by": me.employee_id, "version": new_version
+            }),
             actor: Some(&me.employee_id),
         },
     )
     .await?;
     super::audit::append(
-        &mut tx,
-        &who,
+        tx,
+        who,
         super::audit::Entry {
             action: "booking_state_changed",
             target_type: "booking",
@@ -949,7 +1046,6 @@ pub async fn transition(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(BookingStateView {
         id: id.to_owned(),
         state: to,

@@ -32,5 +32,14 @@ pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result
         .bind(super::now_epoch())
         .fetch_one(&mut **c)
         .await)?;
+    // Other instances on the same PostgreSQL database hear of the event
+    // when (and only if) the transaction commits.
+    if let super::store::TxInner::Postgres(t) = &mut tx.inner {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::live::CHANNEL)
+            .bind(id.to_string())
+            .execute(&mut **t)
+            .await?;
+    }
     Ok(id)
 }

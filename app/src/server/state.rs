@@ -16,6 +16,8 @@ pub struct AppState {
     pub auth: super::auth::AuthSettings,
     /// Serve staff cookies as `__Host-` and `Secure` (behind https).
     pub secure_cookies: bool,
+    /// Committed booking events, for the open staff screens.
+    pub live: super::live::Live,
 }
 
 impl FromRef<AppState> for LeptosOptions {

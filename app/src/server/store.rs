@@ -10,7 +10,8 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     PgPool, Postgres, Sqlite, SqlitePool, Transaction,
 };
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
+use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -83,11 +84,15 @@ pub(crate) use {with_pool, with_tx};
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: DbPool,
+    /// Poked after every commit, so the live feed reads new events at once
+    /// instead of at its next poll.
+    committed: Arc<Notify>,
 }
 
 /// An open transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     pub(crate) inner: TxInner,
+    committed: Arc<Notify>,
 }
 
 pub(crate) enum TxInner {
@@ -133,7 +138,10 @@ impl Store {
                 DbPool::Postgres(pool)
             }
         };
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            committed: Arc::new(Notify::new()),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -160,7 +168,16 @@ impl Store {
             DbPool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             DbPool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            committed: self.committed.clone(),
+        })
+    }
+
+    /// Completes after the next commit through this store (or at once if
+    /// one happened since the last call).
+    pub async fn committed(&self) {
+        self.committed.notified().await
     }
 
     /// Runs a trivial query: the database answers, or the error says why not.
@@ -192,6 +209,7 @@ impl Tx {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
+        self.committed.notify_one();
         Ok(())
     }
 }

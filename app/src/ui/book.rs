@@ -103,7 +103,7 @@ pub fn field_message(locale: Locale, code: &str, fallback: &str) -> String {
     locale.t(msg).to_owned()
 }
 
-fn state_label(state: BookingState) -> &'static str {
+pub(crate) fn state_label(state: BookingState) -> &'static str {
     t(match state {
         BookingState::Pending => Msg::StatePending,
         BookingState::Confirmed => Msg::StateConfirmed,

@@ -2,14 +2,20 @@
 //! are rendered completely on the server (they work without JavaScript);
 //! the staff side hydrates into an interactive app.
 
+pub mod board;
 pub mod book;
+pub mod bookings;
 mod layout;
+pub mod live;
 pub mod locale;
 mod pages;
 pub mod staff;
+pub mod toast;
 
 use crate::i18n::Locale;
+use board::BoardPage;
 use book::{BookPage, ManagePage};
+use bookings::{BookingDetailPage, BookingsPage};
 use layout::{GuestChrome, GuestLayout};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
@@ -17,7 +23,7 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path, SsrMode,
 };
-use pages::{HomePage, NotFound, StaffHome};
+use pages::{HomePage, NotFound};
 use staff::{AuditPage, EmployeesPage, LoginPage, ProfilePage, StaffLayout};
 
 /// The HTML document around the app; rendered on the server only.
@@ -58,7 +64,10 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
                 <Route path=path!("staff/login") view=LoginPage />
                 <ParentRoute path=path!("staff") view=StaffLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=StaffHome ssr=SsrMode::Async />
+                    <Route path=path!("") view=BoardPage ssr=SsrMode::Async />
+                    <Route path=path!("board") view=BoardPage ssr=SsrMode::Async />
+                    <Route path=path!("bookings") view=BookingsPage ssr=SsrMode::Async />
+                    <Route path=path!("bookings/:id") view=BookingDetailPage ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("employees") view=EmployeesPage ssr=SsrMode::Async />

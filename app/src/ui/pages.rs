@@ -105,15 +105,3 @@ pub fn NotFound() -> impl IntoView {
         </section>
     }
 }
-
-/// The staff landing page until the board arrives.
-#[component]
-pub fn StaffHome() -> impl IntoView {
-    view! {
-        <Title text=t(Msg::StaffArea) />
-        <section class="staff-welcome">
-            <h1>{t(Msg::StaffWelcome)}</h1>
-            <p class="muted">{t(Msg::StaffComingSoon)}</p>
-        </section>
-    }
-}

@@ -18,7 +18,7 @@ use leptos_meta::Title;
 use leptos_router::{components::Outlet, hooks::use_query_map};
 
 #[cfg(feature = "ssr")]
-mod session {
+pub(crate) mod session {
     //! The server half: the cookie session of the current request.
     use crate::{
         error::AppError,
@@ -315,7 +315,7 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-fn go_to_login() {
+pub(crate) fn go_to_login() {
     #[cfg(feature = "ssr")]
     leptos_axum::redirect("/staff/login");
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
@@ -329,6 +329,7 @@ fn go_to_login() {
 pub fn StaffLayout() -> impl IntoView {
     let me = Resource::new(|| (), |_| get_me());
     provide_context(me);
+    super::toast::Toasts::provide();
     let collapsed = RwSignal::new(false);
     let logout = ServerAction::<StaffLogout>::new();
     view! {
@@ -361,7 +362,16 @@ pub fn StaffLayout() -> impl IntoView {
                                     </div>
                                     <nav id="staff-nav" class="staff-nav">
                                         <ul>
-                                            {[Msg::StaffBoard, Msg::StaffCalendar, Msg::StaffBookings, Msg::StaffClients, Msg::StaffSettings, Msg::StaffAnalytics]
+                                            {[(Msg::StaffBoard, "/staff/board"), (Msg::StaffBookings, "/staff/bookings")]
+                                                .into_iter()
+                                                .map(|(msg, href)| view! {
+                                                    <li><a class="staff-nav__item staff-nav__link" href=href title=t(msg)>
+                                                        <span class="staff-nav__dot" aria-hidden="true"></span>
+                                                        <span class="staff-sidebar__label">{t(msg)}</span>
+                                                    </a></li>
+                                                })
+                                                .collect_view()}
+                                            {[Msg::StaffCalendar, Msg::StaffClients, Msg::StaffSettings, Msg::StaffAnalytics]
                                                 .into_iter()
                                                 .map(|msg| view! {
                                                     <li><span class="staff-nav__item" aria-disabled="true" title=t(msg)>
@@ -403,6 +413,7 @@ pub fn StaffLayout() -> impl IntoView {
                                     })}
                                     <Outlet />
                                 </main>
+                                <super::toast::ToastRegion />
                             </div>
                         }
                         .into_any()

@@ -9,6 +9,7 @@ mod employees;
 mod extract;
 mod forms;
 mod health;
+mod live;
 mod locale;
 pub mod openapi;
 mod public;
@@ -126,6 +127,14 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                     "/settings/security",
                     get(employees::get_security).put(employees::put_security),
                 )
+                .route("/bookings", get(bookings::list).post(bookings::create))
+                .route("/bookings/batch", post(bookings::batch))
+                .route(
+                    "/bookings/{id}",
+                    get(bookings::get)
+                        .put(bookings::update)
+                        .delete(bookings::delete),
+                )
                 .route("/bookings/{id}/state", post(bookings::transition))
                 .route("/audit", get(audit::list))
                 .route("/audit/export", get(audit::export))
@@ -149,6 +158,7 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .route("/health/cache", get(health::cache))
         .route("/metrics", get(health::metrics))
         .route("/locale", post(locale::switch))
+        .route("/ws", get(live::socket))
         .route(
             "/book/{space}",
             post(forms::submit_booking).layer(throttle.html()),

@@ -1,0 +1,428 @@
+//! The staff side of bookings: what the board, the list, the detail page
+//! and the staff API exchange, and the live events pushed over `/ws`.
+//! Browser-safe: the WASM board builds and reads these same types.
+
+use super::{
+    booking::{BookingSource, BookingState, EquipmentRequest},
+    Money, PriceBreakdown, Role,
+};
+use serde::{Deserialize, Serialize};
+
+/// Whether the studio has been paid for a booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    #[default]
+    Unpaid,
+    PartiallyPaid,
+    Paid,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 4] = [
+        PaymentStatus::Unpaid,
+        PaymentStatus::PartiallyPaid,
+        PaymentStatus::Paid,
+        PaymentStatus::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Unpaid => "unpaid",
+            PaymentStatus::PartiallyPaid => "partially_paid",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentStatus> {
+        PaymentStatus::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+impl BookingSource {
+    pub const ALL: [BookingSource; 4] = [
+        BookingSource::Website,
+        BookingSource::Phone,
+        BookingSource::WalkIn,
+        BookingSource::Staff,
+    ];
+
+    pub fn parse(s: &str) -> Option<BookingSource> {
+        BookingSource::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A booking as a card on the board and a row of the list. Times are
+/// RFC 3339 in the studio's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BookingSummary {
+    pub id: String,
+    pub reference: String,
+    pub state: BookingState,
+    /// Optimistic-locking version: send it back with every change.
+    pub version: i64,
+    /// The space's slug.
+    pub space: String,
+    pub space_name: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub people_count: i64,
+    pub client_name: String,
+    /// E.164.
+    pub client_phone: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    pub total_price: Money,
+    pub payment_status: PaymentStatus,
+    pub source: BookingSource,
+}
+
+/// Filters of the booking list (`GET /api/v1/bookings`); all optional.
+/// Dates are the studio's local dates, `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+pub struct BookingQuery {
+    /// Bookings starting on this date.
+    pub date: Option<String>,
+    /// Bookings starting on or after this date.
+    pub from: Option<String>,
+    /// Bookings starting on or before this date.
+    pub to: Option<String>,
+    /// One state or several, comma-separated (`pending,confirmed`).
+    pub state: Option<String>,
+    /// A space's slug.
+    pub space: Option<String>,
+    /// Part of the client's name or phone, or of the reference.
+    pub q: Option<String>,
+    /// 1-based page.
+    pub page: Option<i64>,
+    /// Rows per page, 1 to 200 (default 50).
+    pub per_page: Option<i64>,
+    /// `start_time` (default), `created_at`, `client_name`, `total_price` or
+    /// `state`; a leading `-` sorts descending.
+    pub sort: Option<String>,
+}
+
+/// A page of bookings and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BookingList {
+    pub items: Vec<BookingSummary>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+/// One step of a booking's state history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StateHistoryEntry {
+    pub from: Option<BookingState>,
+    pub to: BookingState,
+    pub reason: String,
+    /// Who: an employee's name, or empty for the guest or the system.
+    pub by: String,
+    /// RFC 3339, studio time.
+    pub at: String,
+}
+
+/// One audit entry about a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BookingAuditEntry {
+    pub at: String,
+    pub by: String,
+    pub action: String,
+    /// What changed, as recorded (JSON).
+    pub details: String,
+}
+
+/// Equipment on a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EquipmentLine {
+    pub id: String,
+    pub name: String,
+    pub quantity: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    pub unit_price: Money,
+    pub per_hour: bool,
+}
+
+/// Everything about one booking, for staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BookingDetail {
+    #[serde(flatten)]
+    pub summary: BookingSummary,
+    /// The phone as the client typed it.
+    pub client_phone_display: String,
+    pub client_email: Option<String>,
+    pub special_requirements: String,
+    /// Visible to the client.
+    pub notes: String,
+    /// Staff only.
+    pub internal_notes: String,
+    pub promo_code: Option<String>,
+    pub price_breakdown: PriceBreakdown,
+    pub equipment: Vec<EquipmentLine>,
+    pub history: Vec<StateHistoryEntry>,
+    pub audit: Vec<BookingAuditEntry>,
+    pub time_zone: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A booking taken by staff (`POST /api/v1/bookings`): the guest's rules
+/// for time, space and people apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StaffBookingRequest {
+    pub space: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub people_count: i64,
+    pub client_name: String,
+    pub client_phone: String,
+    #[serde(default)]
+    pub client_email: Option<String>,
+    #[serde(default)]
+    pub special_requirements: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub internal_notes: Option<String>,
+    #[serde(default)]
+    pub equipment: Vec<EquipmentRequest>,
+    #[serde(default)]
+    pub promo_code: Option<String>,
+    /// `phone`, `walk_in` or `staff` (the website is for guests).
+    pub source: BookingSource,
+    /// `pending` or `confirmed` (default: confirmed, staff took it).
+    #[serde(default)]
+    pub state: Option<BookingState>,
+    #[serde(default)]
+    pub payment_status: Option<PaymentStatus>,
+}
+
+/// Changes to a booking (`PUT /api/v1/bookings/{id}`): every field but
+/// `version` is optional; a new space, start or end reschedules it under the
+/// same rules as a new booking and re-prices it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BookingUpdate {
+    /// The version the change was made against.
+    pub version: i64,
+    #[serde(default)]
+    pub space: Option<String>,
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default)]
+    pub end_time: Option<String>,
+    #[serde(default)]
+    pub people_count: Option<i64>,
+    #[serde(default)]
+    pub client_name: Option<String>,
+    #[serde(default)]
+    pub client_phone: Option<String>,
+    /// An empty string removes the e-mail.
+    #[serde(default)]
+    pub client_email: Option<String>,
+    #[serde(default)]
+    pub special_requirements: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub internal_notes: Option<String>,
+    #[serde(default)]
+    pub payment_status: Option<PaymentStatus>,
+}
+
+impl BookingUpdate {
+    /// Whether the change moves the booking in time or space.
+    pub fn reschedules(&self) -> bool {
+        self.space.is_some()
+            || self.start_time.is_some()
+            || self.end_time.is_some()
+            || self.people_count.is_some()
+    }
+}
+
+/// One operation of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum BatchOperation {
+    /// Move along the state machine.
+    Transition {
+        id: String,
+        target_state: BookingState,
+        #[serde(default)]
+        reason: Option<String>,
+        #[serde(default)]
+        version: Option<i64>,
+    },
+    /// Edit (see `PUT /api/v1/bookings/{id}`).
+    Update {
+        id: String,
+        #[serde(flatten)]
+        changes: Box<BookingUpdate>,
+    },
+    /// Soft-delete (owners and admins).
+    Delete {
+        id: String,
+        #[serde(default)]
+        version: Option<i64>,
+    },
+}
+
+/// Several operations in one transaction: all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BatchRequest {
+    pub operations: Vec<BatchOperation>,
+}
+
+/// The outcome of one operation of a batch that went through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BatchOutcome {
+    pub id: String,
+    pub state: BookingState,
+    pub version: i64,
+    pub deleted: bool,
+}
+
+/// A space in a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceOption {
+    pub slug: String,
+    pub name: String,
+}
+
+/// One column of the board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardColumn {
+    pub state: BookingState,
+    /// How many bookings the column holds in the filtered range.
+    pub total: i64,
+    pub cards: Vec<BookingSummary>,
+}
+
+/// Filters of the board; dates are local `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BoardQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub space: Option<String>,
+    pub q: Option<String>,
+    /// How many of each final column (completed, cancelled, no-show) to show.
+    pub recent: Option<i64>,
+}
+
+/// Everything the board shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardData {
+    pub columns: Vec<BoardColumn>,
+    pub spaces: Vec<SpaceOption>,
+    pub from: String,
+    pub to: String,
+    pub recent: i64,
+    /// The newest event when the board was read: the live feed resumes
+    /// after it, so nothing between the read and the socket is missed.
+    pub last_event_id: i64,
+    pub role: Role,
+}
+
+/// A change pushed over `/ws`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEvent {
+    /// `BookingCreated`, `BookingUpdated`, `BookingRescheduled`,
+    /// `BookingStateChanged`, `BookingDeleted`; or `resync` when the
+    /// client missed too much and should reload.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The `domain_events` id: reconnect with `?since=` it.
+    pub event_id: i64,
+    pub booking_id: String,
+    pub state: Option<BookingState>,
+    pub version: Option<i64>,
+    /// Employee id, or `guest`, or empty for the system.
+    pub by: String,
+    /// RFC 3339 UTC.
+    pub at: String,
+}
+
+/// The arrow to the next column forward, for the keyboard.
+pub fn next_forward(state: BookingState) -> Option<BookingState> {
+    match state {
+        BookingState::Pending => Some(BookingState::Confirmed),
+        BookingState::Confirmed => Some(BookingState::InProgress),
+        BookingState::InProgress => Some(BookingState::Completed),
+        _ => None,
+    }
+}
+
+/// Where a booking in `from` may go for an employee of `role`; reopening is
+/// listed for owners and admins (it asks for a reason).
+pub fn targets(from: BookingState, role: Role) -> Vec<BookingState> {
+    BookingState::ALL
+        .into_iter()
+        .filter(|to| {
+            *to != from
+                && matches!(
+                    from.can_transition(*to, role, "reason"),
+                    Ok(()) | Err(super::booking::TransitionError::ReasonRequired)
+                )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_statuses_and_sources_round_trip() {
+        for p in PaymentStatus::ALL {
+            assert_eq!(PaymentStatus::parse(p.as_str()), Some(p));
+        }
+        for s in BookingSource::ALL {
+            assert_eq!(BookingSource::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn targets_follow_the_machine_per_role() {
+        use BookingState::*;
+        assert_eq!(targets(Pending, Role::Manager), vec![Confirmed, Cancelled]);
+        assert_eq!(
+            targets(Confirmed, Role::Manager),
+            vec![InProgress, Cancelled, NoShow]
+        );
+        assert!(targets(Completed, Role::Manager).is_empty());
+        assert_eq!(targets(Completed, Role::Admin), vec![Pending, Confirmed]);
+        assert_eq!(next_forward(InProgress), Some(Completed));
+        assert_eq!(next_forward(Cancelled), None);
+    }
+
+    #[test]
+    fn batch_operations_read_their_tag() {
+        let ops: BatchRequest = serde_json::from_str(
+            r#"{"operations":[{"op":"transition","id":"a","target_state":"confirmed"},
+                {"op":"update","id":"b","version":3,"internal_notes":"x"},
+                {"op":"delete","id":"c"}]}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(&ops.operations[1], BatchOperation::Update { changes, .. } if changes.version == 3)
+        );
+        assert!(matches!(
+            &ops.operations[2],
+            BatchOperation::Delete { version: None, .. }
+        ));
+    }
+}

@@ -1,0 +1,207 @@
+//! The live feed: every committed booking event, pushed to the open staff
+//! screens over `/ws`.
+//!
+//! Events are written to `domain_events` in the transaction of the change
+//! (see [`super::events`]); a relay task per process turns committed rows
+//! into [`LiveEvent`]s on an in-process broadcast channel:
+//! - PostgreSQL: the writing transaction runs `pg_notify` with the event's
+//!   id, delivered to every listening instance at commit and in commit
+//!   order; each instance reads the row and broadcasts it. After a lost
+//!   listener connection the relay catches up from the table by id.
+//! - SQLite: write transactions are serialised, so ids commit in order; the
+//!   relay reads rows after the last one it saw when a local commit pokes it
+//!   and at least twice a second (for a second process on the same file).
+//!
+//! A client that reconnects passes the last event id it saw and gets what it
+//! missed from the table; clients apply an event only when it carries a
+//! newer version than what they show, so a repeat is harmless.
+
+use super::store::{with_pool, DbPool, Store};
+use crate::{
+    domain::{board::LiveEvent, booking::BookingState},
+    error::AppError,
+};
+use chrono::{DateTime, SecondsFormat};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// The PostgreSQL notification channel.
+pub const CHANNEL: &str = "studio_events";
+
+/// The most events a reconnecting client is sent; beyond that it is told
+/// to reload (`resync`).
+pub const CATCH_UP_LIMIT: i64 = 1000;
+
+/// The in-process fan-out of committed events.
+#[derive(Clone)]
+pub struct Live {
+    tx: broadcast::Sender<LiveEvent>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            tx: broadcast::channel(1024).0,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    event_type: String,
+    aggregate_id: String,
+    payload: String,
+    actor: Option<String>,
+    created_at: i64,
+}
+
+impl EventRow {
+    fn into_live(self) -> LiveEvent {
+        let payload: serde_json::Value = serde_json::from_str(&self.payload).unwrap_or_default();
+        let text = |key: &str| payload.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        LiveEvent {
+            kind: self.event_type,
+            event_id: self.id,
+            booking_id: self.aggregate_id,
+            state: text("state").as_deref().and_then(BookingState::parse),
+            version: payload.get("version").and_then(|v| v.as_i64()),
+            by: self.actor.or_else(|| text("by")).unwrap_or_default(),
+            at: DateTime::from_timestamp(self.created_at, 0)
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+const SELECT: &str = "SELECT id, event_type, aggregate_id, payload, actor, created_at \
+                      FROM domain_events WHERE aggregate_type = 'booking'";
+
+/// Booking events after `since`, oldest first, at most `limit`.
+pub async fn events_since(
+    store: &Store,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<LiveEvent>, AppError> {
+    let sql = format!("{SELECT} AND id > $1 ORDER BY id LIMIT $2");
+    let rows: Vec<EventRow> = with_pool!(store, p => sqlx::query_as(&sql)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows.into_iter().map(EventRow::into_live).collect())
+}
+
+/// The newest event's id (0 when there is none).
+pub async fn last_event_id(store: &Store) -> Result<i64, AppError> {
+    let id: Option<i64> = with_pool!(store, p => sqlx::query_scalar(
+        "SELECT MAX(id) FROM domain_events"
+    )
+    .fetch_one(p)
+    .await)?;
+    Ok(id.unwrap_or(0))
+}
+
+impl Live {
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.tx.subscribe()
+    }
+
+    fn publish(&self, event: LiveEvent) {
+        // No subscriber is not an error: nobody has a board open.
+        let _ = self.tx.send(event);
+    }
+
+    /// Feeds the channel until the task is aborted.
+    pub async fn relay(self, store: Store) {
+        match &store.pool {
+            DbPool::Sqlite(_) => self.poll(&store).await,
+            DbPool::Postgres(pool) => self.listen(&store, pool.clone()).await,
+        }
+    }
+
+    async fn poll(&self, store: &Store) {
+        let mut last = loop {
+            match last_event_id(store).await {
+                Ok(id) => break id,
+                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = store.committed() => {},
+                _ = tokio::time::sleep(Duration::from_millis(400)) => {},
+            }
+            match events_since(store, last, 500).await {
+                Ok(events) => {
+                    for e in events {
+                        last = last.max(e.event_id);
+                        self.publish(e);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e.message(), "live feed: cannot read events");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    async fn listen(&self, store: &Store, pool: sqlx::PgPool) {
+        let mut last = last_event_id(store).await.unwrap_or(0);
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "live feed: cannot listen; retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %e, "live feed: LISTEN failed; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+            // Whatever committed while nobody listened.
+            self.catch_up(store, &mut last).await;
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(note)) => {
+                        let Ok(id) = note.payload().parse::<i64>() else {
+                            continue;
+                        };
+                        let sql = format!("{SELECT} AND id = $1");
+                        let row: Result<Option<EventRow>, _> =
+                            sqlx::query_as(&sql).bind(id).fetch_optional(&pool).await;
+                        match row {
+                            Ok(Some(r)) => {
+                                last = last.max(id);
+                                self.publish(r.into_live());
+                            }
+                            Ok(None) => last = last.max(id),
+                            Err(e) => tracing::warn!(error = %e, "live feed: cannot read an event"),
+                        }
+                    }
+                    // The connection dropped and was re-established:
+                    // notifications in between are lost, the table is not.
+                    Ok(None) => self.catch_up(store, &mut last).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live feed: listener failed; reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn catch_up(&self, store: &Store, last: &mut i64) {
+        if let Ok(events) = events_since(store, *last, CATCH_UP_LIMIT).await {
+            for e in events {
+                *last = (*last).max(e.event_id);
+                self.publish(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import { test, expect, Page, Browser } from "@playwright/test";
+
+// Runs first (files run in name order): the owner has no two-factor yet.
+const base = () => process.env.STUDIO_E2E_URL as string;
+const OWNER_PASSWORD = "north light over the river";
+const ADMIN_PASSWORD = "a passphrase for the front desk";
+
+async function api(path: string, method: string, token?: string, body?: unknown) {
+  const res = await fetch(`${base()}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function token(username: string, password: string) {
+  const res = await api("/api/v1/auth/login", "POST", undefined, { username, password });
+  expect(res.status).toBe(200);
+  return res.body.access_token as string;
+}
+
+/// Tomorrow on the studio's clock (UTC+3).
+function tomorrow(): string {
+  return new Date(Date.now() + (3 + 24) * 3600_000).toISOString().slice(0, 10);
+}
+
+async function staffBooking(owner: string, hour: number, name: string) {
+  const date = tomorrow();
+  const h = (n: number) => String(n).padStart(2, "0");
+  const res = await api("/api/v1/bookings", "POST", owner, {
+    space: "studio_a",
+    start_time: `${date}T${h(hour)}:00:00+03:00`,
+    end_time: `${date}T${h(hour + 1)}:00:00+03:00`,
+    people_count: 2,
+    client_name: name,
+    client_phone: "+7 916 123 45 67",
+    source: "phone",
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+async function signIn(browser: Browser, username: string, password: string): Promise<[Page, string[]]> {
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base()}/staff/login`);
+  await page.locator("#username").fill(username);
+  await page.locator("#password").fill(password);
+  await page.locator("form.login__form button[type=submit]").click();
+  await expect(page).toHaveURL(/\/staff$/);
+  await expect(page.locator(".live-status--on")).toBeVisible();
+  return [page, errors];
+}
+
+const card = (page: Page, column: string, id: string) =>
+  page.locator(`[data-column="${column}"] [data-booking-id="${id}"]`);
+
+test("two staff share a live board: a drag on one screen moves the card on the other", async ({ browser }) => {
+  const owner = await token("owner", OWNER_PASSWORD);
+  const created = await api("/api/v1/employees", "POST", owner, {
+    username: "anton", email: "anton@studio.test", full_name: "Anton Admin", role: "admin",
+  });
+  expect(created.status).toBe(201);
+  const temporary = await token("anton", created.body.temporary_password);
+  const changed = await api("/api/v1/auth/password", "POST", temporary, {
+    current_password: created.body.temporary_password, new_password: ADMIN_PASSWORD,
+  });
+  expect(changed.status).toBe(204);
+
+  const shoot = await staffBooking(owner, 10, "Irina Shoot");
+  const done = await staffBooking(owner, 13, "Pavel Finished");
+  for (const to of ["in_progress", "completed"]) {
+    expect((await api(`/api/v1/bookings/${done}/state`, "POST", owner, { target_state: to })).status).toBe(200);
+  }
+
+  const [a, errorsA] = await signIn(browser, "owner", OWNER_PASSWORD);
+  const [b, errorsB] = await signIn(browser, "anton", ADMIN_PASSWORD);
+  await expect(card(a, "confirmed", shoot)).toBeVisible();
+  await expect(card(b, "confirmed", shoot)).toBeVisible();
+  await expect(a.locator('[data-column="confirmed"] [data-count]')).toHaveText("1");
+
+  // Owner drags Confirmed -> In progress; the admin's screen follows without a reload.
+  await card(a, "confirmed", shoot).dragTo(a.locator('[data-column="in_progress"]'));
+  await expect(card(a, "in_progress", shoot)).toBeVisible({ timeout: 1_000 });
+  await expect(card(b, "in_progress", shoot)).toBeVisible({ timeout: 3_000 });
+  await expect(card(b, "confirmed", shoot)).toHaveCount(0);
+  await expect(b.locator('[data-column="in_progress"] [data-count]')).toHaveText("1");
+  await expect(a.locator("[data-toast]").first()).toContainText("In progress");
+
+  // Completed -> New is not an arrow of the machine: the card snaps back with a message.
+  await card(a, "completed", done).dragTo(a.locator('[data-column="pending"]'));
+  await expect(a.locator(".toast--error")).toContainText("not allowed");
+  await expect(card(a, "completed", done)).toBeVisible();
+  await expect(card(a, "pending", done)).toHaveCount(0);
+  await a.screenshot({ path: "test-results/board.png", fullPage: true });
+
+  // The keyboard does the same: focus the card, press → to move it forward.
+  await card(b, "in_progress", shoot).focus();
+  await b.keyboard.press("ArrowRight");
+  await expect(card(b, "completed", shoot)).toBeVisible({ timeout: 1_000 });
+  await expect(card(a, "completed", shoot)).toBeVisible({ timeout: 3_000 });
+
+  // After a reload each screen shows what the server holds.
+  await a.reload();
+  await expect(card(a, "completed", shoot)).toBeVisible();
+  await expect(card(a, "completed", done)).toBeVisible();
+  const held = await api(`/api/v1/bookings/${shoot}`, "GET", owner);
+  expect(held.body.state).toBe("completed");
+  expect(held.body.history.map((h: { to: string }) => h.to)).toEqual(["confirmed", "in_progress", "completed"]);
+
+  expect(errorsA).toEqual([]);
+  expect(errorsB).toEqual([]);
+});
+
+test("the booking list filters and links to a booking page that edits and follows changes live", async ({ browser }) => {
+  const owner = await token("owner", OWNER_PASSWORD);
+  const id = await staffBooking(owner, 16, "Lena Listed");
+  const [page, errors] = await signIn(browser, "owner", OWNER_PASSWORD);
+  await page.getByRole("link", { name: "Bookings" }).first().click();
+  await expect(page).toHaveURL(/\/staff\/bookings/);
+  await page.locator("#l-q").fill("lena");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.locator("tbody tr")).toHaveCount(1);
+  await expect(page.locator(`tr[data-booking-id="${id}"]`)).toContainText("Lena Listed");
+  await page.screenshot({ path: "test-results/bookings-list.png", fullPage: true });
+  await page.locator(`tr[data-booking-id="${id}"] a`).first().click();
+  await expect(page.locator(`.detail[data-booking-id="${id}"]`)).toBeVisible();
+
+  // Edit: internal notes and payment; saved with the version it was read at.
+  await page.locator("#e-internal").fill("Bring the white paper backdrop");
+  await page.locator("#e-payment").selectOption("paid");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator(".toast--success").first()).toContainText("Saved");
+  await expect(page.locator("#e-payment")).toHaveValue("paid");
+
+  // A bad phone is a field-level error, nothing is saved.
+  await page.locator("#e-phone").fill("12");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator(".field__error")).toBeVisible();
+
+  // A colleague confirms it elsewhere: the page follows.
+  await page.reload();
+  await expect(page.locator("[data-state]").first()).toHaveText("Confirmed");
+  expect((await api(`/api/v1/bookings/${id}/state`, "POST", owner, { target_state: "in_progress" })).status).toBe(200);
+  await expect(page.locator("[data-state]").first()).toHaveText("In progress", { timeout: 3_000 });
+  await page.screenshot({ path: "test-results/booking-detail.png", fullPage: true });
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,186 @@
+//! `/ws`: the live feed of booking changes for the staff screens.
+//!
+//! The socket is for signed-in staff only: a bearer token (API clients) or
+//! the cookie session (the staff UI). Browsers always send `Origin` on a
+//! WebSocket handshake and do not apply CORS to it, so a page of another
+//! site could otherwise open the socket with the staff's cookies; an
+//! `Origin` that is not this site is refused.
+
+use super::extract::ApiQuery;
+use app::{
+    domain::board::LiveEvent,
+    error::AppError,
+    server::{
+        auth::{self, Principal},
+        live::{self, CATCH_UP_LIMIT},
+        web_session, AppState,
+    },
+};
+use axum::{
+    extract::{
+        ws::{
+            rejection::WebSocketUpgradeRejection, CloseFrame, Message, WebSocket, WebSocketUpgrade,
+        },
+        ConnectInfo, State,
+    },
+    http::{header, HeaderMap, Request},
+    response::{IntoResponse, Response},
+};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use std::{net::SocketAddr, time::Duration};
+use tokio::sync::broadcast::error::RecvError;
+
+#[derive(Debug, Deserialize)]
+pub struct SocketQuery {
+    /// The last event id the client saw: what came after it is sent first.
+    pub since: Option<i64>,
+}
+
+/// Whether `Origin` (when sent) names this site.
+fn origin_allowed(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, h)| h);
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
+async fn who(
+    state: &AppState,
+    addr: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(Principal, Vec<header::HeaderValue>), AppError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let (me, cookies) = match bearer {
+        Some(token) => (auth::authenticate(state, token).await?, Vec::new()),
+        None => {
+            let (mut parts, ()) = Request::new(()).into_parts();
+            parts.headers = headers.clone();
+            parts.extensions.insert(ConnectInfo(addr));
+            web_session::principal(state, &parts).await?
+        }
+    };
+    if me.must_change_password || me.must_enrol_mfa {
+        return Err(AppError::Forbidden);
+    }
+    Ok((me, cookies))
+}
+
+pub async fn socket(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<SocketQuery>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if !origin_allowed(&headers) {
+        tracing::warn!("live feed: refused a cross-site WebSocket");
+        return AppError::Forbidden.into_response();
+    }
+    let (me, cookies) = match who(&state, addr, &headers).await {
+        Ok(w) => w,
+        Err(e) => return e.into_response(),
+    };
+    let Ok(upgrade) = upgrade else {
+        return AppError::BadRequest {
+            message: "Open this address as a WebSocket.".into(),
+        }
+        .into_response();
+    };
+    let mut res = upgrade
+        .on_upgrade(move |socket| serve(socket, state, me, query.since))
+        .into_response();
+    for c in cookies {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
+
+fn text(event: &LiveEvent) -> Message {
+    Message::Text(serde_json::to_string(event).unwrap_or_default().into())
+}
+
+fn resync() -> Message {
+    text(&LiveEvent {
+        kind: "resync".into(),
+        event_id: 0,
+        booking_id: String::new(),
+        state: None,
+        version: None,
+        by: String::new(),
+        at: String::new(),
+    })
+}
+
+async fn serve(socket: WebSocket, state: AppState, me: Principal, since: Option<i64>) {
+    let (mut sink, mut stream) = socket.split();
+    // Subscribe before reading the backlog: an event committed in between
+    // arrives twice rather than never, and clients ignore repeats.
+    let mut feed = state.live.subscribe();
+    if let Some(since) = since {
+        match live::events_since(&state.store, since, CATCH_UP_LIMIT + 1).await {
+            Ok(events) if events.len() as i64 <= CATCH_UP_LIMIT => {
+                for e in &events {
+                    if sink.send(text(e)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            _ => {
+                if sink.send(resync()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let mut ping = tokio::time::interval(Duration::from_secs(25));
+    let mut check = tokio::time::interval(Duration::from_secs(60));
+    ping.tick().await;
+    check.tick().await;
+    loop {
+        tokio::select! {
+            event = feed.recv() => {
+                let message = match event {
+                    Ok(e) => text(&e),
+                    Err(RecvError::Lagged(_)) => resync(),
+                    Err(RecvError::Closed) => break,
+                };
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+            _ = check.tick() => {
+                // A revoked session or a disabled account ends the feed.
+                if !auth::still_signed_in(&state.store, &me).await.unwrap_or(true) {
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame {
+                            code: 4401,
+                            reason: "signed out".into(),
+                        })))
+                        .await;
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! `/ws`: booking changes pushed to staff screens, on both backends, and
+//! across two server processes sharing one PostgreSQL database.
+
+mod common;
+use chrono::{Duration as Days, Utc};
+use common::{Db, TestDb};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::{
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    connect_async,
+    tungstenite::{client::IntoClientRequest, Error as WsError, Message},
+    MaybeTlsStream, WebSocketStream,
+};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+const PASSWORD: &str = "north light over the river";
+
+async fn open(
+    addr: SocketAddr,
+    query: &str,
+    token: Option<&str>,
+    origin: Option<&str>,
+) -> Result<Socket, WsError> {
+    let mut req = format!("ws://{addr}/ws{query}")
+        .into_client_request()
+        .unwrap();
+    if let Some(t) = token {
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    if let Some(o) = origin {
+        req.headers_mut().insert("origin", o.parse().unwrap());
+    }
+    connect_async(req).await.map(|(ws, _)| ws)
+}
+
+/// The next event of `kind` about `booking_id`, or None after `wait`.
+async fn next_event(
+    ws: &mut Socket,
+    kind: &str,
+    booking_id: &str,
+    wait: Duration,
+) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()??;
+        if let Ok(Message::Text(text)) = msg {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["booking_id"] == booking_id && v["type"] == kind {
+                return Some(v);
+            }
+        }
+    }
+}
+
+async fn guest_booking(base: &str, client: &reqwest::Client, day: i64, hour: u32) -> String {
+    let date = (Utc::now() + Days::hours(3) + Days::days(day)).date_naive();
+    let res = client
+        .post(format!("{base}/api/v1/public/bookings"))
+        .json(&json!({
+            "space": "studio_a", "start_time": format!("{date}T{hour:02}:00:00+03:00"),
+            "end_time": format!("{date}T{:02}:00:00+03:00", hour + 1), "people_count": 2,
+            "client_name": "Guest", "client_phone": "+7 916 111 22 33", "consent": true
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    body["id"].as_str().unwrap().to_owned()
+}
+
+async fn confirm(base: &str, client: &reqwest::Client, token: &str, id: &str) {
+    let res = client
+        .post(format!("{base}/api/v1/bookings/{id}/state"))
+        .bearer_auth(token)
+        .json(&json!({ "target_state": "confirmed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+both_backends! {
+    async fn a_transition_reaches_a_websocket_client_within_a_second(app) {
+        app.create_owner("owner", PASSWORD).await;
+        let token = app.access_token("owner", PASSWORD).await;
+        let base = app.url("");
+        let id = guest_booking(&base, &app.client, 3, 10).await;
+        let mut ws = open(app.addr, "", Some(&token), None).await.expect("socket");
+        let sent = Instant::now();
+        confirm(&base, &app.client, &token, &id).await;
+        let event = next_event(&mut ws, "BookingStateChanged", &id, Duration::from_secs(1)).await.expect("the event within 1 s");
+        assert!(sent.elapsed() < Duration::from_secs(1));
+        assert_eq!(event["type"], "BookingStateChanged");
+        assert_eq!(event["state"], "confirmed");
+        assert_eq!(event["version"], 2);
+        assert!(event["event_id"].as_i64().unwrap() > 0);
+        assert!(!event["by"].as_str().unwrap().is_empty());
+        assert!(event["at"].as_str().unwrap().ends_with('Z'));
+        // Nothing personal travels on the feed.
+        assert!(event.get("client_name").is_none() && event.get("client_phone").is_none());
+        // A guest's new booking is pushed too.
+        let other = guest_booking(&base, &app.client, 3, 14).await;
+        let created = next_event(&mut ws, "BookingCreated", &other, Duration::from_secs(1)).await.expect("created");
+        assert_eq!((created["type"].as_str(), created["state"].as_str()), (Some("BookingCreated"), Some("pending")));
+        ws.close(None).await.ok();
+    }
+
+    async fn the_socket_is_for_signed_in_staff_of_this_site(app) {
+        app.create_owner("owner", PASSWORD).await;
+        let token = app.access_token("owner", PASSWORD).await;
+        match open(app.addr, "", None, None).await {
+            Err(WsError::Http(res)) => assert_eq!(res.status(), 401),
+            other => panic!("expected 401, got {other:?}"),
+        }
+        match open(app.addr, "", Some("forged"), None).await {
+            Err(WsError::Http(res)) => assert_eq!(res.status(), 401),
+            other => panic!("expected 401, got {other:?}"),
+        }
+        match open(app.addr, "", Some(&token), Some("https://evil.example")).await {
+            Err(WsError::Http(res)) => assert_eq!(res.status(), 403),
+            other => panic!("expected 403, got {other:?}"),
+        }
+        let same_site = format!("http://{}", app.addr);
+        assert!(open(app.addr, "", Some(&token), Some(&same_site)).await.is_ok());
+        // A plain GET is not an upgrade.
+        let res = app.client.get(app.url("/ws")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 400);
+    }
+
+    async fn a_reconnecting_client_gets_what_it_missed(app) {
+        app.create_owner("owner", PASSWORD).await;
+        let token = app.access_token("owner", PASSWORD).await;
+        let base = app.url("");
+        let id = guest_booking(&base, &app.client, 4, 10).await;
+        let seen = app.scalar("SELECT MAX(id) FROM domain_events").await;
+        // Changes while the client is away.
+        confirm(&base, &app.client, &token, &id).await;
+        let res = app.client.post(app.url(&format!("/api/v1/bookings/{id}/state"))).bearer_auth(&token)
+            .json(&json!({"target_state": "in_progress"})).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let mut ws = open(app.addr, &format!("?since={seen}"), Some(&token), None).await.expect("socket");
+        let first = next_event(&mut ws, "BookingStateChanged", &id, Duration::from_secs(2)).await.expect("missed event 1");
+        let second = next_event(&mut ws, "BookingStateChanged", &id, Duration::from_secs(2)).await.expect("missed event 2");
+        assert_eq!((first["state"].as_str(), second["state"].as_str()), (Some("confirmed"), Some("in_progress")));
+        assert!(second["event_id"].as_i64() > first["event_id"].as_i64());
+        ws.send(Message::Close(None)).await.ok();
+    }
+}
+
+/// A free port on loopback (released for the child to take).
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn serve(db: &TestDb, client: &reqwest::Client) -> (Process, SocketAddr) {
+    let addr = free_addr();
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("serve")
+        .envs(db.env())
+        .env("STUDIO_ADDR", addr.to_string())
+        .env("STUDIO_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server binary");
+    let process = Process(child);
+    for _ in 0..200 {
+        if client
+            .get(format!("http://{addr}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return (process, addr);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server at {addr} did not start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_one_postgres_push_each_others_changes() {
+    common::within_time(async {
+        let db = TestDb::new(Db::Postgres).await;
+        let client = reqwest::Client::new();
+        let (_a, a) = serve(&db, &client).await;
+        let (_b, b) = serve(&db, &client).await;
+        // The owner is created through instance A's database.
+        let app_a = format!("http://{a}");
+        let store = app::server::Store::connect(&db.url, 2).await.unwrap();
+        app::server::employees::create_owner(
+            &store,
+            app::server::employees::NewEmployeeInput {
+                username: "owner",
+                email: "owner@studio.ru",
+                full_name: "Owner",
+                password: PASSWORD,
+            },
+        )
+        .await
+        .unwrap();
+        let res = client
+            .post(format!("{app_a}/api/v1/auth/login"))
+            .json(&json!({"username": "owner", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let token = res.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let id = guest_booking(&app_a, &client, 5, 10).await;
+        // Listening on B; changing through A.
+        let mut ws = open(b, "", Some(&token), None).await.expect("socket on B");
+        let sent = Instant::now();
+        confirm(&app_a, &client, &token, &id).await;
+        let event = next_event(&mut ws, "BookingStateChanged", &id, Duration::from_secs(5))
+            .await
+            .expect("B pushes the change made through A");
+        assert_eq!(event["state"], "confirmed");
+        assert!(
+            sent.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            sent.elapsed()
+        );
+        // And the other way round.
+        let mut ws_a = open(a, "", Some(&token), None).await.expect("socket on A");
+        let res = client
+            .post(format!("http://{b}/api/v1/bookings/{id}/state"))
+            .bearer_auth(&token)
+            .json(&json!({"target_state": "in_progress"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let event = next_event(
+            &mut ws_a,
+            "BookingStateChanged",
+            &id,
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("A hears B");
+        assert_eq!(event["state"], "in_progress");
+        store.close().await;
+    })
+    .await
+}
