@@ -480,6 +480,7 @@ messages! {
     ReopenReason { en: "Why is it reopened?", ru: "Почему бронь возвращается?" }
     ConfirmMove { en: "Move", ru: "Перевести" }
     Dismiss { en: "Close", ru: "Закрыть" }
+    NotNow { en: "Not now", ru: "Не сейчас" }
     ErrInvalidTransition { en: "This move is not allowed", ru: "Такой переход невозможен" }
     ErrReopenRole {
         en: "Only owners and admins can reopen a finished booking.",

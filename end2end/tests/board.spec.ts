@@ -91,7 +91,8 @@ test("two staff share a live board: a drag on one screen moves the card on the o
   await expect(b.locator('[data-column="in_progress"] [data-count]')).toHaveText("1");
   await expect(a.locator("[data-toast]").first()).toContainText("In progress");
 
-  // Completed -> New is not an arrow of the machine: the card snaps back with a message.
+  // Completed -> New is not an arrow of the machine (reopening goes back to
+  // Confirmed): the card snaps back with a message.
   await card(a, "completed", done).dragTo(a.locator('[data-column="pending"]'));
   await expect(a.locator(".toast--error")).toContainText("not allowed");
   await expect(card(a, "completed", done)).toBeVisible();

@@ -404,7 +404,7 @@ mod tests {
             vec![InProgress, Cancelled, NoShow]
         );
         assert!(targets(Completed, Role::Manager).is_empty());
-        assert_eq!(targets(Completed, Role::Admin), vec![Pending, Confirmed]);
+        assert_eq!(targets(Completed, Role::Admin), vec![Confirmed]);
         assert_eq!(next_forward(InProgress), Some(Completed));
         assert_eq!(next_forward(Cancelled), None);
     }

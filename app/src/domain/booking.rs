@@ -63,8 +63,8 @@ impl BookingState {
     /// pending -> confirmed | cancelled
     /// confirmed -> in_progress | cancelled | no_show
     /// in_progress -> completed | cancelled
-    /// completed, cancelled, no_show: final; owner/admin may reopen to
-    /// pending or confirmed, with a reason
+    /// completed, cancelled, no_show: final; owner/admin may reopen them
+    /// (back to confirmed, never to new), with a reason
     /// ```
     pub fn can_transition(
         self,
@@ -82,7 +82,7 @@ impl BookingState {
         if forward {
             return Ok(());
         }
-        if self.is_final() && matches!(to, Pending | Confirmed) {
+        if self.is_final() && to == Confirmed {
             if role == Role::Manager {
                 return Err(TransitionError::NotAllowedForRole);
             }
@@ -315,7 +315,7 @@ mod tests {
                 ];
                 if forward.contains(&(from, to)) {
                     Ok(())
-                } else if from.is_final() && matches!(to, Pending | Confirmed) {
+                } else if from.is_final() && to == Confirmed {
                     if role == Role::Manager {
                         Err(NotAllowedForRole)
                     } else {
@@ -339,8 +339,13 @@ mod tests {
                 }
             }
         }
-        // 7 forward arrows for each role, 6 reopenings for owner and admin.
-        assert_eq!(allowed, 7 * 3 + 6 * 2);
+        // 7 forward arrows for each role, 3 reopenings for owner and admin.
+        assert_eq!(allowed, 7 * 3 + 3 * 2);
+        // Nothing ever goes back to new: the board's illegal drop.
+        assert_eq!(
+            Completed.can_transition(Pending, Role::Owner, "x"),
+            Err(Invalid)
+        );
     }
 
     #[test]
@@ -351,7 +356,7 @@ mod tests {
             Err(TransitionError::ReasonRequired)
         );
         assert_eq!(
-            Completed.can_transition(Pending, Role::Manager, "why"),
+            Completed.can_transition(Confirmed, Role::Manager, "why"),
             Err(TransitionError::NotAllowedForRole)
         );
         assert_eq!(

@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod booking;
+pub mod calendar;
 pub mod employee;
 pub mod money;
 pub mod password;

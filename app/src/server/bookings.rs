@@ -495,6 +495,7 @@ pub(super) async fn insert(
     let ends_at = c.range.end().timestamp();
     let blocked_until = ends_at + config.rules.buffer_minutes * 60;
     let mut tx = state.store.begin().await?;
+    tx.lock_calendar().await?;
 
     // Blocked periods are checked inside the write transaction, after the
     // lock, so a block made a moment ago is seen.
@@ -509,6 +510,7 @@ pub(super) async fn insert(
     if blocks > 0 {
         return Err(slot_taken());
     }
+    check_stock(&mut tx, &c.equipment, starts_at, blocked_until, "").await?;
     if let Some(code) = &c.promo {
         let used = with_tx!(tx, t => sqlx::query(
             "UPDATE promo_codes SET used_count = used_count + 1 \
@@ -659,6 +661,47 @@ pub(super) async fn insert(
         total_price: b.total,
         price_breakdown: *b,
     })
+}
+
+/// Refuses equipment the studio has no more of at that time: live
+/// bookings that overlap (buffer included) share the stock. Runs inside the
+/// calendar lock, so two bookings cannot both take the last item.
+pub(super) async fn check_stock(
+    tx: &mut Tx,
+    equipment: &[(String, EquipmentCharge)],
+    starts_at: i64,
+    blocked_until: i64,
+    except_booking: &str,
+) -> Result<(), AppError> {
+    for (id, charge) in equipment {
+        let (stock, name): (i32, String) = with_tx!(tx, t => sqlx::query_as(
+            "SELECT stock, name FROM equipment WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(&mut **t)
+        .await)?;
+        let used: i64 = with_tx!(tx, t => sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(be.quantity), 0) AS BIGINT) FROM booking_equipment be \
+             JOIN bookings b ON b.id = be.booking_id \
+             WHERE be.equipment_id = $1 AND b.id <> $2 AND b.deleted_at IS NULL \
+               AND b.state NOT IN ('cancelled', 'no_show') AND b.starts_at < $3 AND b.blocked_until > $4"
+        )
+        .bind(id)
+        .bind(except_booking)
+        .bind(blocked_until)
+        .bind(starts_at)
+        .fetch_one(&mut **t)
+        .await)?;
+        let free = (i64::from(stock) - used).max(0);
+        if charge.quantity > free {
+            return Err(AppError::Conflict {
+                code: "equipment_unavailable".into(),
+                message: format!("Only {free} of \"{name}\" left at this time."),
+                details: Some(serde_json::json!({ "equipment": id, "available": free })),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A reference not yet used. Four random characters give ~923,000 per day;

@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod blocks;
 pub mod bookings;
 pub mod cache;
 pub mod catalog;
+pub mod clients;
 pub mod employees;
 pub mod events;
 pub mod live;

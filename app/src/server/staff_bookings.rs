@@ -245,7 +245,12 @@ pub async fn list(state: &AppState, query: &BookingQuery) -> Result<BookingList,
         query.q.as_deref(),
         &mut errors,
     );
-    let sort = query.sort.as_deref().unwrap_or("start_time");
+    let sort = query
+        .sort
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("start_time");
     let (column, desc) = match sort.strip_prefix('-') {
         Some(c) => (c, true),
         None => (sort, false),
@@ -900,6 +905,10 @@ async fn update_in(
         return Err(AppError::Validation { fields: errors });
     };
     if let Some(plan) = plan.as_ref().filter(|p| p.moved) {
+        tx.lock_calendar().await?;
+        if let Some(c) = &plan.checked {
+            bookings::check_stock(tx, &c.equipment, plan.starts_at, plan.blocked_until, id).await?;
+        }
         let blocks: i64 = with_tx!(tx, t => sqlx::query_scalar(
             "SELECT COUNT(*) FROM blocked_periods WHERE (space_id = $1 OR space_id IS NULL) AND starts_at < $2 AND ends_at > $3"
         )

@@ -204,6 +204,18 @@ impl Tx {
         Ok(())
     }
 
+    /// Serialises changes to the calendar (new or moved bookings, blocks),
+    /// so a block and a booking made at the same moment cannot both miss
+    /// each other. SQLite write transactions are exclusive already.
+    pub async fn lock_calendar(&mut self) -> Result<(), AppError> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            sqlx::query("SELECT pg_advisory_xact_lock(7202)")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), AppError> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,

@@ -101,6 +101,21 @@ pub(crate) fn when(locale: Locale, start: &str, end: &str) -> String {
     }
 }
 
+/// "22.11 10:00–11:00": a card's time, short enough for a narrow column.
+fn card_time(start: &str, end: &str) -> String {
+    use chrono::Datelike;
+    match (local(start), local(end)) {
+        (Some(s), Some(e)) => format!(
+            "{:02}.{:02} {}–{}",
+            s.day(),
+            s.month(),
+            s.format("%H:%M"),
+            e.format("%H:%M")
+        ),
+        _ => String::new(),
+    }
+}
+
 pub(crate) fn column_title(state: BookingState) -> &'static str {
     match state {
         BookingState::Pending => t(Msg::ColumnNew),
@@ -539,7 +554,7 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                                 on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
                         </div>
                         <div class="dialog__actions">
-                            <button type="button" class="button button--quiet" on:click=move |_| reopen.set(None)>{t(Msg::CancelNo)}</button>
+                            <button type="button" class="button button--quiet" on:click=move |_| reopen.set(None)>{t(Msg::NotNow)}</button>
                             <button type="submit" class="button button--primary">{t(Msg::ConfirmMove)}</button>
                         </div>
                     </form>
@@ -593,7 +608,7 @@ fn Card(
                 }
             }>
             <div class="card__top">
-                <time datetime=card.start_time.clone()>{when_text.clone()}</time>
+                <time datetime=card.start_time.clone() title=when_text.clone()>{card_time(&card.start_time, &card.end_time)}</time>
                 <span class=format!("badge badge--{}", card.payment_status.as_str())>{payment_label(card.payment_status)}</span>
             </div>
             <p class="card__client">{card.client_name.clone()}</p>

@@ -2,6 +2,9 @@
 //! one booking's page (`/staff/bookings/:id`: edit, reschedule, payment,
 //! state buttons allowed by the machine, history and audit trail). Both
 //! follow `/ws`: what a colleague changes shows up without a reload.
+// The edit form's server function takes one argument per field; the
+// `#[server]` macro does not carry an item-level allow to its client half.
+#![allow(clippy::too_many_arguments)]
 
 use super::{
     board::{
@@ -27,7 +30,6 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(prefix = "/api/fn", endpoint = "bookings_list")]
-#[allow(clippy::too_many_arguments)]
 pub async fn bookings_list(
     from: Option<String>,
     to: Option<String>,
@@ -68,7 +70,6 @@ pub async fn load_booking(id: String) -> Result<(BookingDetail, Role, Vec<SpaceO
 /// The edit form of the booking page. Times are the studio's wall clock
 /// (`YYYY-MM-DDTHH:MM`, as `datetime-local` inputs give them).
 #[server(prefix = "/api/fn", endpoint = "save_booking")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_booking(
     id: String,
     version: i64,
@@ -605,7 +606,7 @@ fn Detail(
                         <input type="hidden" name="id" value=delete_id.clone() />
                         <input type="hidden" name="version" value=version />
                         <div class="dialog__actions">
-                            <button type="button" class="button button--quiet" on:click=move |_| confirm_delete.set(false)>{t(Msg::CancelNo)}</button>
+                            <button type="button" class="button button--quiet" on:click=move |_| confirm_delete.set(false)>{t(Msg::NotNow)}</button>
                             <button type="submit" class="button button--danger">{t(Msg::DeleteBooking)}</button>
                         </div>
                     </ActionForm>
@@ -634,7 +635,7 @@ fn Detail(
                                     on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
                             </div>
                             <div class="dialog__actions">
-                                <button type="button" class="button button--quiet" on:click=move |_| reopen.set(None)>{t(Msg::CancelNo)}</button>
+                                <button type="button" class="button button--quiet" on:click=move |_| reopen.set(None)>{t(Msg::NotNow)}</button>
                                 <button type="submit" class="button button--primary">{t(Msg::ConfirmMove)}</button>
                             </div>
                         </form>

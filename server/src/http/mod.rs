@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod bookings;
+mod calendar;
 mod employees;
 mod extract;
 mod forms;
@@ -23,7 +24,7 @@ use axum::{
     extract::MatchedPath,
     http::{header, HeaderValue, Request},
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
+    routing::{delete, get, post, put},
     Router,
 };
 use axum_prometheus::{
@@ -136,6 +137,17 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                         .delete(bookings::delete),
                 )
                 .route("/bookings/{id}/state", post(bookings::transition))
+                .route(
+                    "/blocks",
+                    get(calendar::list_blocks).post(calendar::create_block),
+                )
+                .route(
+                    "/blocks/{id}",
+                    put(calendar::update_block).delete(calendar::delete_block),
+                )
+                .route("/clients", get(calendar::list_clients))
+                .route("/clients/{phone}", get(calendar::get_client))
+                .route("/clients/{phone}/notes", put(calendar::set_client_notes))
                 .route("/audit", get(audit::list))
                 .route("/audit/export", get(audit::export))
                 .route("/auth/sessions", get(auth::sessions))

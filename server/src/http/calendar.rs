@@ -1,0 +1,126 @@
+//! Blocked periods and the client base: doors into their services.
+
+use super::{
+    auth::{origin, Staff},
+    extract::{ApiJson, ApiQuery},
+};
+use app::{
+    domain::calendar::{
+        Block, BlockQuery, BlockRequest, ClientDetail, ClientList, ClientNotes, ClientQuery,
+    },
+    error::{AppError, ErrorBody},
+    server::{blocks, clients, AppState},
+};
+use axum::{
+    extract::{ConnectInfo, Path, State},
+    http::{HeaderMap, StatusCode},
+    Json,
+};
+use std::net::SocketAddr;
+
+/// Blocked periods between two studio dates.
+#[utoipa::path(get, path = "/api/v1/blocks", tag = "calendar", security(("bearer" = [])),
+    params(BlockQuery), responses((status = 200, description = "Blocks, earliest first", body = [Block])))]
+pub async fn list_blocks(
+    State(state): State<AppState>,
+    Staff(_me): Staff,
+    ApiQuery(query): ApiQuery<BlockQuery>,
+) -> Result<Json<Vec<Block>>, AppError> {
+    Ok(Json(blocks::list(&state, &query).await?))
+}
+
+/// Blocks a period of one space or of the whole studio.
+#[utoipa::path(post, path = "/api/v1/blocks", tag = "calendar", security(("bearer" = [])),
+    request_body = BlockRequest, responses(
+    (status = 201, description = "Blocked", body = Block),
+    (status = 409, description = "`booking_conflict`: live bookings in the period (`details.bookings`)", body = ErrorBody),
+    (status = 422, description = "Field errors", body = ErrorBody)))]
+pub async fn create_block(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<BlockRequest>,
+) -> Result<(StatusCode, Json<Block>), AppError> {
+    let block = blocks::create(&state, &me, &origin(addr, &headers), &req).await?;
+    Ok((StatusCode::CREATED, Json(block)))
+}
+
+/// Changes a blocked period.
+#[utoipa::path(put, path = "/api/v1/blocks/{id}", tag = "calendar", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Block id")), request_body = BlockRequest, responses(
+    (status = 200, description = "Changed", body = Block),
+    (status = 404, description = "No such block", body = ErrorBody),
+    (status = 409, description = "`booking_conflict`", body = ErrorBody),
+    (status = 422, description = "Field errors", body = ErrorBody)))]
+pub async fn update_block(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<BlockRequest>,
+) -> Result<Json<Block>, AppError> {
+    Ok(Json(
+        blocks::update(&state, &me, &origin(addr, &headers), &id, &req).await?,
+    ))
+}
+
+/// Removes a blocked period.
+#[utoipa::path(delete, path = "/api/v1/blocks/{id}", tag = "calendar", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Block id")), responses(
+    (status = 204, description = "Removed"),
+    (status = 404, description = "No such block", body = ErrorBody)))]
+pub async fn delete_block(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    blocks::delete(&state, &me, &origin(addr, &headers), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The client base, grouped by phone; `q` searches name and phone.
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])),
+    params(ClientQuery), responses((status = 200, description = "A page of clients", body = ClientList)))]
+pub async fn list_clients(
+    State(state): State<AppState>,
+    Staff(_me): Staff,
+    ApiQuery(query): ApiQuery<ClientQuery>,
+) -> Result<Json<ClientList>, AppError> {
+    Ok(Json(clients::list(&state, &query).await?))
+}
+
+/// One client (by phone number) with the full history.
+#[utoipa::path(get, path = "/api/v1/clients/{phone}", tag = "clients", security(("bearer" = [])),
+    params(("phone" = String, Path, description = "Phone number, E.164")), responses(
+    (status = 200, description = "The client", body = ClientDetail),
+    (status = 404, description = "No bookings with this number", body = ErrorBody)))]
+pub async fn get_client(
+    State(state): State<AppState>,
+    Staff(_me): Staff,
+    Path(phone): Path<String>,
+) -> Result<Json<ClientDetail>, AppError> {
+    Ok(Json(clients::detail(&state, &phone).await?))
+}
+
+/// Replaces the staff's notes about a client.
+#[utoipa::path(put, path = "/api/v1/clients/{phone}/notes", tag = "clients", security(("bearer" = [])),
+    params(("phone" = String, Path, description = "Phone number, E.164")), request_body = ClientNotes, responses(
+    (status = 200, description = "The client", body = ClientDetail),
+    (status = 404, description = "No bookings with this number", body = ErrorBody),
+    (status = 422, description = "Too long", body = ErrorBody)))]
+pub async fn set_client_notes(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(phone): Path<String>,
+    ApiJson(body): ApiJson<ClientNotes>,
+) -> Result<Json<ClientDetail>, AppError> {
+    Ok(Json(
+        clients::set_notes(&state, &me, &origin(addr, &headers), &phone, &body.notes).await?,
+    ))
+}

@@ -1,0 +1,223 @@
+//! Blocked periods, equipment stock and the client base, on both backends.
+
+mod common;
+use chrono::{Duration, Utc};
+use common::TestApp;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "north light over the river";
+
+fn date_ahead(day: i64) -> chrono::NaiveDate {
+    (Utc::now() + Duration::hours(3) + Duration::days(day)).date_naive()
+}
+
+fn at(day: i64, hour: u32) -> String {
+    format!("{}T{hour:02}:00:00+03:00", date_ahead(day))
+}
+
+async fn owner(app: &TestApp) -> String {
+    app.create_owner("owner", PASSWORD).await;
+    app.access_token("owner", PASSWORD).await
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    token: Option<&str>,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = app.client.request(method, app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+fn guest(
+    space: &str,
+    day: i64,
+    from: u32,
+    to: u32,
+    name: &str,
+    phone: &str,
+    equipment: Value,
+) -> Value {
+    json!({
+        "space": space, "start_time": at(day, from), "end_time": at(day, to), "people_count": 2,
+        "client_name": name, "client_phone": phone, "consent": true, "equipment": equipment
+    })
+}
+
+async fn free_hours(app: &TestApp, space: &str, day: i64) -> Vec<String> {
+    let (status, body) = send(
+        app,
+        Method::GET,
+        None,
+        &format!(
+            "/api/v1/public/availability?space={space}&date={}",
+            date_ahead(day)
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start_time"].as_str().unwrap()[11..16].to_owned())
+        .collect()
+}
+
+async fn move_to(app: &TestApp, token: &str, id: &str, to: &str) {
+    let (status, body) = send(
+        app,
+        Method::POST,
+        Some(token),
+        &format!("/api/v1/bookings/{id}/state"),
+        Some(json!({"target_state": to, "reason": "test"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+both_backends! {
+    async fn blocks_and_bookings_never_overlap(app) {
+        let token = owner(&app).await;
+        let (status, booked) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 6, 10, 12, "Anna", "+7 916 555 01 02", json!([])))).await;
+        assert_eq!(status, 201, "{booked}");
+        let block = |space: Value, from: u32, to: u32| json!({"space": space, "start_time": at(6, from), "end_time": at(6, to), "reason": "lights service"});
+
+        let (status, err) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(block(json!("studio_a"), 11, 13))).await;
+        assert_eq!(status, 409, "{err}");
+        assert_eq!(err["error"]["code"], "booking_conflict");
+        assert_eq!(err["error"]["details"]["bookings"][0]["reference"], booked["reference"]);
+        let (status, err) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(block(Value::Null, 9, 10).tap_end(11))).await;
+        assert_eq!(status, 409, "a studio-wide block covers every space: {err}");
+
+        assert!(free_hours(&app, "studio_a", 6).await.contains(&"14:00".to_owned()));
+        let (status, created) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(block(json!("studio_a"), 14, 16))).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        let free = free_hours(&app, "studio_a", 6).await;
+        assert!(!free.contains(&"14:00".to_owned()) && !free.contains(&"15:00".to_owned()), "{free:?}");
+        assert!(free_hours(&app, "studio_b", 6).await.contains(&"14:00".to_owned()), "other spaces stay free");
+        let (status, err) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 6, 15, 16, "Boris", "+7 916 555 01 03", json!([])))).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (409, Some("slot_unavailable")));
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM domain_events WHERE event_type = 'CalendarBlockCreated'").await, 1);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'block_created'").await, 1);
+
+        let (status, _) = send(&app, Method::PUT, Some(&token), &format!("/api/v1/blocks/{id}"), Some(block(json!("studio_a"), 11, 15))).await;
+        assert_eq!(status, 409, "moving a block onto a booking is refused too");
+        let (status, moved) = send(&app, Method::PUT, Some(&token), &format!("/api/v1/blocks/{id}"), Some(block(json!("studio_a"), 16, 18))).await;
+        assert_eq!(status, 200, "{moved}");
+        assert!(free_hours(&app, "studio_a", 6).await.contains(&"14:00".to_owned()));
+        let (status, list) = send(&app, Method::GET, Some(&token), &format!("/api/v1/blocks?from={}&to={}", date_ahead(6), date_ahead(6)), None).await;
+        assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(1)));
+        assert_eq!(list[0]["reason"], "lights service");
+        let (status, _) = send(&app, Method::DELETE, Some(&token), &format!("/api/v1/blocks/{id}"), None).await;
+        assert_eq!(status, 204);
+        assert!(free_hours(&app, "studio_a", 6).await.contains(&"16:00".to_owned()));
+        let (status, err) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(json!({"space": "nowhere", "start_time": at(6, 18), "end_time": at(6, 17)}))).await;
+        assert_eq!(status, 422);
+        assert!(err["error"]["fields"]["space"].is_object() && err["error"]["fields"]["end_time"].is_object(), "{err}");
+    }
+
+    async fn availability_keeps_the_buffer_after_each_booking(app) {
+        owner(&app).await;
+        app.exec("UPDATE studio_settings SET buffer_minutes = 60").await;
+        app.state.rules_cache.invalidate();
+        let (status, _) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 8, 10, 11, "Anna", "+7 916 555 01 02", json!([])))).await;
+        assert_eq!(status, 201);
+        let free = free_hours(&app, "studio_a", 8).await;
+        assert!(!free.contains(&"11:00".to_owned()), "the hour after a booking is its buffer: {free:?}");
+        assert!(free.contains(&"12:00".to_owned()));
+        let (status, err) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 8, 11, 12, "Boris", "+7 916 555 01 03", json!([])))).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (409, Some("slot_unavailable")));
+    }
+
+    async fn overlapping_bookings_share_the_equipment_stock(app) {
+        let token = owner(&app).await;
+        app.exec("INSERT INTO equipment (id, name, price, per_hour, stock, active, sort_order, created_at, updated_at) \
+                  VALUES ('profoto', 'Profoto B10', 150000, FALSE, 2, TRUE, 0, 0, 0)").await;
+        let light = |n: i64| json!([{"id": "profoto", "quantity": n}]);
+        let (status, first) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 9, 10, 12, "Anna", "+7 916 555 01 02", light(2)))).await;
+        assert_eq!(status, 201, "{first}");
+        let (status, err) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_b", 9, 11, 12, "Boris", "+7 916 555 01 03", light(1)))).await;
+        assert_eq!(status, 409, "{err}");
+        assert_eq!(err["error"]["code"], "equipment_unavailable");
+        assert_eq!(err["error"]["details"]["available"], 0);
+        let (status, later) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_b", 9, 12, 13, "Boris", "+7 916 555 01 03", light(2)))).await;
+        assert_eq!(status, 201, "after the first booking the lights are free again: {later}");
+        // Rescheduling the later booking onto the first one's time finds no lights.
+        let (status, err) = send(&app, Method::PUT, Some(&token), &format!("/api/v1/bookings/{}", later["id"].as_str().unwrap()),
+            Some(json!({"version": 1, "start_time": at(9, 11), "end_time": at(9, 12)}))).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (409, Some("equipment_unavailable")));
+        // Cancelling the first gives its lights back.
+        move_to(&app, &token, first["id"].as_str().unwrap(), "cancelled").await;
+        let (status, _) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_b", 9, 10, 11, "Vera", "+7 916 555 01 04", light(2)))).await;
+        assert_eq!(status, 201);
+    }
+
+    async fn the_client_base_groups_bookings_by_phone(app) {
+        let token = owner(&app).await;
+        let mut ids = Vec::new();
+        for (day, phone, name) in [(3, "+7 916 555 01 02", "Anna"), (4, "8 (916) 555-01-02", "Anna Petrova"), (5, "+7 903 777 88 99", "Boris")] {
+            let (status, b) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", day, 10, 12, name, phone, json!([])))).await;
+            assert_eq!(status, 201, "{b}");
+            ids.push(b["id"].as_str().unwrap().to_owned());
+        }
+        for to in ["confirmed", "in_progress", "completed"] {
+            move_to(&app, &token, &ids[0], to).await;
+        }
+        move_to(&app, &token, &ids[1], "confirmed").await;
+        move_to(&app, &token, &ids[1], "no_show").await;
+        move_to(&app, &token, &ids[2], "cancelled").await;
+
+        let (status, all) = send(&app, Method::GET, Some(&token), "/api/v1/clients", None).await;
+        assert_eq!(status, 200, "{all}");
+        assert_eq!(all["total"], 2);
+        let anna = all["items"].as_array().unwrap().iter().find(|c| c["phone"] == "+79165550102").expect("Anna by her E.164 number");
+        assert_eq!((anna["bookings"].as_i64(), anna["visits"].as_i64(), anna["no_shows"].as_i64()), (Some(2), Some(1), Some(1)));
+        assert_eq!(anna["name"], "Anna Petrova", "the latest name");
+        assert_eq!(anna["total_spent"], 500_000, "two hours of Studio A");
+        assert_eq!(anna["last_visit"], date_ahead(3).to_string());
+        let (_, by_name) = send(&app, Method::GET, Some(&token), "/api/v1/clients?q=petrova", None).await;
+        assert_eq!(by_name["total"], 1);
+        let (_, by_phone) = send(&app, Method::GET, Some(&token), "/api/v1/clients?q=903", None).await;
+        assert_eq!((by_phone["total"].as_i64(), by_phone["items"][0]["cancellations"].as_i64()), (Some(1), Some(1)));
+
+        let (status, client) = send(&app, Method::GET, Some(&token), "/api/v1/clients/+79165550102", None).await;
+        assert_eq!(status, 200, "{client}");
+        assert_eq!(client["history"].as_array().unwrap().len(), 2);
+        assert_eq!(client["history"][0]["state"], "no_show", "newest first");
+        let (status, noted) = send(&app, Method::PUT, Some(&token), "/api/v1/clients/+79165550102/notes", Some(json!({"notes": "prefers the north window"}))).await;
+        assert_eq!((status, noted["notes"].as_str()), (200, Some("prefers the north window")));
+        let (_, again) = send(&app, Method::PUT, Some(&token), "/api/v1/clients/+79165550102/notes", Some(json!({"notes": "prefers mornings"}))).await;
+        assert_eq!(again["notes"], "prefers mornings");
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'client_notes_changed'").await, 2);
+        assert_eq!(send(&app, Method::GET, Some(&token), "/api/v1/clients/+79990000000", None).await.0, 404);
+        assert_eq!(send(&app, Method::GET, None, "/api/v1/clients", None).await.0, 401);
+    }
+}
+
+trait TapEnd {
+    fn tap_end(self, hour: u32) -> Self;
+}
+
+impl TapEnd for Value {
+    /// The same block, ending at `hour` of the same day.
+    fn tap_end(mut self, hour: u32) -> Self {
+        self["end_time"] = json!(at(6, hour));
+        self
+    }
+}
