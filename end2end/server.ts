@@ -51,6 +51,10 @@ export default async function globalSetup() {
     DATABASE_URL: `sqlite://${join(dataDir, "studio.db")}`,
     LEPTOS_SITE_ROOT: resolve(siteRoot),
     STUDIO_LOG: "warn",
+    // The suite signs in a dozen times from one address within a minute;
+    // the per-address limit itself is covered by the Rust tests.
+    STUDIO_PUBLIC_RATE_PER_MINUTE: "600",
+    STUDIO_PUBLIC_BURST: "100",
   };
   // The studio's first owner, as a new studio would create it.
   const owner = spawnSync(

@@ -487,3 +487,39 @@ both_backends! {
         assert_eq!(verify(&app.state.store).await.unwrap(), Verification::Broken { id: 3 });
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_2_1_the_sign_in_page_is_throttled_with_an_error_it_can_show() {
+    common::within_time(async {
+        let app = TestApp::spawn_with(
+            common::Db::Sqlite,
+            &[
+                ("STUDIO_PUBLIC_RATE_PER_MINUTE", "1"),
+                ("STUDIO_PUBLIC_BURST", "2"),
+            ],
+        )
+        .await;
+        let mut statuses = Vec::new();
+        let mut last = None;
+        for _ in 0..4 {
+            let res = app
+                .client
+                .post(app.url("/api/fn/staff_login"))
+                .header("origin", app.url(""))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("username=nobody&password=not+the+password")
+                .send()
+                .await
+                .unwrap();
+            statuses.push(res.status().as_u16());
+            last = Some(res);
+        }
+        assert_eq!(statuses, [401, 401, 429, 429]);
+        let res = last.unwrap();
+        assert!(res.headers().contains_key("retry-after"));
+        // The server function's own error encoding, which the page decodes.
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["kind"], "rate_limited", "{body}");
+    })
+    .await
+}

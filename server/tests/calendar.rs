@@ -210,6 +210,57 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn the_calendar_feed_parses_and_shows_the_week_in_the_studio_zone(app) {
+        use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
+        let token = owner(&app).await;
+        let mut ids = Vec::new();
+        for (space, day, from, to, name) in [("studio_a", 2, 10, 12, "Anna"), ("studio_b", 3, 15, 16, "Boris"), ("studio_a", 4, 12, 13, "Vera")] {
+            let (status, b) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest(space, day, from, to, name, "+7 916 555 01 02", json!([])))).await;
+            assert_eq!(status, 201, "{b}");
+            ids.push(b["id"].as_str().unwrap().to_owned());
+        }
+        move_to(&app, &token, &ids[2], "cancelled").await;
+        let (status, _) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(json!({"space": "studio_a", "start_time": at(5, 9), "end_time": at(5, 12), "reason": "repainting"}))).await;
+        assert_eq!(status, 201);
+
+        let (status, links) = send(&app, Method::GET, Some(&token), "/api/v1/settings/calendar-feed", None).await;
+        assert_eq!(status, 200, "{links}");
+        let studio = links["studio"].as_str().unwrap().to_owned();
+        let res = app.get(&studio).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+        let calendar: icalendar::Calendar = res.text().await.unwrap().parse().expect("a valid iCalendar document");
+        let events: Vec<&icalendar::Event> = calendar.components.iter().filter_map(|c| match c { CalendarComponent::Event(e) => Some(e), _ => None }).collect();
+        let anna = events.iter().find(|e| e.get_uid() == Some(&format!("{}@studio-crm", ids[0]))).expect("Anna's booking");
+        let expected_start = date_ahead(2).and_hms_opt(10, 0, 0).unwrap();
+        match anna.get_start() {
+            Some(DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid })) => {
+                assert_eq!((date_time, tzid.as_str()), (expected_start, "Europe/Moscow"), "studio wall clock with its zone");
+            }
+            other => panic!("start without the studio's zone: {other:?}"),
+        }
+        assert!(anna.get_summary().unwrap().contains("Anna"));
+        assert!(events.iter().any(|e| e.get_uid() == Some(&format!("{}@studio-crm", ids[1]))));
+        assert!(!events.iter().any(|e| e.get_uid() == Some(&format!("{}@studio-crm", ids[2]))), "cancelled bookings leave the feed");
+        assert!(events.iter().any(|e| e.get_summary().is_some_and(|s| s.contains("repainting"))));
+
+        let space_b = links["spaces"].as_array().unwrap().iter().find(|s| s["space"] == "studio_b").unwrap()["url"].as_str().unwrap().to_owned();
+        let only_b: icalendar::Calendar = app.get(&space_b).await.text().await.unwrap().parse().unwrap();
+        let uids: Vec<String> = only_b.components.iter().filter_map(|c| match c { CalendarComponent::Event(e) => e.get_uid().map(str::to_owned), _ => None }).collect();
+        assert_eq!(uids, vec![format!("{}@studio-crm", ids[1])], "a space's feed has that space only");
+
+        assert_eq!(app.get("/ics/not-the-secret/studio.ics").await.status(), 404);
+        assert_eq!(app.get(&studio.replace("studio.ics", "nowhere.ics")).await.status(), 404);
+        let (status, rotated) = send(&app, Method::POST, Some(&token), "/api/v1/settings/calendar-feed/rotate", None).await;
+        assert_eq!(status, 200);
+        assert_ne!(rotated["studio"], links["studio"]);
+        assert_eq!(app.get(&studio).await.status(), 404, "the old link stops working");
+        assert_eq!(app.get(rotated["studio"].as_str().unwrap()).await.status(), 200);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'calendar_feed_rotated'").await, 1);
+    }
+}
+
 trait TapEnd {
     fn tap_end(self, hour: u32) -> Self;
 }

@@ -11,6 +11,7 @@ pub mod phone;
 pub mod pricing;
 pub mod reference;
 pub mod schedule;
+pub mod settings;
 pub mod studio;
 
 pub use employee::{Email, FullName, Role, Username};

@@ -263,6 +263,7 @@ fn sign_in_error(locale: Locale, e: &AppError) -> String {
         "mfa_required" => Msg::ErrMfaRequired,
         "invalid_mfa_code" => Msg::ErrMfaInvalid,
         "account_locked" => Msg::ErrLocked,
+        "rate_limited" => Msg::ThrottledTitle,
         _ => return e.message(),
     };
     locale.t(msg).to_owned()

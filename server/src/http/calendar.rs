@@ -124,3 +124,53 @@ pub async fn set_client_notes(
         clients::set_notes(&state, &me, &origin(addr, &headers), &phone, &body.notes).await?,
     ))
 }
+
+/// The calendar feed links (owners and admins); the secret is made on
+/// first use.
+#[utoipa::path(get, path = "/api/v1/settings/calendar-feed", tag = "calendar", security(("bearer" = [])),
+    responses(
+    (status = 200, description = "Feed paths for the whole studio and each space", body = app::server::feeds::FeedLinks),
+    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+pub async fn feed_links(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+) -> Result<Json<app::server::feeds::FeedLinks>, AppError> {
+    Ok(Json(app::server::feeds::feed_links(&state, &me).await?))
+}
+
+/// A new feed secret (owners): the old links stop working at once.
+#[utoipa::path(post, path = "/api/v1/settings/calendar-feed/rotate", tag = "calendar", security(("bearer" = [])),
+    responses(
+    (status = 200, description = "The new links", body = app::server::feeds::FeedLinks),
+    (status = 403, description = "Owners only", body = ErrorBody)))]
+pub async fn rotate_feed(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Json<app::server::feeds::FeedLinks>, AppError> {
+    Ok(Json(
+        app::server::feeds::rotate(&state, &me, &origin(addr, &headers)).await?,
+    ))
+}
+
+/// `GET /ics/{secret}/studio.ics` or `/ics/{secret}/{space}.ics`.
+pub async fn ics(
+    State(state): State<AppState>,
+    Path((secret, file)): Path<(String, String)>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::{http::header, response::IntoResponse};
+    let name = file
+        .strip_suffix(".ics")
+        .ok_or_else(|| AppError::not_found("calendar"))?;
+    let space = (name != "studio").then_some(name);
+    let body = app::server::feeds::feed(&state, &secret, space).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}

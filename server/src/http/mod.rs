@@ -14,6 +14,7 @@ mod live;
 mod locale;
 pub mod openapi;
 mod public;
+mod settings;
 mod throttle;
 
 pub use throttle::RateLimits;
@@ -145,6 +146,26 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                     "/blocks/{id}",
                     put(calendar::update_block).delete(calendar::delete_block),
                 )
+                .route("/settings", get(settings::get).put(settings::put))
+                .route(
+                    "/spaces",
+                    get(settings::list_spaces).post(settings::create_space),
+                )
+                .route("/spaces/{id}", put(settings::update_space))
+                .route(
+                    "/equipment",
+                    get(settings::list_equipment).post(settings::create_equipment),
+                )
+                .route("/equipment/{id}", put(settings::update_equipment))
+                .route(
+                    "/promo-codes",
+                    get(settings::list_promos).post(settings::save_promo),
+                )
+                .route("/settings/calendar-feed", get(calendar::feed_links))
+                .route(
+                    "/settings/calendar-feed/rotate",
+                    post(calendar::rotate_feed),
+                )
                 .route("/clients", get(calendar::list_clients))
                 .route("/clients/{phone}", get(calendar::get_client))
                 .route("/clients/{phone}/notes", put(calendar::set_client_notes))
@@ -171,6 +192,7 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/locale", post(locale::switch))
         .route("/ws", get(live::socket))
+        .route("/ics/{secret}/{file}", get(calendar::ics))
         .route(
             "/book/{space}",
             post(forms::submit_booking).layer(throttle.html()),
@@ -273,10 +295,21 @@ async fn private_pages(
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip());
         if let Some(Err(wait)) = ip.map(|ip| throttle.check(ip)) {
-            return AppError::RateLimited {
+            // A server function's caller decodes the error itself (the
+            // `AppError` as JSON), not the REST API's error shape.
+            let error = AppError::RateLimited {
                 retry_after_secs: wait,
+            };
+            let mut res = (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                [(header::CONTENT_TYPE, "application/json")],
+                serde_json::to_string(&error).unwrap_or_default(),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            .into_response();
+            return res;
         }
     }
     let mut res = next.run(req).await;

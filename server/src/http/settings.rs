@@ -1,0 +1,174 @@
+//! Studio settings, spaces, equipment and promo codes (owners and admins;
+//! the equipment list is readable by all staff).
+
+use super::{
+    auth::{origin, Staff},
+    extract::ApiJson,
+};
+use app::{
+    domain::settings::{
+        EquipmentInput, EquipmentItem, PromoCode, PromoInput, SettingsUpdate, SpaceAdmin,
+        SpaceInput, StudioSettings,
+    },
+    error::{AppError, ErrorBody},
+    server::{settings, AppState},
+};
+use axum::{
+    extract::{ConnectInfo, Path, State},
+    http::{HeaderMap, StatusCode},
+    Json,
+};
+use std::net::SocketAddr;
+
+/// The studio's rules: name, zone, hours, holidays, buffer, lengths, lead
+/// time, horizon, cancellation window.
+#[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])), responses(
+    (status = 200, description = "The settings", body = StudioSettings),
+    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+) -> Result<Json<StudioSettings>, AppError> {
+    Ok(Json(settings::get(&state, &me).await?))
+}
+
+/// Saves the rules; availability follows at once.
+#[utoipa::path(put, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),
+    request_body = SettingsUpdate, responses(
+    (status = 200, description = "Saved", body = StudioSettings),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 409, description = "`strands_bookings`: future bookings would fall outside the new hours; resend with `confirm`", body = ErrorBody),
+    (status = 422, description = "Field errors", body = ErrorBody)))]
+pub async fn put(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SettingsUpdate>,
+) -> Result<Json<StudioSettings>, AppError> {
+    Ok(Json(
+        settings::update(&state, &me, &origin(addr, &headers), &req).await?,
+    ))
+}
+
+/// Every space, inactive ones too.
+#[utoipa::path(get, path = "/api/v1/spaces", tag = "settings", security(("bearer" = [])), responses(
+    (status = 200, description = "Spaces in display order", body = [SpaceAdmin]),
+    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+pub async fn list_spaces(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+) -> Result<Json<Vec<SpaceAdmin>>, AppError> {
+    Ok(Json(settings::spaces(&state, &me).await?))
+}
+
+/// Adds a space.
+#[utoipa::path(post, path = "/api/v1/spaces", tag = "settings", security(("bearer" = [])),
+    request_body = SpaceInput, responses(
+    (status = 201, description = "Added", body = SpaceAdmin),
+    (status = 422, description = "Field errors, or `slug_taken`", body = ErrorBody)))]
+pub async fn create_space(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SpaceInput>,
+) -> Result<(StatusCode, Json<SpaceAdmin>), AppError> {
+    let space = settings::save_space(&state, &me, &origin(addr, &headers), None, &req).await?;
+    Ok((StatusCode::CREATED, Json(space)))
+}
+
+/// Changes a space (prices, capacity, order, or `active: false` to
+/// take it off the website).
+#[utoipa::path(put, path = "/api/v1/spaces/{id}", tag = "settings", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Space id")), request_body = SpaceInput, responses(
+    (status = 200, description = "Changed", body = SpaceAdmin),
+    (status = 404, description = "No such space", body = ErrorBody),
+    (status = 422, description = "Field errors, or `slug_taken`", body = ErrorBody)))]
+pub async fn update_space(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SpaceInput>,
+) -> Result<Json<SpaceAdmin>, AppError> {
+    Ok(Json(
+        settings::save_space(&state, &me, &origin(addr, &headers), Some(&id), &req).await?,
+    ))
+}
+
+/// The equipment catalogue with stock.
+#[utoipa::path(get, path = "/api/v1/equipment", tag = "settings", security(("bearer" = [])), responses(
+    (status = 200, description = "The catalogue", body = [EquipmentItem])))]
+pub async fn list_equipment(
+    State(state): State<AppState>,
+    Staff(_me): Staff,
+) -> Result<Json<Vec<EquipmentItem>>, AppError> {
+    Ok(Json(settings::equipment(&state).await?))
+}
+
+/// Adds an item to the catalogue.
+#[utoipa::path(post, path = "/api/v1/equipment", tag = "settings", security(("bearer" = [])),
+    request_body = EquipmentInput, responses(
+    (status = 201, description = "Added", body = EquipmentItem),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 422, description = "Field errors", body = ErrorBody)))]
+pub async fn create_equipment(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<EquipmentInput>,
+) -> Result<(StatusCode, Json<EquipmentItem>), AppError> {
+    let item = settings::save_equipment(&state, &me, &origin(addr, &headers), None, &req).await?;
+    Ok((StatusCode::CREATED, Json(item)))
+}
+
+/// Changes an item (price, stock, or `active: false`).
+#[utoipa::path(put, path = "/api/v1/equipment/{id}", tag = "settings", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Equipment id")), request_body = EquipmentInput, responses(
+    (status = 200, description = "Changed", body = EquipmentItem),
+    (status = 404, description = "No such item", body = ErrorBody),
+    (status = 422, description = "Field errors", body = ErrorBody)))]
+pub async fn update_equipment(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<EquipmentInput>,
+) -> Result<Json<EquipmentItem>, AppError> {
+    Ok(Json(
+        settings::save_equipment(&state, &me, &origin(addr, &headers), Some(&id), &req).await?,
+    ))
+}
+
+/// Every promo code with its use count.
+#[utoipa::path(get, path = "/api/v1/promo-codes", tag = "settings", security(("bearer" = [])), responses(
+    (status = 200, description = "Promo codes", body = [PromoCode]),
+    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+pub async fn list_promos(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+) -> Result<Json<Vec<PromoCode>>, AppError> {
+    Ok(Json(settings::promo_codes(&state, &me).await?))
+}
+
+/// Creates a promo code, or changes the one with the same code.
+#[utoipa::path(post, path = "/api/v1/promo-codes", tag = "settings", security(("bearer" = [])),
+    request_body = PromoInput, responses(
+    (status = 200, description = "Saved", body = PromoCode),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 422, description = "Field errors", body = ErrorBody)))]
+pub async fn save_promo(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<PromoInput>,
+) -> Result<Json<PromoCode>, AppError> {
+    Ok(Json(
+        settings::save_promo(&state, &me, &origin(addr, &headers), &req).await?,
+    ))
+}
