@@ -481,6 +481,28 @@ messages! {
     ConfirmMove { en: "Move", ru: "Перевести" }
     Dismiss { en: "Close", ru: "Закрыть" }
     NotNow { en: "Not now", ru: "Не сейчас" }
+    Today { en: "Today", ru: "Сегодня" }
+    DurationHours { en: "Hours", ru: "Часов" }
+    Week { en: "Week", ru: "Неделя" }
+    Day { en: "Day", ru: "День" }
+    BlockTime { en: "Block time", ru: "Закрыть время" }
+    BlockReason { en: "Why", ru: "Причина" }
+    WholeStudio { en: "Whole studio", ru: "Вся студия" }
+    RemoveBlock { en: "Remove this block", ru: "Снять блокировку" }
+    DaySheet { en: "Day sheet", ru: "Лист дня" }
+    Closed { en: "closed", ru: "выходной" }
+    NewBooking { en: "New booking", ru: "Новая бронь" }
+    PrintSheet { en: "Print", ru: "Печать" }
+    NoBookingsToday { en: "No bookings this day.", ru: "В этот день бронирований нет." }
+    ClientNotesTitle { en: "Notes about the client", ru: "Заметки о клиенте" }
+    ColVisits { en: "Visits", ru: "Визиты" }
+    ColNoShows { en: "No-shows", ru: "Неявки" }
+    ColCancellations { en: "Cancellations", ru: "Отмены" }
+    ColSpent { en: "Spent", ru: "Потрачено" }
+    ColLastVisit { en: "Last visit", ru: "Последний визит" }
+    ClientsFound { en: "clients", ru: "клиентов" }
+    ColBookings { en: "Bookings", ru: "Брони" }
+    ColEquipment { en: "Equipment", ru: "Оборудование" }
     ErrInvalidTransition { en: "This move is not allowed", ru: "Такой переход невозможен" }
     ErrReopenRole {
         en: "Only owners and admins can reopen a finished booking.",

@@ -345,6 +345,9 @@ pub struct LiveEvent {
     /// client missed too much and should reload.
     #[serde(rename = "type")]
     pub kind: String,
+    /// `booking` or `block` (a blocked period; its id is in `booking_id`).
+    #[serde(default = "booking_aggregate")]
+    pub aggregate: String,
     /// The `domain_events` id: reconnect with `?since=` it.
     pub event_id: i64,
     pub booking_id: String,
@@ -354,6 +357,10 @@ pub struct LiveEvent {
     pub by: String,
     /// RFC 3339 UTC.
     pub at: String,
+}
+
+fn booking_aggregate() -> String {
+    "booking".into()
 }
 
 /// The arrow to the next column forward, for the keyboard.

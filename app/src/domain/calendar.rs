@@ -94,3 +94,38 @@ pub struct ClientDetail {
 pub struct ClientNotes {
     pub notes: String,
 }
+
+/// One day column of the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDay {
+    /// Studio date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Opening and closing minute of the day; none when closed.
+    pub hours: Option<(i32, i32)>,
+    /// RFC 3339 start of each bookable hour of each space, by hour: the
+    /// empty cells the calendar offers for a new booking.
+    pub slots: Vec<String>,
+}
+
+/// Everything the calendar page shows for a week or a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarData {
+    /// `week` or `day`.
+    pub view: String,
+    pub date: String,
+    pub today: String,
+    pub prev: String,
+    pub next: String,
+    pub days: Vec<CalendarDay>,
+    pub spaces: Vec<super::board::SpaceOption>,
+    /// The first and last hour the grid shows (minutes from midnight).
+    pub grid_start: i32,
+    pub grid_end: i32,
+    /// Bookings that hold their slot (cancelled and no-show leave it).
+    pub bookings: Vec<BookingSummary>,
+    pub blocks: Vec<Block>,
+    /// Studio wall clock now, `YYYY-MM-DDTHH:MM`.
+    pub now: String,
+    pub last_event_id: i64,
+    pub role: super::Role,
+}

@@ -50,6 +50,7 @@ impl Default for Live {
 struct EventRow {
     id: i64,
     event_type: String,
+    aggregate_type: String,
     aggregate_id: String,
     payload: String,
     actor: Option<String>,
@@ -62,6 +63,7 @@ impl EventRow {
         let text = |key: &str| payload.get(key).and_then(|v| v.as_str()).map(str::to_owned);
         LiveEvent {
             kind: self.event_type,
+            aggregate: self.aggregate_type,
             event_id: self.id,
             booking_id: self.aggregate_id,
             state: text("state").as_deref().and_then(BookingState::parse),
@@ -74,10 +76,11 @@ impl EventRow {
     }
 }
 
-const SELECT: &str = "SELECT id, event_type, aggregate_id, payload, actor, created_at \
-                      FROM domain_events WHERE aggregate_type = 'booking'";
+const SELECT: &str =
+    "SELECT id, event_type, aggregate_type, aggregate_id, payload, actor, created_at \
+                      FROM domain_events WHERE aggregate_type IN ('booking', 'block')";
 
-/// Booking events after `since`, oldest first, at most `limit`.
+/// Booking and block events after `since`, oldest first, at most `limit`.
 pub async fn events_since(
     store: &Store,
     since: i64,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod blocks;
 pub mod bookings;
 pub mod cache;
+pub mod calendar;
 pub mod catalog;
 pub mod clients;
 pub mod employees;

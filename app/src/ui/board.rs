@@ -333,6 +333,9 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                 reload.run(());
                 return;
             }
+            if e.aggregate != "booking" {
+                return;
+            }
             // A card someone is dragging here stays put until it is dropped.
             if dragging.get_untracked().as_deref() == Some(e.booking_id.as_str()) {
                 held.update_value(|h| h.push(e));

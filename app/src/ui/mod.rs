@@ -5,6 +5,8 @@
 pub mod board;
 pub mod book;
 pub mod bookings;
+pub mod calendar;
+pub mod clients;
 mod layout;
 pub mod live;
 pub mod locale;
@@ -16,6 +18,8 @@ use crate::i18n::Locale;
 use board::BoardPage;
 use book::{BookPage, ManagePage};
 use bookings::{BookingDetailPage, BookingsPage};
+use calendar::CalendarPage;
+use clients::{ClientPage, ClientsPage, DaySheetPage};
 use layout::{GuestChrome, GuestLayout};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
@@ -68,6 +72,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("board") view=BoardPage ssr=SsrMode::Async />
                     <Route path=path!("bookings") view=BookingsPage ssr=SsrMode::Async />
                     <Route path=path!("bookings/:id") view=BookingDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async />
+                    <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async />
+                    <Route path=path!("clients/:phone") view=ClientPage ssr=SsrMode::Async />
+                    <Route path=path!("day-sheet") view=DaySheetPage ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("employees") view=EmployeesPage ssr=SsrMode::Async />

@@ -363,7 +363,7 @@ pub fn StaffLayout() -> impl IntoView {
                                     </div>
                                     <nav id="staff-nav" class="staff-nav">
                                         <ul>
-                                            {[(Msg::StaffBoard, "/staff/board"), (Msg::StaffBookings, "/staff/bookings")]
+                                            {[(Msg::StaffBoard, "/staff/board"), (Msg::StaffCalendar, "/staff/calendar"), (Msg::StaffBookings, "/staff/bookings"), (Msg::StaffClients, "/staff/clients")]
                                                 .into_iter()
                                                 .map(|(msg, href)| view! {
                                                     <li><a class="staff-nav__item staff-nav__link" href=href title=t(msg)>
@@ -372,7 +372,7 @@ pub fn StaffLayout() -> impl IntoView {
                                                     </a></li>
                                                 })
                                                 .collect_view()}
-                                            {[Msg::StaffCalendar, Msg::StaffClients, Msg::StaffSettings, Msg::StaffAnalytics]
+                                            {[Msg::StaffSettings, Msg::StaffAnalytics]
                                                 .into_iter()
                                                 .map(|msg| view! {
                                                     <li><span class="staff-nav__item" aria-disabled="true" title=t(msg)>

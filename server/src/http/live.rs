@@ -114,6 +114,7 @@ fn text(event: &LiveEvent) -> Message {
 fn resync() -> Message {
     text(&LiveEvent {
         kind: "resync".into(),
+        aggregate: String::new(),
         event_id: 0,
         booking_id: String::new(),
         state: None,

@@ -1,0 +1,320 @@
+//! The client base (`/staff/clients`, one client at `/staff/clients/:phone`)
+//! and the printable day sheet for the front desk (`/staff/day-sheet`).
+
+use super::{
+    board::{column_title, error_text, local, payment_label, when},
+    locale::{self, t},
+    pages::ErrorNotice,
+    staff::go_to_login,
+    toast::toasts,
+};
+use crate::{
+    domain::{
+        board::{BookingDetail, SpaceOption},
+        calendar::{ClientDetail, ClientList},
+    },
+    error::AppError,
+    i18n::Msg,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[server(prefix = "/api/fn", endpoint = "clients")]
+pub async fn load_clients(q: Option<String>, page: Option<i64>) -> Result<ClientList, AppError> {
+    use super::staff::session;
+    use crate::{domain::calendar::ClientQuery, server::clients};
+    let (state, _, _) = session::report(session::settled_staff().await)?;
+    session::report(clients::list(&state, &ClientQuery { q, page }).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "client")]
+pub async fn load_client(phone: String) -> Result<ClientDetail, AppError> {
+    use super::staff::session;
+    let (state, _, _) = session::report(session::settled_staff().await)?;
+    session::report(crate::server::clients::detail(&state, &phone).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "client_notes")]
+pub async fn save_client_notes(phone: String, notes: String) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::server::{clients, web_session};
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(
+        clients::set_notes(&state, &me, &web_session::origin(&parts), &phone, &notes).await,
+    )
+    .map(|_| ())
+}
+
+/// The front desk's sheet of one day: every space with its bookings in
+/// full (contact, people, requirements, equipment).
+#[server(prefix = "/api/fn", endpoint = "day_sheet")]
+pub async fn load_day_sheet(
+    date: Option<String>,
+) -> Result<(String, Vec<(SpaceOption, Vec<BookingDetail>)>), AppError> {
+    use super::staff::session;
+    use crate::{domain::board::BookingQuery, server::staff_bookings};
+    let (state, _, _) = session::report(session::settled_staff().await)?;
+    let zone = session::zone(&state).await;
+    let date = date.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| {
+        chrono::Utc::now()
+            .with_timezone(&zone)
+            .date_naive()
+            .to_string()
+    });
+    let list = session::report(
+        staff_bookings::list(
+            &state,
+            &BookingQuery {
+                date: Some(date.clone()),
+                state: Some("pending,confirmed,in_progress,completed".into()),
+                per_page: Some(200),
+                ..Default::default()
+            },
+        )
+        .await,
+    )?;
+    let mut sheet = Vec::new();
+    for space in session::report(state.active_spaces().await)? {
+        let mut rows = Vec::new();
+        for b in list.items.iter().filter(|b| b.space == space.slug) {
+            rows.push(session::report(
+                staff_bookings::detail(&state, &b.id).await,
+            )?);
+        }
+        sheet.push((space, rows));
+    }
+    Ok((date, sheet))
+}
+
+/// `/staff/clients`
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    let locale = locale::current();
+    let query = use_query_map();
+    let data = Resource::new(
+        move || {
+            query.with(|q| {
+                (
+                    q.get("q"),
+                    q.get("page").and_then(|p| p.parse::<i64>().ok()),
+                )
+            })
+        },
+        |(q, page)| load_clients(q, page),
+    );
+    view! {
+        <Title text=t(Msg::StaffClients) />
+        <h1>{t(Msg::StaffClients)}</h1>
+        <form class="filters" method="get" action="/staff/clients">
+            <div class="field field--grow">
+                <label for="c-q">{t(Msg::SearchLabel)}</label>
+                <input id="c-q" type="search" name="q" value=move || query.with(|q| q.get("q")).unwrap_or_default() />
+            </div>
+            <div class="filters__actions"><button type="submit" class="button">{t(Msg::ApplyFilters)}</button></div>
+        </form>
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) => {
+                        let page = list.page;
+                        let pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
+                        let q = query.with_untracked(|q| q.get("q")).unwrap_or_default();
+                        view! {
+                            <p class="muted small">{list.total} " " {t(Msg::ClientsFound)}</p>
+                            <div class="table-wrap">
+                                <table class="table" data-clients>
+                                    <thead><tr>
+                                        <th scope="col">{t(Msg::ColClient)}</th>
+                                        <th scope="col">{t(Msg::Phone)}</th>
+                                        <th scope="col" class="num">{t(Msg::ColBookings)}</th>
+                                        <th scope="col" class="num">{t(Msg::ColVisits)}</th>
+                                        <th scope="col" class="num">{t(Msg::ColNoShows)}</th>
+                                        <th scope="col" class="num">{t(Msg::ColCancellations)}</th>
+                                        <th scope="col" class="num">{t(Msg::ColSpent)}</th>
+                                        <th scope="col">{t(Msg::ColLastVisit)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.items.into_iter().map(|c| view! {
+                                            <tr data-phone=c.phone.clone()>
+                                                <td><a href=format!("/staff/clients/{}", super::board::encode(&c.phone))>{c.name.clone()}</a></td>
+                                                <td>{c.phone.clone()}</td>
+                                                <td class="num">{c.bookings}</td>
+                                                <td class="num">{c.visits}</td>
+                                                <td class="num">{c.no_shows}</td>
+                                                <td class="num">{c.cancellations}</td>
+                                                <td class="num">{locale.money(c.total_spent)}</td>
+                                                <td>{c.last_visit.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| locale.date(d)).unwrap_or_else(|| "—".into())}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="pager" aria-label=t(Msg::PageOf)>
+                                {(page > 1).then(|| view! { <a class="button button--quiet" rel="prev" href=format!("/staff/clients?q={}&page={}", super::board::encode(&q), page - 1)>{t(Msg::PrevPage)}</a> })}
+                                <span class="muted">{t(Msg::PageOf)} " " {page} " / " {pages}</span>
+                                {(page < pages).then(|| view! { <a class="button button--quiet" rel="next" href=format!("/staff/clients?q={}&page={}", super::board::encode(&q), page + 1)>{t(Msg::NextPage)}</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                    Err(AppError::Unauthorized { .. }) => {
+                        go_to_login();
+                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/staff/clients/:phone`
+#[component]
+pub fn ClientPage() -> impl IntoView {
+    let locale = locale::current();
+    let toasts = toasts();
+    let params = use_params_map();
+    let save = ServerAction::<SaveClientNotes>::new();
+    let data = Resource::new(
+        move || {
+            (
+                params.with(|p| p.get("phone")).unwrap_or_default(),
+                save.version().get(),
+            )
+        },
+        |(phone, _)| load_client(phone),
+    );
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(())) => toasts.success(t(Msg::Saved)),
+        Some(Err(e)) => toasts.error(error_text(locale, &e)),
+        None => {}
+    });
+    view! {
+        <Title text=t(Msg::StaffClients) />
+        <p class="crumbs"><a href="/staff/clients">{t(Msg::StaffClients)}</a></p>
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(c) => {
+                        let s = c.summary;
+                        view! {
+                            <h1>{s.name.clone()} " · " <span class="muted">{s.phone.clone()}</span></h1>
+                            <dl class="facts">
+                                <dt>{t(Msg::ColBookings)}</dt><dd>{s.bookings}</dd>
+                                <dt>{t(Msg::ColVisits)}</dt><dd>{s.visits}</dd>
+                                <dt>{t(Msg::ColNoShows)}</dt><dd>{s.no_shows}</dd>
+                                <dt>{t(Msg::ColCancellations)}</dt><dd>{s.cancellations}</dd>
+                                <dt>{t(Msg::ColSpent)}</dt><dd>{locale.money(s.total_spent)}</dd>
+                            </dl>
+                            <section class="panel" aria-labelledby="notes-title">
+                                <h2 id="notes-title">{t(Msg::ClientNotesTitle)}</h2>
+                                <ActionForm action=save attr:class="stack">
+                                    <input type="hidden" name="phone" value=s.phone.clone() />
+                                    <label class="visually-hidden" for="client-notes">{t(Msg::ClientNotesTitle)}</label>
+                                    <textarea id="client-notes" name="notes" rows="4">{s.notes.clone()}</textarea>
+                                    <button type="submit" class="button">{t(Msg::Save)}</button>
+                                </ActionForm>
+                            </section>
+                            <h2>{t(Msg::StaffBookings)}</h2>
+                            <table class="table">
+                                <tbody>
+                                    {c.history.into_iter().map(|b| view! {
+                                        <tr data-booking-id=b.id.clone()>
+                                            <td><a href=format!("/staff/bookings/{}", b.id)>{b.reference.clone()}</a></td>
+                                            <td>{when(locale, &b.start_time, &b.end_time)}</td>
+                                            <td>{b.space_name.clone()}</td>
+                                            <td><span class=format!("state state--{}", b.state.as_str())>{column_title(b.state)}</span></td>
+                                            <td class="num">{locale.money(b.total_price)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }
+                    Err(AppError::Unauthorized { .. }) => {
+                        go_to_login();
+                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/staff/day-sheet`
+#[component]
+pub fn DaySheetPage() -> impl IntoView {
+    let locale = locale::current();
+    let query = use_query_map();
+    let data = Resource::new(move || query.with(|q| q.get("date")), load_day_sheet);
+    view! {
+        <Title text=t(Msg::DaySheet) />
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((date, spaces)) => {
+                        let title = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map(|d| locale.date(d)).unwrap_or_default();
+                        let empty = spaces.iter().all(|(_, rows)| rows.is_empty());
+                        view! {
+                            <header class="page-head no-print">
+                                <form method="get" action="/staff/day-sheet" class="cal-nav__pick">
+                                    <label class="visually-hidden" for="ds-date">{t(Msg::ChooseDate)}</label>
+                                    <input id="ds-date" type="date" name="date" value=date.clone() />
+                                    <button type="submit" class="button button--quiet">{t(Msg::ShowDay)}</button>
+                                </form>
+                                <button type="button" class="button" on:click=move |_| { let _ = window().print(); }>{t(Msg::PrintSheet)}</button>
+                            </header>
+                            <article class="day-sheet">
+                                <h1>{t(Msg::DaySheet)} " · " {title}</h1>
+                                {empty.then(|| view! { <p>{t(Msg::NoBookingsToday)}</p> })}
+                                {spaces.into_iter().filter(|(_, rows)| !rows.is_empty()).map(|(space, rows)| view! {
+                                    <section class="day-sheet__space">
+                                        <h2>{space.name.clone()}</h2>
+                                        <table class="table">
+                                            <thead><tr>
+                                                <th scope="col">{t(Msg::When)}</th>
+                                                <th scope="col">{t(Msg::ColClient)}</th>
+                                                <th scope="col">{t(Msg::Phone)}</th>
+                                                <th scope="col" class="num">{t(Msg::ColPeople)}</th>
+                                                <th scope="col">{t(Msg::Requirements)}</th>
+                                                <th scope="col">{t(Msg::ColEquipment)}</th>
+                                                <th scope="col">{t(Msg::Status)}</th>
+                                                <th scope="col">{t(Msg::ColPayment)}</th>
+                                            </tr></thead>
+                                            <tbody>
+                                                {rows.into_iter().map(|d| {
+                                                    let b = &d.summary;
+                                                    let time = format!("{}–{}", local(&b.start_time).map(|t| t.format("%H:%M").to_string()).unwrap_or_default(), local(&b.end_time).map(|t| t.format("%H:%M").to_string()).unwrap_or_default());
+                                                    let equipment = d.equipment.iter().map(|e| format!("{} × {}", e.name, e.quantity)).collect::<Vec<_>>().join(", ");
+                                                    let notes = [d.special_requirements.clone(), d.internal_notes.clone()].into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>().join(" · ");
+                                                    view! {
+                                                        <tr data-booking-id=b.id.clone()>
+                                                            <td><strong>{time}</strong><br /><span class="muted small">{b.reference.clone()}</span></td>
+                                                            <td>{b.client_name.clone()}</td>
+                                                            <td><a href=format!("tel:{}", b.client_phone)>{d.client_phone_display.clone()}</a></td>
+                                                            <td class="num">{b.people_count}</td>
+                                                            <td>{notes}</td>
+                                                            <td>{equipment}</td>
+                                                            <td>{column_title(b.state)}</td>
+                                                            <td>{payment_label(b.payment_status)} " · " {locale.money(b.total_price)}</td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </section>
+                                }).collect_view()}
+                            </article>
+                        }.into_any()
+                    }
+                    Err(AppError::Unauthorized { .. }) => {
+                        go_to_login();
+                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,71 @@
+import { test, expect, Page, Browser } from "@playwright/test";
+
+// Runs after board.spec.ts (which creates the admin "anton") and before
+// staff.spec.ts turns on the owner's two-factor sign-in.
+const base = () => process.env.STUDIO_E2E_URL as string;
+const OWNER_PASSWORD = "north light over the river";
+const ADMIN_PASSWORD = "a passphrase for the front desk";
+
+async function signIn(browser: Browser, username: string, password: string): Promise<[Page, string[]]> {
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1440, height: 1000 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base()}/staff/login`);
+  await page.locator("#username").fill(username);
+  await page.locator("#password").fill(password);
+  await page.locator("form.login__form button[type=submit]").click();
+  await expect(page).toHaveURL(/\/staff$/);
+  return [page, errors];
+}
+
+/// Two days ahead on the studio's clock (UTC+3): clear of the board tests.
+function dayAfterTomorrow(): string {
+  return new Date(Date.now() + (3 + 48) * 3600_000).toISOString().slice(0, 10);
+}
+
+test("a booking made on an empty hour is dragged to another hour, shows on the board, and moves live elsewhere", async ({ browser }) => {
+  const day = dayAfterTomorrow();
+  const slot = (hour: string) => `[data-slot-start="${day}T${hour}:00:00+03:00"][data-space="studio_b"]`;
+  const [a, errorsA] = await signIn(browser, "owner", OWNER_PASSWORD);
+  const [b, errorsB] = await signIn(browser, "anton", ADMIN_PASSWORD);
+  for (const page of [a, b]) {
+    await page.goto(`${base()}/staff/calendar?date=${day}&view=day`);
+    await expect(page.locator(".live-status--on")).toBeVisible();
+  }
+
+  // Click an empty hour: the dialog takes the client and books it there.
+  await a.locator(slot("11")).click();
+  await expect(a.getByRole("dialog")).toContainText("Studio B");
+  await a.locator("#nb-name").fill("Kira Calendar");
+  await a.locator("#nb-phone").fill("+7 916 222 33 44");
+  await a.locator("#nb-source").selectOption("walk_in");
+  await a.getByRole("button", { name: "Book now" }).click();
+  const booking = a.locator('[data-space="studio_b"] .cal-booking', { hasText: "Kira Calendar" });
+  await expect(booking).toBeVisible();
+  const id = (await booking.getAttribute("data-booking-id"))!;
+  await expect(b.locator(`[data-booking-id="${id}"]`)).toBeVisible({ timeout: 3_000 });
+
+  // Drag it to 14:00: saved, and the other screen follows.
+  await booking.dragTo(a.locator(slot("14")));
+  await expect(a.locator(".toast--success").last()).toContainText("Kira Calendar");
+  await expect(a.locator(`[data-booking-id="${id}"]`)).toHaveAttribute("title", /14:00–15:00/);
+  await expect(b.locator(`[data-booking-id="${id}"]`)).toHaveAttribute("title", /14:00–15:00/, { timeout: 3_000 });
+  await a.screenshot({ path: "test-results/calendar.png", fullPage: true });
+
+  // A drop onto a taken hour snaps back with a message.
+  await a.locator(slot("10")).click();
+  await a.locator("#nb-name").fill("Lev Early");
+  await a.locator("#nb-phone").fill("+7 916 222 33 45");
+  await a.getByRole("button", { name: "Book now" }).click();
+  await expect(a.locator('[data-space="studio_b"] .cal-booking', { hasText: "Lev Early" })).toBeVisible();
+  await a.locator(`[data-booking-id="${id}"]`).dragTo(a.locator(slot("10")));
+  await expect(a.locator(".toast--error")).toBeVisible();
+  await expect(a.locator(`[data-booking-id="${id}"]`)).toHaveAttribute("title", /14:00–15:00/);
+
+  // On the board, in Confirmed.
+  await a.goto(`${base()}/staff/board?from=${day}&to=${day}`);
+  await expect(a.locator(`[data-column="confirmed"] [data-booking-id="${id}"]`)).toBeVisible();
+  expect(errorsA).toEqual([]);
+  expect(errorsB).toEqual([]);
+});
