@@ -482,6 +482,45 @@ messages! {
     Dismiss { en: "Close", ru: "Закрыть" }
     NotNow { en: "Not now", ru: "Не сейчас" }
     Today { en: "Today", ru: "Сегодня" }
+    Monday { en: "Monday", ru: "Понедельник" }
+    Tuesday { en: "Tuesday", ru: "Вторник" }
+    Wednesday { en: "Wednesday", ru: "Среда" }
+    Thursday { en: "Thursday", ru: "Четверг" }
+    Friday { en: "Friday", ru: "Пятница" }
+    Saturday { en: "Saturday", ru: "Суббота" }
+    Sunday { en: "Sunday", ru: "Воскресенье" }
+    StudioRules { en: "Booking rules", ru: "Правила бронирования" }
+    StudioName { en: "Name", ru: "Название" }
+    TimeZone { en: "Time zone", ru: "Часовой пояс" }
+    BufferMinutes { en: "Buffer after a booking, minutes", ru: "Перерыв после брони, минут" }
+    LeadMinutes { en: "Book at least this many minutes ahead", ru: "Бронировать не позже чем за, минут" }
+    MinHours { en: "Shortest booking, hours", ru: "Минимальная бронь, часов" }
+    MaxHours { en: "Longest booking, hours", ru: "Максимальная бронь, часов" }
+    HorizonDays { en: "Open for booking, days ahead", ru: "Бронирование открыто, дней вперёд" }
+    CancellationHours { en: "Guests cancel online until, hours before", ru: "Отмена онлайн не позже чем за, часов" }
+    OpeningHours { en: "Opening hours", ru: "Часы работы" }
+    HoursHint { en: "Like 09:00-21:00; leave empty for a closed day.", ru: "Например, 09:00-21:00; пусто — выходной." }
+    Holidays { en: "Holidays (one per line: date and reason)", ru: "Праздники (по строке: дата и причина)" }
+    SaveAnyway { en: "Save anyway", ru: "Всё равно сохранить" }
+    Slug { en: "Link name", ru: "Имя в ссылке" }
+    Capacity { en: "Capacity", ru: "Вместимость" }
+    PricePerHour { en: "Price per hour, ₽", ru: "Цена за час, ₽" }
+    IncludedPeople { en: "People included", ru: "Гостей включено" }
+    ExtraPersonPrice { en: "Extra person, ₽", ru: "Доп. гость, ₽" }
+    SortOrder { en: "Order", ru: "Порядок" }
+    UnitPrice { en: "Price, ₽", ru: "Цена, ₽" }
+    Stock { en: "In stock", ru: "В наличии" }
+    PerHourShort { en: "Per hour", ru: "Почасово" }
+    AddNew { en: "Add", ru: "Добавить" }
+    PercentOff { en: "Discount, %", ru: "Скидка, %" }
+    MaxUses { en: "Uses at most", ru: "Не больше использований" }
+    ValidUntil { en: "Valid until", ru: "Действует до" }
+    CalendarFeeds { en: "Calendar feeds", ru: "Календарные ленты" }
+    CalendarFeedsHint {
+        en: "Subscribe from a phone's calendar app. Anyone with a link sees the bookings: rotate the links if one leaks.",
+        ru: "Подпишитесь в календаре телефона. Кто знает ссылку, видит брони: замените ссылки, если одна утекла.",
+    }
+    RotateFeed { en: "Replace the links", ru: "Заменить ссылки" }
     DurationHours { en: "Hours", ru: "Часов" }
     Week { en: "Week", ru: "Неделя" }
     Day { en: "Day", ru: "День" }

@@ -11,6 +11,7 @@ mod layout;
 pub mod live;
 pub mod locale;
 mod pages;
+pub mod settings;
 pub mod staff;
 pub mod toast;
 
@@ -28,6 +29,7 @@ use leptos_router::{
     path, SsrMode,
 };
 use pages::{HomePage, NotFound};
+use settings::SettingsPage;
 use staff::{AuditPage, EmployeesPage, LoginPage, ProfilePage, StaffLayout};
 
 /// The HTML document around the app; rendered on the server only.
@@ -76,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async />
                     <Route path=path!("clients/:phone") view=ClientPage ssr=SsrMode::Async />
                     <Route path=path!("day-sheet") view=DaySheetPage ssr=SsrMode::Async />
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("employees") view=EmployeesPage ssr=SsrMode::Async />

@@ -372,7 +372,7 @@ pub fn StaffLayout() -> impl IntoView {
                                                     </a></li>
                                                 })
                                                 .collect_view()}
-                                            {[Msg::StaffSettings, Msg::StaffAnalytics]
+                                            {[Msg::StaffAnalytics]
                                                 .into_iter()
                                                 .map(|msg| view! {
                                                     <li><span class="staff-nav__item" aria-disabled="true" title=t(msg)>
@@ -382,6 +382,10 @@ pub fn StaffLayout() -> impl IntoView {
                                                 })
                                                 .collect_view()}
                                             {manages.then(|| view! {
+                                                <li><a class="staff-nav__item staff-nav__link" href="/staff/settings" title=t(Msg::StaffSettings)>
+                                                    <span class="staff-nav__dot" aria-hidden="true"></span>
+                                                    <span class="staff-sidebar__label">{t(Msg::StaffSettings)}</span>
+                                                </a></li>
                                                 <li><a class="staff-nav__item staff-nav__link" href="/staff/employees" title=t(Msg::StaffEmployees)>
                                                     <span class="staff-nav__dot" aria-hidden="true"></span>
                                                     <span class="staff-sidebar__label">{t(Msg::StaffEmployees)}</span>

@@ -1,0 +1,531 @@
+//! Studio settings (`/staff/settings`, owners and admins): the calendar's
+//! rules, spaces, equipment, promo codes and the calendar feed links.
+// Form server functions take one argument per field.
+#![allow(clippy::too_many_arguments)]
+
+use super::{
+    board::error_text,
+    locale::{self, t},
+    pages::ErrorNotice,
+    staff::go_to_login,
+    toast::toasts,
+};
+use crate::{
+    domain::settings::{EquipmentItem, PromoCode, SpaceAdmin, StudioSettings},
+    error::AppError,
+    i18n::Msg,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Everything the settings page shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SettingsPageData {
+    pub settings: StudioSettings,
+    pub spaces: Vec<SpaceAdmin>,
+    pub equipment: Vec<EquipmentItem>,
+    pub promo_codes: Vec<PromoCode>,
+    pub feed: Option<(String, Vec<(String, String)>)>,
+    pub owner: bool,
+}
+
+#[server(prefix = "/api/fn", endpoint = "settings_page")]
+pub async fn load_settings_page() -> Result<SettingsPageData, AppError> {
+    use super::staff::session;
+    use crate::server::{feeds, settings};
+    let (state, _, me) = session::report(session::settled_staff().await)?;
+    let feed = session::report(feeds::feed_links(&state, &me).await)?;
+    Ok(SettingsPageData {
+        settings: session::report(settings::get(&state, &me).await)?,
+        spaces: session::report(settings::spaces(&state, &me).await)?,
+        equipment: session::report(settings::equipment(&state).await)?,
+        promo_codes: session::report(settings::promo_codes(&state, &me).await)?,
+        feed: Some((
+            feed.studio,
+            feed.spaces.into_iter().map(|s| (s.name, s.url)).collect(),
+        )),
+        owner: me.role == crate::domain::Role::Owner,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn minutes(raw: &str) -> Result<i64, ()> {
+    raw.trim().parse::<i64>().map_err(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "save_settings")]
+pub async fn save_settings(
+    name: String,
+    time_zone: String,
+    buffer_minutes: String,
+    min_hours: String,
+    max_hours: String,
+    lead_minutes: String,
+    horizon_days: String,
+    cancellation_hours: String,
+    hours: Vec<String>,
+    holidays: String,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::{
+        domain::settings::{DayHours, Holiday, SettingsUpdate},
+        error::FieldError,
+        server::{settings, web_session},
+    };
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    let mut errors = std::collections::BTreeMap::new();
+    let mut number = |field: &str, raw: &str, factor: i64| match minutes(raw) {
+        Ok(v) => v * factor,
+        Err(()) => {
+            errors.insert(
+                field.to_owned(),
+                FieldError::new("not_a_number", "A whole number."),
+            );
+            0
+        }
+    };
+    let buffer = number("buffer_minutes", &buffer_minutes, 1);
+    let min = number("min_booking_minutes", &min_hours, 60);
+    let max = number("max_booking_minutes", &max_hours, 60);
+    let lead = number("lead_minutes", &lead_minutes, 1);
+    let horizon = number("horizon_days", &horizon_days, 1);
+    let cancellation = number("cancellation_hours", &cancellation_hours, 1);
+    if !errors.is_empty() {
+        return session::report(Err(AppError::Validation { fields: errors }));
+    }
+    let day_hours = (1..=7)
+        .map(|d| {
+            let raw = hours.get(d - 1).map(|h| h.trim()).unwrap_or_default();
+            let (opens, closes) = raw
+                .split_once(['-', '–'])
+                .map(|(o, c)| (Some(o.trim().to_owned()), Some(c.trim().to_owned())))
+                .unwrap_or((None, None));
+            DayHours {
+                weekday: i32::try_from(d).unwrap_or(0),
+                opens: opens.or_else(|| (!raw.is_empty()).then(|| raw.to_owned())),
+                closes,
+            }
+        })
+        .collect();
+    let holidays = holidays
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (date, reason) = l.split_once(' ').unwrap_or((l, ""));
+            Holiday {
+                date: date.to_owned(),
+                reason: reason.trim().to_owned(),
+            }
+        })
+        .collect();
+    let update = SettingsUpdate {
+        settings: crate::domain::settings::StudioSettings {
+            name,
+            time_zone,
+            hours: day_hours,
+            holidays,
+            buffer_minutes: buffer,
+            min_booking_minutes: min,
+            max_booking_minutes: max,
+            lead_minutes: lead,
+            horizon_days: horizon,
+            cancellation_hours: cancellation,
+        },
+        confirm: confirm.is_some(),
+    };
+    session::report(settings::update(&state, &me, &web_session::origin(&parts), &update).await)
+        .map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "save_space")]
+pub async fn save_space(
+    id: String,
+    slug: String,
+    name: String,
+    capacity: String,
+    hourly_price: String,
+    included_people: String,
+    extra_person_price: String,
+    sort_order: String,
+    active: Option<String>,
+) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::{
+        domain::{settings::SpaceInput, Money},
+        server::{settings, web_session},
+    };
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    let roubles = |raw: &str| {
+        Money::from_minor((raw.trim().parse::<f64>().unwrap_or(-1.0) * 100.0).round() as i64)
+    };
+    let input = SpaceInput {
+        slug: slug.trim().to_owned(),
+        name,
+        description: String::new(),
+        capacity: capacity.trim().parse().unwrap_or(0),
+        hourly_price: roubles(&hourly_price),
+        included_people: included_people.trim().parse().unwrap_or(-1),
+        extra_person_price: roubles(&extra_person_price),
+        active: active.is_some(),
+        sort_order: sort_order.trim().parse().unwrap_or(0),
+    };
+    let id = Some(id).filter(|i| !i.is_empty());
+    if let Some(existing) = &id {
+        // Keep the description, which this short form does not show.
+        let current = session::report(settings::spaces(&state, &me).await)?;
+        let description = current
+            .into_iter()
+            .find(|s| &s.id == existing)
+            .map(|s| s.space.description)
+            .unwrap_or_default();
+        let input = SpaceInput {
+            description,
+            ..input
+        };
+        return session::report(
+            settings::save_space(
+                &state,
+                &me,
+                &web_session::origin(&parts),
+                Some(existing),
+                &input,
+            )
+            .await,
+        )
+        .map(|_| ());
+    }
+    session::report(
+        settings::save_space(&state, &me, &web_session::origin(&parts), None, &input).await,
+    )
+    .map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "save_equipment")]
+pub async fn save_equipment_item(
+    id: String,
+    name: String,
+    price: String,
+    stock: String,
+    per_hour: Option<String>,
+    active: Option<String>,
+) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::{
+        domain::{settings::EquipmentInput, Money},
+        server::{settings, web_session},
+    };
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    let input = EquipmentInput {
+        name,
+        price: Money::from_minor(
+            (price.trim().parse::<f64>().unwrap_or(-1.0) * 100.0).round() as i64,
+        ),
+        per_hour: per_hour.is_some(),
+        stock: stock.trim().parse().unwrap_or(-1),
+        active: active.is_some(),
+        sort_order: 0,
+    };
+    let id = Some(id).filter(|i| !i.is_empty());
+    session::report(
+        settings::save_equipment(
+            &state,
+            &me,
+            &web_session::origin(&parts),
+            id.as_deref(),
+            &input,
+        )
+        .await,
+    )
+    .map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "save_promo")]
+pub async fn save_promo_code(
+    code: String,
+    percent_off: String,
+    max_uses: String,
+    valid_until: String,
+) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::{
+        domain::settings::PromoInput,
+        server::{settings, web_session},
+    };
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    let input = PromoInput {
+        code,
+        percent_off: percent_off.trim().parse().ok(),
+        amount_off: None,
+        valid_from: None,
+        valid_until: Some(valid_until).filter(|v| !v.trim().is_empty()),
+        max_uses: max_uses.trim().parse().ok(),
+        active: true,
+    };
+    session::report(settings::save_promo(&state, &me, &web_session::origin(&parts), &input).await)
+        .map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "rotate_feed")]
+pub async fn rotate_feed() -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::server::{feeds, web_session};
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(feeds::rotate(&state, &me, &web_session::origin(&parts)).await).map(|_| ())
+}
+
+const WEEKDAYS: [(Msg, &str); 7] = [
+    (Msg::Monday, "mon"),
+    (Msg::Tuesday, "tue"),
+    (Msg::Wednesday, "wed"),
+    (Msg::Thursday, "thu"),
+    (Msg::Friday, "fri"),
+    (Msg::Saturday, "sat"),
+    (Msg::Sunday, "sun"),
+];
+
+fn roubles(m: crate::domain::Money) -> String {
+    let (negative, whole, kopecks) = m.parts();
+    let sign = if negative { "-" } else { "" };
+    if kopecks == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{kopecks:02}")
+    }
+}
+
+/// `/staff/settings`
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let locale = locale::current();
+    let toasts = toasts();
+    let rules = ServerAction::<SaveSettings>::new();
+    let space = ServerAction::<SaveSpace>::new();
+    let item = ServerAction::<SaveEquipmentItem>::new();
+    let promo = ServerAction::<SavePromoCode>::new();
+    let rotate = ServerAction::<RotateFeed>::new();
+    let data = Resource::new(
+        move || {
+            (
+                rules.version().get(),
+                space.version().get(),
+                item.version().get(),
+                promo.version().get(),
+                rotate.version().get(),
+            )
+        },
+        |_| load_settings_page(),
+    );
+    let outcome = move |result: Option<Result<(), AppError>>| match result {
+        Some(Ok(())) => toasts.success(t(Msg::Saved)),
+        Some(Err(AppError::Unauthorized { .. })) => go_to_login(),
+        Some(Err(e)) => toasts.error(error_text(locale, &e)),
+        None => {}
+    };
+    Effect::new(move |_| outcome(rules.value().get()));
+    Effect::new(move |_| outcome(space.value().get()));
+    Effect::new(move |_| outcome(item.value().get()));
+    Effect::new(move |_| outcome(promo.value().get()));
+    Effect::new(move |_| outcome(rotate.value().get()));
+    let strands = move || {
+        rules
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .filter(|e| e.code() == "strands_bookings")
+            .is_some()
+    };
+    view! {
+        <Title text=t(Msg::StaffSettings) />
+        <h1>{t(Msg::StaffSettings)}</h1>
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                let d = match data.await {
+                    Ok(d) => d,
+                    Err(AppError::Unauthorized { .. }) => {
+                        go_to_login();
+                        return view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any();
+                    }
+                    Err(AppError::Forbidden) => return view! { <div class="notice notice--error" role="alert">{t(Msg::NotAllowed)}</div> }.into_any(),
+                    Err(e) => return view! { <ErrorNotice error=e /> }.into_any(),
+                };
+                let s = d.settings.clone();
+                let holidays = s.holidays.iter().map(|h| format!("{} {}", h.date, h.reason).trim().to_owned()).collect::<Vec<_>>().join("\n");
+                view! {
+                    <section class="panel panel--wide" aria-labelledby="rules-title">
+                        <h2 id="rules-title">{t(Msg::StudioRules)}</h2>
+                        <ActionForm action=rules attr:class="stack stack--wide">
+                            <div class="grid-2">
+                                <div class="field"><label for="s-name">{t(Msg::StudioName)}</label><input id="s-name" name="name" value=s.name.clone() required /></div>
+                                <div class="field"><label for="s-tz">{t(Msg::TimeZone)}</label><input id="s-tz" name="time_zone" value=s.time_zone.clone() required /></div>
+                                <div class="field"><label for="s-buffer">{t(Msg::BufferMinutes)}</label><input id="s-buffer" name="buffer_minutes" type="number" min="0" max="240" value=s.buffer_minutes /></div>
+                                <div class="field"><label for="s-lead">{t(Msg::LeadMinutes)}</label><input id="s-lead" name="lead_minutes" type="number" min="0" value=s.lead_minutes /></div>
+                                <div class="field"><label for="s-min">{t(Msg::MinHours)}</label><input id="s-min" name="min_hours" type="number" min="1" max="24" value=s.min_booking_minutes / 60 /></div>
+                                <div class="field"><label for="s-max">{t(Msg::MaxHours)}</label><input id="s-max" name="max_hours" type="number" min="1" max="24" value=s.max_booking_minutes / 60 /></div>
+                                <div class="field"><label for="s-horizon">{t(Msg::HorizonDays)}</label><input id="s-horizon" name="horizon_days" type="number" min="1" max="730" value=s.horizon_days /></div>
+                                <div class="field"><label for="s-cancel">{t(Msg::CancellationHours)}</label><input id="s-cancel" name="cancellation_hours" type="number" min="0" value=s.cancellation_hours /></div>
+                            </div>
+                            <fieldset class="hours">
+                                <legend>{t(Msg::OpeningHours)}</legend>
+                                {WEEKDAYS.iter().enumerate().map(|(i, (msg, key))| {
+                                    let h = s.hours.get(i);
+                                    let value = h.and_then(|h| Some(format!("{}-{}", h.opens.clone()?, h.closes.clone()?))).unwrap_or_default();
+                                    view! {
+                                        <div class="field field--row">
+                                            <label for=format!("s-h-{key}")>{t(*msg)}</label>
+                                            <input id=format!("s-h-{key}") name=format!("hours[{i}]") value=value placeholder="09:00-21:00" />
+                                        </div>
+                                    }
+                                }).collect_view()}
+                                <p class="field__hint">{t(Msg::HoursHint)}</p>
+                            </fieldset>
+                            <div class="field">
+                                <label for="s-holidays">{t(Msg::Holidays)}</label>
+                                <textarea id="s-holidays" name="holidays" rows="3" placeholder="2027-01-01 New Year">{holidays}</textarea>
+                            </div>
+                            {move || strands().then(|| view! {
+                                <div class="notice notice--error" role="alert">
+                                    <p>{rules.value().get().and_then(|r| r.err()).map(|e| e.message()).unwrap_or_default()}</p>
+                                    <label><input type="checkbox" name="confirm" value="yes" /> " " {t(Msg::SaveAnyway)}</label>
+                                </div>
+                            })}
+                            <button type="submit" class="button" disabled=move || rules.pending().get()>{t(Msg::Save)}</button>
+                        </ActionForm>
+                    </section>
+                    <section class="panel panel--wide" aria-labelledby="spaces-title">
+                        <h2 id="spaces-title">{t(Msg::NavSpaces)}</h2>
+                        <div class="table-wrap">
+                            <table class="table settings-table">
+                                <thead><tr>
+                                    <th>{t(Msg::Slug)}</th><th>{t(Msg::StudioName)}</th><th>{t(Msg::Capacity)}</th><th>{t(Msg::PricePerHour)}</th>
+                                    <th>{t(Msg::IncludedPeople)}</th><th>{t(Msg::ExtraPersonPrice)}</th><th>{t(Msg::SortOrder)}</th><th>{t(Msg::EmpActive)}</th><th></th>
+                                </tr></thead>
+                                <tbody>
+                                    {d.spaces.iter().cloned().map(|sp| view! { <SpaceRow action=space space=Some(sp) /> }).collect_view()}
+                                    <SpaceRow action=space space=None />
+                                </tbody>
+                            </table>
+                        </div>
+                    </section>
+                    <section class="panel panel--wide" aria-labelledby="equipment-title">
+                        <h2 id="equipment-title">{t(Msg::ColEquipment)}</h2>
+                        <div class="table-wrap">
+                            <table class="table settings-table">
+                                <thead><tr><th>{t(Msg::StudioName)}</th><th>{t(Msg::UnitPrice)}</th><th>{t(Msg::Stock)}</th><th>{t(Msg::PerHourShort)}</th><th>{t(Msg::EmpActive)}</th><th></th></tr></thead>
+                                <tbody>
+                                    {d.equipment.iter().cloned().map(|e| view! { <EquipmentRow action=item item=Some(e) /> }).collect_view()}
+                                    <EquipmentRow action=item item=None />
+                                </tbody>
+                            </table>
+                        </div>
+                    </section>
+                    <section class="panel panel--wide" aria-labelledby="promo-title">
+                        <h2 id="promo-title">{t(Msg::PromoCode)}</h2>
+                        <ul class="promo-list">
+                            {d.promo_codes.iter().map(|p| view! {
+                                <li><code>{p.promo.code.clone()}</code> " · "
+                                    {p.promo.percent_off.map(|v| format!("−{v}%")).or_else(|| p.promo.amount_off.map(|a| format!("−{}", locale.money(a)))).unwrap_or_default()}
+                                    " · " {p.used_count} {p.promo.max_uses.map(|m| format!(" / {m}")).unwrap_or_default()}
+                                    {p.promo.valid_until.clone().map(|u| format!(" · ≤ {u}")).unwrap_or_default()}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        <ActionForm action=promo attr:class="grid-2 promo-form">
+                            <div class="field"><label for="p-code">{t(Msg::PromoCode)}</label><input id="p-code" name="code" required /></div>
+                            <div class="field"><label for="p-pct">{t(Msg::PercentOff)}</label><input id="p-pct" name="percent_off" type="number" min="1" max="100" required /></div>
+                            <div class="field"><label for="p-max">{t(Msg::MaxUses)}</label><input id="p-max" name="max_uses" type="number" min="1" /></div>
+                            <div class="field"><label for="p-until">{t(Msg::ValidUntil)}</label><input id="p-until" name="valid_until" type="date" /></div>
+                            <button type="submit" class="button">{t(Msg::Save)}</button>
+                        </ActionForm>
+                    </section>
+                    <section class="panel panel--wide" aria-labelledby="feeds-title">
+                        <h2 id="feeds-title">{t(Msg::CalendarFeeds)}</h2>
+                        <p class="muted small">{t(Msg::CalendarFeedsHint)}</p>
+                        {d.feed.clone().map(|(studio, spaces)| view! {
+                            <ul class="feeds">
+                                <li><a href=studio.clone() data-feed="studio">{t(Msg::WholeStudio)}</a></li>
+                                {spaces.into_iter().map(|(name, url)| view! { <li><a href=url>{name}</a></li> }).collect_view()}
+                            </ul>
+                        })}
+                        {d.owner.then(|| view! {
+                            <ActionForm action=rotate>
+                                <button type="submit" class="button button--quiet">{t(Msg::RotateFeed)}</button>
+                            </ActionForm>
+                        })}
+                    </section>
+                }
+                .into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SpaceRow(action: ServerAction<SaveSpace>, space: Option<SpaceAdmin>) -> impl IntoView {
+    let id = space.as_ref().map(|s| s.id.clone()).unwrap_or_default();
+    let s = space.map(|s| s.space);
+    let form = format!("space-{}", if id.is_empty() { "new" } else { &id });
+    let v = |f: &dyn Fn(&crate::domain::settings::SpaceInput) -> String| {
+        s.as_ref().map(f).unwrap_or_default()
+    };
+    let slug = v(&|s| s.slug.clone());
+    let name = v(&|s| s.name.clone());
+    let capacity = v(&|s| s.capacity.to_string());
+    let price = v(&|s| roubles(s.hourly_price));
+    let included = v(&|s| s.included_people.to_string());
+    let extra = v(&|s| roubles(s.extra_person_price));
+    let sort = v(&|s| s.sort_order.to_string());
+    let active = s.as_ref().is_none_or(|s| s.active);
+    let is_new = s.is_none();
+    let row_slug = slug.clone();
+    view! {
+        <tr data-space-row=row_slug>
+            <td>
+                <ActionForm action=action attr:id=form.clone() attr:class="inline-form">
+                    <input type="hidden" name="id" value=id />
+                </ActionForm>
+                <input form=form.clone() name="slug" value=slug aria-label=t(Msg::Slug) required size="10" />
+            </td>
+            <td><input form=form.clone() name="name" value=name aria-label=t(Msg::StudioName) required size="14" /></td>
+            <td><input form=form.clone() name="capacity" type="number" min="1" value=capacity aria-label=t(Msg::Capacity) class="num-input" /></td>
+            <td><input form=form.clone() name="hourly_price" inputmode="decimal" value=price aria-label=t(Msg::PricePerHour) class="num-input" /></td>
+            <td><input form=form.clone() name="included_people" type="number" min="0" value=included aria-label=t(Msg::IncludedPeople) class="num-input" /></td>
+            <td><input form=form.clone() name="extra_person_price" inputmode="decimal" value=extra aria-label=t(Msg::ExtraPersonPrice) class="num-input" /></td>
+            <td><input form=form.clone() name="sort_order" type="number" value=sort aria-label=t(Msg::SortOrder) class="num-input" /></td>
+            <td><input form=form.clone() name="active" type="checkbox" value="yes" checked=active aria-label=t(Msg::EmpActive) /></td>
+            <td><button form=form type="submit" class="button button--quiet">{if is_new { t(Msg::AddNew) } else { t(Msg::Save) }}</button></td>
+        </tr>
+    }
+}
+
+#[component]
+fn EquipmentRow(
+    action: ServerAction<SaveEquipmentItem>,
+    item: Option<EquipmentItem>,
+) -> impl IntoView {
+    let id = item.as_ref().map(|s| s.id.clone()).unwrap_or_default();
+    let e = item.map(|s| s.item);
+    let form = format!("equipment-{}", if id.is_empty() { "new" } else { &id });
+    let name = e.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+    let price = e.as_ref().map(|e| roubles(e.price)).unwrap_or_default();
+    let stock = e.as_ref().map(|e| e.stock.to_string()).unwrap_or_default();
+    let per_hour = e.as_ref().is_some_and(|e| e.per_hour);
+    let active = e.as_ref().is_none_or(|e| e.active);
+    let is_new = e.is_none();
+    view! {
+        <tr>
+            <td>
+                <ActionForm action=action attr:id=form.clone() attr:class="inline-form">
+                    <input type="hidden" name="id" value=id />
+                </ActionForm>
+                <input form=form.clone() name="name" value=name aria-label=t(Msg::StudioName) required size="16" />
+            </td>
+            <td><input form=form.clone() name="price" inputmode="decimal" value=price aria-label=t(Msg::UnitPrice) class="num-input" /></td>
+            <td><input form=form.clone() name="stock" type="number" min="0" value=stock aria-label=t(Msg::Stock) class="num-input" /></td>
+            <td><input form=form.clone() name="per_hour" type="checkbox" value="yes" checked=per_hour aria-label=t(Msg::PerHourShort) /></td>
+            <td><input form=form.clone() name="active" type="checkbox" value="yes" checked=active aria-label=t(Msg::EmpActive) /></td>
+            <td><button form=form type="submit" class="button button--quiet">{if is_new { t(Msg::AddNew) } else { t(Msg::Save) }}</button></td>
+        </tr>
+    }
+}
