@@ -513,6 +513,7 @@ messages! {
     PerHourShort { en: "Per hour", ru: "Почасово" }
     AddNew { en: "Add", ru: "Добавить" }
     PercentOff { en: "Discount, %", ru: "Скидка, %" }
+    PromoCodes { en: "Promo codes", ru: "Промокоды" }
     MaxUses { en: "Uses at most", ru: "Не больше использований" }
     ValidUntil { en: "Valid until", ru: "Действует до" }
     CalendarFeeds { en: "Calendar feeds", ru: "Календарные ленты" }

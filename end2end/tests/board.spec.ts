@@ -1,26 +1,7 @@
-import { test, expect, Page, Browser } from "@playwright/test";
+import { test, expect, Page } from "@playwright/test";
+import { ADMIN_PASSWORD, OWNER_PASSWORD, api, base, signIn, token } from "./helpers";
 
 // Runs first (files run in name order): the owner has no two-factor yet.
-const base = () => process.env.STUDIO_E2E_URL as string;
-const OWNER_PASSWORD = "north light over the river";
-const ADMIN_PASSWORD = "a passphrase for the front desk";
-
-async function api(path: string, method: string, token?: string, body?: unknown) {
-  const res = await fetch(`${base()}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function token(username: string, password: string) {
-  const res = await api("/api/v1/auth/login", "POST", undefined, { username, password });
-  expect(res.status).toBe(200);
-  return res.body.access_token as string;
-}
-
 /// Tomorrow on the studio's clock (UTC+3).
 function tomorrow(): string {
   return new Date(Date.now() + (3 + 24) * 3600_000).toISOString().slice(0, 10);
@@ -40,20 +21,6 @@ async function staffBooking(owner: string, hour: number, name: string) {
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id as string;
-}
-
-async function signIn(browser: Browser, username: string, password: string): Promise<[Page, string[]]> {
-  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${base()}/staff/login`);
-  await page.locator("#username").fill(username);
-  await page.locator("#password").fill(password);
-  await page.locator("form.login__form button[type=submit]").click();
-  await expect(page).toHaveURL(/\/staff$/);
-  await expect(page.locator(".live-status--on")).toBeVisible();
-  return [page, errors];
 }
 
 const card = (page: Page, column: string, id: string) =>

@@ -1,24 +1,8 @@
-import { test, expect, Page, Browser } from "@playwright/test";
+import { test, expect } from "@playwright/test";
+import { ADMIN_PASSWORD, OWNER_PASSWORD, base, signIn } from "./helpers";
 
 // Runs after board.spec.ts (which creates the admin "anton") and before
 // staff.spec.ts turns on the owner's two-factor sign-in.
-const base = () => process.env.STUDIO_E2E_URL as string;
-const OWNER_PASSWORD = "north light over the river";
-const ADMIN_PASSWORD = "a passphrase for the front desk";
-
-async function signIn(browser: Browser, username: string, password: string): Promise<[Page, string[]]> {
-  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1440, height: 1000 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${base()}/staff/login`);
-  await page.locator("#username").fill(username);
-  await page.locator("#password").fill(password);
-  await page.locator("form.login__form button[type=submit]").click();
-  await expect(page).toHaveURL(/\/staff$/);
-  return [page, errors];
-}
-
 /// Two days ahead on the studio's clock (UTC+3): clear of the board tests.
 function dayAfterTomorrow(): string {
   return new Date(Date.now() + (3 + 48) * 3600_000).toISOString().slice(0, 10);
@@ -27,8 +11,8 @@ function dayAfterTomorrow(): string {
 test("a booking made on an empty hour is dragged to another hour, shows on the board, and moves live elsewhere", async ({ browser }) => {
   const day = dayAfterTomorrow();
   const slot = (hour: string) => `[data-slot-start="${day}T${hour}:00:00+03:00"][data-space="studio_b"]`;
-  const [a, errorsA] = await signIn(browser, "owner", OWNER_PASSWORD);
-  const [b, errorsB] = await signIn(browser, "anton", ADMIN_PASSWORD);
+  const [a, errorsA] = await signIn(browser, "owner", OWNER_PASSWORD, 1000);
+  const [b, errorsB] = await signIn(browser, "anton", ADMIN_PASSWORD, 1000);
   for (const page of [a, b]) {
     await page.goto(`${base()}/staff/calendar?date=${day}&view=day`);
     await expect(page.locator(".live-status--on")).toBeVisible();

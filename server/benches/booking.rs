@@ -153,7 +153,7 @@ async fn board(state: &app::server::AppState, addr: std::net::SocketAddr, today:
         domain::{board::BoardQuery, Role},
         server::{auth, employees, staff_bookings, web_session},
     };
-    let password = "bench owner passphrase long";
+    let password = "north light over the river";
     employees::create_owner(
         &state.store,
         employees::NewEmployeeInput {

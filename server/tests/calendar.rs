@@ -1,45 +1,15 @@
 //! Blocked periods, equipment stock and the client base, on both backends.
 
 mod common;
-use chrono::{Duration, Utc};
-use common::TestApp;
+use common::{at, date_ahead, free_hours, send, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "north light over the river";
 
-fn date_ahead(day: i64) -> chrono::NaiveDate {
-    (Utc::now() + Duration::hours(3) + Duration::days(day)).date_naive()
-}
-
-fn at(day: i64, hour: u32) -> String {
-    format!("{}T{hour:02}:00:00+03:00", date_ahead(day))
-}
-
 async fn owner(app: &TestApp) -> String {
     app.create_owner("owner", PASSWORD).await;
     app.access_token("owner", PASSWORD).await
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    token: Option<&str>,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    (
-        res.status().as_u16(),
-        res.json().await.unwrap_or(Value::Null),
-    )
 }
 
 fn guest(
@@ -55,27 +25,6 @@ fn guest(
         "space": space, "start_time": at(day, from), "end_time": at(day, to), "people_count": 2,
         "client_name": name, "client_phone": phone, "consent": true, "equipment": equipment
     })
-}
-
-async fn free_hours(app: &TestApp, space: &str, day: i64) -> Vec<String> {
-    let (status, body) = send(
-        app,
-        Method::GET,
-        None,
-        &format!(
-            "/api/v1/public/availability?space={space}&date={}",
-            date_ahead(day)
-        ),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["slots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["start_time"].as_str().unwrap()[11..16].to_owned())
-        .collect()
 }
 
 async fn move_to(app: &TestApp, token: &str, id: &str, to: &str) {

@@ -2,62 +2,12 @@
 //! their effect on availability at once; on both backends.
 
 mod common;
-use chrono::{Datelike, Duration, Utc};
-use common::TestApp;
+use chrono::Datelike;
+use common::{at, date_ahead, free_hours, send, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "north light over the river";
-
-fn date_ahead(day: i64) -> chrono::NaiveDate {
-    (Utc::now() + Duration::hours(3) + Duration::days(day)).date_naive()
-}
-
-fn at(day: i64, hour: u32) -> String {
-    format!("{}T{hour:02}:00:00+03:00", date_ahead(day))
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    token: Option<&str>,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    (
-        res.status().as_u16(),
-        res.json().await.unwrap_or(Value::Null),
-    )
-}
-
-async fn free_hours(app: &TestApp, space: &str, day: i64) -> Vec<String> {
-    let (status, body) = send(
-        app,
-        Method::GET,
-        None,
-        &format!(
-            "/api/v1/public/availability?space={space}&date={}",
-            date_ahead(day)
-        ),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["slots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["start_time"].as_str().unwrap()[11..16].to_owned())
-        .collect()
-}
 
 async fn book(
     app: &TestApp,

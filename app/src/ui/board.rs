@@ -8,8 +8,7 @@ use super::{
     book::state_label,
     live::{use_live, LiveStatus},
     locale::{self, t},
-    pages::ErrorNotice,
-    staff::go_to_login,
+    staff::{go_to_login, staff_page_error},
     toast::toasts,
 };
 use crate::{
@@ -207,11 +206,7 @@ pub fn BoardPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <Board data=d reload=Callback::new(move |()| data.refetch()) /> }.into_any(),
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
-                    }
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Err(e) => staff_page_error(e),
                 }
             })}
         </Suspense>
@@ -236,7 +231,6 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
     let dragging = RwSignal::new(None::<String>);
     let over = RwSignal::new(None::<BookingState>);
     let reopen = RwSignal::new(None::<(String, BookingState)>);
-    let reason = RwSignal::new(String::new());
     let held = StoredValue::new(Vec::<LiveEvent>::new());
     let range = StoredValue::new((from.clone(), to.clone()));
 
@@ -368,7 +362,6 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
         match from.can_transition(to, role, &why) {
             Ok(()) => {}
             Err(TransitionError::ReasonRequired) => {
-                reason.set(String::new());
                 reopen.set(Some((id, to)));
                 return;
             }
@@ -538,32 +531,47 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
             }).collect_view()}
         </div>
         {move || reopen.get().map(|(id, to)| view! {
-            <div class="dialog-backdrop">
-                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reopen-title">
-                    <h2 id="reopen-title">{t(Msg::ReopenTitle)} " → " {column_title(to)}</h2>
-                    <form class="stack" on:submit=move |ev| {
-                        ev.prevent_default();
-                        let why = reason.get_untracked();
-                        if why.trim().is_empty() {
-                            return;
-                        }
-                        reopen.set(None);
-                        request_move(id.clone(), to, why);
-                    }>
-                        <div class="field">
-                            <label for="reopen-reason">{t(Msg::ReopenReason)}</label>
-                            <textarea id="reopen-reason" name="reason" required autofocus
-                                prop:value=move || reason.get()
-                                on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
-                        </div>
-                        <div class="dialog__actions">
-                            <button type="button" class="button button--quiet" on:click=move |_| reopen.set(None)>{t(Msg::NotNow)}</button>
-                            <button type="submit" class="button button--primary">{t(Msg::ConfirmMove)}</button>
-                        </div>
-                    </form>
-                </div>
-            </div>
+            <ReopenDialog to=to
+                on_confirm=Callback::new(move |why: String| {
+                    reopen.set(None);
+                    request_move(id.clone(), to, why);
+                })
+                on_cancel=Callback::new(move |()| reopen.set(None)) />
         })}
+    }
+}
+
+/// Asks why a finished booking is reopened; the move waits for the answer.
+#[component]
+pub(crate) fn ReopenDialog(
+    to: BookingState,
+    on_confirm: Callback<String>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let reason = RwSignal::new(String::new());
+    view! {
+        <div class="dialog-backdrop">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reopen-title">
+                <h2 id="reopen-title">{t(Msg::ReopenTitle)} " → " {column_title(to)}</h2>
+                <form class="stack" on:submit=move |ev| {
+                    ev.prevent_default();
+                    let why = reason.get_untracked();
+                    if !why.trim().is_empty() {
+                        on_confirm.run(why);
+                    }
+                }>
+                    <div class="field">
+                        <label for="reopen-reason">{t(Msg::ReopenReason)}</label>
+                        <textarea id="reopen-reason" name="reason" required autofocus
+                            on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                    </div>
+                    <div class="dialog__actions">
+                        <button type="button" class="button button--quiet" on:click=move |_| on_cancel.run(())>{t(Msg::NotNow)}</button>
+                        <button type="submit" class="button button--primary">{t(Msg::ConfirmMove)}</button>
+                    </div>
+                </form>
+            </div>
+        </div>
     }
 }
 

@@ -9,11 +9,11 @@
 use super::{
     board::{
         column_title, encode, error_text, local, move_booking, payment_label, source_label, when,
+        ReopenDialog,
     },
     live::{use_live, LiveStatus},
     locale::{self, t},
-    pages::ErrorNotice,
-    staff::go_to_login,
+    staff::{go_to_login, staff_page_error},
     toast::toasts,
 };
 use crate::{
@@ -219,11 +219,7 @@ pub fn BookingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let (list, spaces) = match data.await {
                     Ok(d) => d,
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        return view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any();
-                    }
-                    Err(e) => return view! { <ErrorNotice error=e /> }.into_any(),
+                    Err(e) => return staff_page_error(e),
                 };
                 let q = |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
                 let (state_now, space_now, sort_now) = (q("state"), q("space"), q("sort"));
@@ -350,14 +346,10 @@ pub fn BookingDetailPage() -> impl IntoView {
                         known_version.set_value(detail.summary.version);
                         view! { <Detail detail=detail role=role spaces=spaces live=live reload=Callback::new(move |()| data.refetch()) known_version=known_version /> }.into_any()
                     }
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
-                    }
                     Err(AppError::NotFound { .. }) => view! {
                         <div class="notice notice--error" role="alert">{t(Msg::BookingNotFound)}</div>
                     }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Err(e) => staff_page_error(e),
                 }
             })}
         </Transition>
@@ -382,7 +374,6 @@ fn Detail(
     let remove = ServerAction::<DeleteBooking>::new();
     let confirm_delete = RwSignal::new(false);
     let reopen = RwSignal::new(None::<BookingState>);
-    let reason = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
@@ -418,7 +409,6 @@ fn Detail(
         move |to: BookingState, why: String| {
             let from = state;
             if let Err(TransitionError::ReasonRequired) = from.can_transition(to, role, &why) {
-                reason.set(String::new());
                 reopen.set(Some(to));
                 return;
             }
@@ -617,30 +607,12 @@ fn Detail(
         {move || reopen.get().map(|to| {
             let change_state = change_for_dialog.clone();
             view! {
-                <div class="dialog-backdrop">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reopen-title">
-                        <h2 id="reopen-title">{t(Msg::ReopenTitle)} " → " {column_title(to)}</h2>
-                        <form class="stack" on:submit=move |ev| {
-                            ev.prevent_default();
-                            let why = reason.get_untracked();
-                            if why.trim().is_empty() {
-                                return;
-                            }
-                            reopen.set(None);
-                            change_state(to, why);
-                        }>
-                            <div class="field">
-                                <label for="reopen-reason">{t(Msg::ReopenReason)}</label>
-                                <textarea id="reopen-reason" required autofocus
-                                    on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
-                            </div>
-                            <div class="dialog__actions">
-                                <button type="button" class="button button--quiet" on:click=move |_| reopen.set(None)>{t(Msg::NotNow)}</button>
-                                <button type="submit" class="button button--primary">{t(Msg::ConfirmMove)}</button>
-                            </div>
-                        </form>
-                    </div>
-                </div>
+                <ReopenDialog to=to
+                    on_confirm=Callback::new(move |why: String| {
+                        reopen.set(None);
+                        change_state(to, why);
+                    })
+                    on_cancel=Callback::new(move |()| reopen.set(None)) />
             }
         })}
     }

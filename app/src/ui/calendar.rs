@@ -8,8 +8,7 @@ use super::{
     board::{board_card, column_title, error_text, local},
     live::{use_live, LiveStatus},
     locale::{self, t},
-    pages::ErrorNotice,
-    staff::go_to_login,
+    staff::{go_to_login, staff_page_error},
     toast::toasts,
 };
 use crate::{
@@ -184,11 +183,7 @@ pub fn CalendarPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <Calendar data=d reload=Callback::new(move |()| data.refetch()) /> }.into_any(),
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
-                    }
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Err(e) => staff_page_error(e),
                 }
             })}
         </Suspense>

@@ -4,8 +4,7 @@
 use super::{
     board::{column_title, error_text, local, payment_label, when},
     locale::{self, t},
-    pages::ErrorNotice,
-    staff::go_to_login,
+    staff::staff_page_error,
     toast::toasts,
 };
 use crate::{
@@ -157,11 +156,7 @@ pub fn ClientsPage() -> impl IntoView {
                             </nav>
                         }.into_any()
                     }
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
-                    }
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Err(e) => staff_page_error(e),
                 }
             })}
         </Transition>
@@ -231,11 +226,7 @@ pub fn ClientPage() -> impl IntoView {
                             </table>
                         }.into_any()
                     }
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
-                    }
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Err(e) => staff_page_error(e),
                 }
             })}
         </Transition>
@@ -308,11 +299,7 @@ pub fn DaySheetPage() -> impl IntoView {
                             </article>
                         }.into_any()
                     }
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
-                    }
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    Err(e) => staff_page_error(e),
                 }
             })}
         </Suspense>

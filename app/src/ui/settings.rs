@@ -6,8 +6,7 @@
 use super::{
     board::error_text,
     locale::{self, t},
-    pages::ErrorNotice,
-    staff::go_to_login,
+    staff::{go_to_login, staff_page_error},
     toast::toasts,
 };
 use crate::{
@@ -343,12 +342,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let d = match data.await {
                     Ok(d) => d,
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        return view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any();
-                    }
-                    Err(AppError::Forbidden) => return view! { <div class="notice notice--error" role="alert">{t(Msg::NotAllowed)}</div> }.into_any(),
-                    Err(e) => return view! { <ErrorNotice error=e /> }.into_any(),
+                    Err(e) => return staff_page_error(e),
                 };
                 let s = d.settings.clone();
                 let holidays = s.holidays.iter().map(|h| format!("{} {}", h.date, h.reason).trim().to_owned()).collect::<Vec<_>>().join("\n");
@@ -421,7 +415,7 @@ pub fn SettingsPage() -> impl IntoView {
                         </div>
                     </section>
                     <section class="panel panel--wide" aria-labelledby="promo-title">
-                        <h2 id="promo-title">{t(Msg::PromoCode)}</h2>
+                        <h2 id="promo-title">{t(Msg::PromoCodes)}</h2>
                         <ul class="promo-list">
                             {d.promo_codes.iter().map(|p| view! {
                                 <li><code>{p.promo.code.clone()}</code> " · "
@@ -432,7 +426,7 @@ pub fn SettingsPage() -> impl IntoView {
                             }).collect_view()}
                         </ul>
                         <ActionForm action=promo attr:class="grid-2 promo-form">
-                            <div class="field"><label for="p-code">{t(Msg::PromoCode)}</label><input id="p-code" name="code" required /></div>
+                            <div class="field"><label for="p-code">{t(Msg::PromoCodes)}</label><input id="p-code" name="code" required /></div>
                             <div class="field"><label for="p-pct">{t(Msg::PercentOff)}</label><input id="p-pct" name="percent_off" type="number" min="1" max="100" required /></div>
                             <div class="field"><label for="p-max">{t(Msg::MaxUses)}</label><input id="p-max" name="max_uses" type="number" min="1" /></div>
                             <div class="field"><label for="p-until">{t(Msg::ValidUntil)}</label><input id="p-until" name="valid_until" type="date" /></div>

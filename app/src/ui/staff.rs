@@ -316,6 +316,22 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
+/// What a staff page shows when its data cannot be had: the sign-in page
+/// for an expired session, a plain refusal, or a friendly error.
+pub(crate) fn staff_page_error(e: AppError) -> AnyView {
+    match e {
+        AppError::Unauthorized { .. } => {
+            go_to_login();
+            view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
+        }
+        AppError::Forbidden => {
+            view! { <div class="notice notice--error" role="alert">{t(Msg::NotAllowed)}</div> }
+                .into_any()
+        }
+        e => view! { <ErrorNotice error=e /> }.into_any(),
+    }
+}
+
 pub(crate) fn go_to_login() {
     #[cfg(feature = "ssr")]
     leptos_axum::redirect("/staff/login");

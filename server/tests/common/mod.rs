@@ -302,6 +302,54 @@ macro_rules! both_backends {
     };
 }
 
+/// A studio-local date `day` days ahead (the default studio is UTC+3).
+pub fn date_ahead(day: i64) -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(3) + chrono::Duration::days(day)).date_naive()
+}
+
+/// RFC 3339 of a full hour of that date, on the studio's clock.
+pub fn at(day: i64, hour: u32) -> String {
+    format!("{}T{hour:02}:00:00+03:00", date_ahead(day))
+}
+
+/// One JSON request, with a bearer token when given; the status and body.
+pub async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    token: Option<&str>,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = app.client.request(method, app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("request");
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The free starts (`HH:MM`) of a space on a date, from the public API.
+pub async fn free_hours(app: &TestApp, space: &str, day: i64) -> Vec<String> {
+    let path = format!(
+        "/api/v1/public/availability?space={space}&date={}",
+        date_ahead(day)
+    );
+    let (status, body) = send(app, reqwest::Method::GET, None, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    body["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .map(|s| s["start_time"].as_str().expect("a start")[11..16].to_owned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

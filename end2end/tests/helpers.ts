@@ -1,0 +1,39 @@
+// Shared by the staff journeys: the server's address, API calls with a
+// token, and signing in through the page in a context of its own.
+import { expect, Page, Browser } from "@playwright/test";
+
+export const base = () => process.env.STUDIO_E2E_URL as string;
+export const OWNER_PASSWORD = "north light over the river";
+export const ADMIN_PASSWORD = "a passphrase for the front desk";
+
+export async function api(path: string, method: string, token?: string, body?: unknown) {
+  const res = await fetch(`${base()}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+export async function token(username: string, password: string) {
+  const res = await api("/api/v1/auth/login", "POST", undefined, { username, password });
+  expect(res.status).toBe(200);
+  return res.body.access_token as string;
+}
+
+/// Signs in on the page (a fresh context); returns the page and the
+/// uncaught errors it reports.
+export async function signIn(browser: Browser, username: string, password: string, height = 900): Promise<[Page, string[]]> {
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1440, height } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base()}/staff/login`);
+  await page.locator("#username").fill(username);
+  await page.locator("#password").fill(password);
+  await page.locator("form.login__form button[type=submit]").click();
+  await expect(page).toHaveURL(/\/staff$/);
+  await expect(page.locator(".live-status--on")).toBeVisible();
+  return [page, errors];
+}
