@@ -529,6 +529,7 @@ messages! {
     BlockReason { en: "Why", ru: "Причина" }
     WholeStudio { en: "Whole studio", ru: "Вся студия" }
     RemoveBlock { en: "Remove this block", ru: "Снять блокировку" }
+    EditBlock { en: "Change this block", ru: "Изменить блокировку" }
     DaySheet { en: "Day sheet", ru: "Лист дня" }
     Closed { en: "closed", ru: "выходной" }
     NewBooking { en: "New booking", ru: "Новая бронь" }

@@ -73,3 +73,26 @@ test("the owner edits the studio's settings and adds equipment", async ({ browse
   await page.screenshot({ path: "test-results/settings.png", fullPage: true });
   expect(errors).toEqual([]);
 });
+
+test("blocked time is added, changed and removed from the calendar", async ({ browser }) => {
+  const day = dayAfterTomorrow();
+  const [page, errors] = await signIn(browser, "owner", OWNER_PASSWORD, 1000);
+  await page.goto(`${base()}/staff/calendar?date=${day}&view=day`);
+  await page.getByRole("button", { name: "Block time" }).click();
+  await page.locator("#bl-space").selectOption("studio_a");
+  await page.locator("#bl-reason").fill("Backdrop repair");
+  await page.locator("#bl-start").fill(`${day}T18:00`);
+  await page.locator("#bl-end").fill(`${day}T20:00`);
+  await page.locator(".block-form button[type=submit]").click();
+  const block = page.locator('[data-space="studio_a"] .cal-block');
+  await expect(block).toContainText("Backdrop repair");
+  await block.locator(".cal-block__edit").click();
+  await expect(page.locator("#bl-reason")).toHaveValue("Backdrop repair");
+  await page.locator("#bl-reason").fill("Backdrop repair, part two");
+  await page.locator(".block-form button[type=submit]").click();
+  await expect(block).toContainText("part two");
+  await block.locator(".cal-block__remove").click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Remove this block" }).click();
+  await expect(block).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

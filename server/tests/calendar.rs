@@ -107,6 +107,13 @@ both_backends! {
         assert_eq!(err["error"]["details"]["available"], 0);
         let (status, later) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_b", 9, 12, 13, "Boris", "+7 916 555 01 03", light(2)))).await;
         assert_eq!(status, 201, "after the first booking the lights are free again: {later}");
+        // Availability asked with the lights leaves out the hours they are taken.
+        let (status, with_lights) = send(&app, Method::GET, None, &format!("/api/v1/public/availability?space=studio_b&date={}&equipment=profoto:1", date_ahead(9)), None).await;
+        assert_eq!(status, 200, "{with_lights}");
+        let hours: Vec<&str> = with_lights["slots"].as_array().unwrap().iter().map(|s| &s["start_time"].as_str().unwrap()[11..16]).collect();
+        assert!(!hours.contains(&"10:00") && !hours.contains(&"11:00") && !hours.contains(&"12:00"), "{hours:?}");
+        assert!(hours.contains(&"13:00") && hours.contains(&"09:00"), "{hours:?}");
+        assert!(free_hours(&app, "studio_b", 9).await.contains(&"10:00".to_owned()), "without equipment the space itself is free at 10:00");
         // Rescheduling the later booking onto the first one's time finds no lights.
         let (status, err) = send(&app, Method::PUT, Some(&token), &format!("/api/v1/bookings/{}", later["id"].as_str().unwrap()),
             Some(json!({"version": 1, "start_time": at(9, 11), "end_time": at(9, 12)}))).await;

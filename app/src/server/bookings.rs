@@ -121,6 +121,35 @@ pub async fn availability(
     slug: &str,
     date: &str,
 ) -> Result<Availability, AppError> {
+    availability_with(state, slug, date, "").await
+}
+
+/// Like [`availability`], keeping only the starts at which the studio
+/// still has the `equipment` asked for (`id:quantity,id:quantity`): stock
+/// is shared with the bookings that overlap each hour.
+pub async fn availability_with(
+    state: &AppState,
+    slug: &str,
+    date: &str,
+    equipment: &str,
+) -> Result<Availability, AppError> {
+    let mut wanted: Vec<(String, i64)> = Vec::new();
+    for part in equipment
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (id, quantity) = part.split_once(':').unwrap_or((part, "1"));
+        match quantity.trim().parse::<i64>() {
+            Ok(q) if q > 0 => wanted.push((id.trim().to_owned(), q)),
+            _ => {
+                return Err(AppError::field(
+                    "equipment",
+                    FieldError::new("equipment_quantity", "Use id:quantity, e.g. softbox:2."),
+                ))
+            }
+        }
+    }
     let date: NaiveDate = date.parse().map_err(|_| {
         AppError::field(
             "date",
@@ -134,7 +163,42 @@ pub async fn availability(
     let from = day_start(&config, date);
     let to = day_start(&config, date + Duration::days(1));
     let busy = occupied(&state.store, &space.id, from.timestamp(), to.timestamp()).await?;
-    let slots = config.rules.day_slots(date, &busy, Utc::now());
+    let mut slots = config.rules.day_slots(date, &busy, Utc::now());
+    let buffer = config.rules.buffer_minutes * 60;
+    for (id, quantity) in &wanted {
+        let stock: Option<i32> = with_pool!(&state.store, p => sqlx::query_scalar(
+            "SELECT stock FROM equipment WHERE id = $1 AND active = TRUE"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+        let Some(stock) = stock else {
+            return Err(AppError::field(
+                "equipment",
+                FieldError::new("unknown_equipment", "Unknown equipment."),
+            ));
+        };
+        let taken: Vec<(i64, i64, i32)> = with_pool!(&state.store, p => sqlx::query_as(
+            "SELECT b.starts_at, b.blocked_until, be.quantity FROM booking_equipment be \
+             JOIN bookings b ON b.id = be.booking_id \
+             WHERE be.equipment_id = $1 AND b.deleted_at IS NULL AND b.state NOT IN ('cancelled', 'no_show') \
+               AND b.starts_at < $2 AND b.blocked_until > $3"
+        )
+        .bind(id)
+        .bind(to.timestamp() + buffer)
+        .bind(from.timestamp())
+        .fetch_all(p)
+        .await)?;
+        slots.retain(|slot| {
+            let (s, e) = (slot.start().timestamp(), slot.end().timestamp() + buffer);
+            let used: i64 = taken
+                .iter()
+                .filter(|(bs, bu, _)| *bs < e && *bu > s)
+                .map(|(_, _, q)| i64::from(*q))
+                .sum();
+            used + quantity <= i64::from(stock)
+        });
+    }
     Ok(Availability {
         space: space.slug,
         date: date.to_string(),

@@ -113,6 +113,7 @@ pub async fn calendar_move(
 /// Blocks a period; times are the studio's wall clock (`datetime-local`).
 #[server(prefix = "/api/fn", endpoint = "calendar_block")]
 pub async fn calendar_block(
+    id: String,
     space: String,
     start: String,
     end: String,
@@ -138,7 +139,12 @@ pub async fn calendar_block(
         end_time: instant(&end),
         reason: Some(reason),
     };
-    session::report(blocks::create(&state, &me, &web_session::origin(&parts), &req).await)
+    let origin = web_session::origin(&parts);
+    if id.is_empty() {
+        session::report(blocks::create(&state, &me, &origin, &req).await)
+    } else {
+        session::report(blocks::update(&state, &me, &origin, &id, &req).await)
+    }
 }
 
 #[server(prefix = "/api/fn", endpoint = "calendar_unblock")]
@@ -210,6 +216,7 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
     let drag_class = RwSignal::new(false);
     let new_booking = RwSignal::new(None::<NewBooking>);
     let block_form = RwSignal::new(false);
+    let editing = RwSignal::new(None::<Block>);
     let removing = RwSignal::new(None::<String>);
     let range = StoredValue::new((
         data.days
@@ -352,15 +359,22 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
                 <a class="button" class:button--quiet=!is_week aria-current=is_week.then_some("page") href=href(&data.date, "week")>{t(Msg::Week)}</a>
                 <a class="button" class:button--quiet=is_week aria-current=(!is_week).then_some("page") href=href(&data.date, "day")>{t(Msg::Day)}</a>
             </span>
-            <button type="button" class="button button--quiet" on:click=move |_| block_form.update(|v| *v = !*v)>{t(Msg::BlockTime)}</button>
+            <button type="button" class="button button--quiet" on:click=move |_| {
+                editing.set(None);
+                block_form.update(|v| *v = !*v);
+            }>{t(Msg::BlockTime)}</button>
             <a class="button button--quiet" href=format!("/staff/day-sheet?date={}", data.date)>{t(Msg::DaySheet)}</a>
         </nav>
-        <Show when=move || block_form.get()>
-            <BlockForm spaces=form_spaces.clone() on_done=Callback::new(move |b: Block| {
-                blocks.update(|bs| bs.push(b));
+        {move || block_form.get().then(|| view! {
+            <BlockForm spaces=form_spaces.clone() block=editing.get() on_done=Callback::new(move |b: Block| {
+                blocks.update(|bs| {
+                    bs.retain(|x| x.id != b.id);
+                    bs.push(b);
+                });
+                editing.set(None);
                 block_form.set(false);
             }) />
-        </Show>
+        })}
         <div class="cal" class:cal--dragging=move || drag_class.get() style=format!("--lanes: {lanes}")>
             <div class="cal__head">
                 <div class="cal__corner"></div>
@@ -428,7 +442,13 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
                                     let id = b.id.clone();
                                     view! {
                                         <div class="cal-block" data-block-id=b.id.clone() style=format!("top: {top}px; height: {h}px") title=b.reason.clone()>
-                                            <span>{b.reason.clone()}</span>
+                                            <button type="button" class="cal-block__edit" title=t(Msg::EditBlock) on:click={
+                                                let b = b.clone();
+                                                move |_| {
+                                                    editing.set(Some(b.clone()));
+                                                    block_form.set(true);
+                                                }
+                                            }>{b.reason.clone()}</button>
                                             <button type="button" class="cal-block__remove" aria-label=t(Msg::RemoveBlock) on:click=move |_| removing.set(Some(id.clone()))>"×"</button>
                                         </div>
                                     }
@@ -578,8 +598,28 @@ fn NewBookingDialog(
 #[component]
 fn BlockForm(
     spaces: Vec<crate::domain::board::SpaceOption>,
+    block: Option<Block>,
     on_done: Callback<Block>,
 ) -> impl IntoView {
+    let wall = |rfc: &str| {
+        local(rfc)
+            .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let id = block.as_ref().map(|b| b.id.clone()).unwrap_or_default();
+    let space_now = block
+        .as_ref()
+        .and_then(|b| b.space.clone())
+        .unwrap_or_default();
+    let reason = block.as_ref().map(|b| b.reason.clone()).unwrap_or_default();
+    let start = block
+        .as_ref()
+        .map(|b| wall(&b.start_time))
+        .unwrap_or_default();
+    let end = block
+        .as_ref()
+        .map(|b| wall(&b.end_time))
+        .unwrap_or_default();
     let locale = locale::current();
     let toasts = toasts();
     let block = ServerAction::<CalendarBlock>::new();
@@ -595,24 +635,25 @@ fn BlockForm(
         <section class="panel" aria-labelledby="block-title">
             <h2 id="block-title">{t(Msg::BlockTime)}</h2>
             <ActionForm action=block attr:class="grid-2 block-form">
+                <input type="hidden" name="id" value=id />
                 <div class="field">
                     <label for="bl-space">{t(Msg::Space)}</label>
                     <select id="bl-space" name="space">
                         <option value="">{t(Msg::WholeStudio)}</option>
-                        {spaces.into_iter().map(|s| view! { <option value=s.slug>{s.name}</option> }).collect_view()}
+                        {spaces.into_iter().map(|s| view! { <option value=s.slug.clone() selected=s.slug == space_now>{s.name}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="bl-reason">{t(Msg::BlockReason)}</label>
-                    <input id="bl-reason" name="reason" required />
+                    <input id="bl-reason" name="reason" value=reason required />
                 </div>
                 <div class="field">
                     <label for="bl-start">{t(Msg::LabelStart)}</label>
-                    <input id="bl-start" name="start" type="datetime-local" required />
+                    <input id="bl-start" name="start" type="datetime-local" value=start required />
                 </div>
                 <div class="field">
                     <label for="bl-end">{t(Msg::LabelEnd)}</label>
-                    <input id="bl-end" name="end" type="datetime-local" required />
+                    <input id="bl-end" name="end" type="datetime-local" value=end required />
                 </div>
                 <button type="submit" class="button" disabled=move || block.pending().get()>{t(Msg::BlockTime)}</button>
             </ActionForm>

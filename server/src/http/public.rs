@@ -39,6 +39,10 @@ pub struct AvailabilityQuery {
     space: String,
     /// Studio-local date, `YYYY-MM-DD`.
     date: String,
+    /// Only starts at which this equipment is free: `id:quantity`,
+    /// comma-separated.
+    #[serde(default)]
+    equipment: Option<String>,
 }
 
 /// Free one-hour starts of a space on a date, in the studio's time zone.
@@ -51,7 +55,13 @@ pub async fn availability(
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> Result<Json<Availability>, AppError> {
     Ok(Json(
-        bookings::availability(&state, &q.space, &q.date).await?,
+        bookings::availability_with(
+            &state,
+            &q.space,
+            &q.date,
+            q.equipment.as_deref().unwrap_or_default(),
+        )
+        .await?,
     ))
 }
 
