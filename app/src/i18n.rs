@@ -541,7 +541,7 @@ messages! {
     ColCancellations { en: "Cancellations", ru: "Отмены" }
     ColSpent { en: "Spent", ru: "Потрачено" }
     ColLastVisit { en: "Last visit", ru: "Последний визит" }
-    ClientsFound { en: "clients", ru: "клиентов" }
+    ClientsFound { en: "Clients:", ru: "Клиентов:" }
     ColBookings { en: "Bookings", ru: "Брони" }
     ColEquipment { en: "Equipment", ru: "Оборудование" }
     ErrInvalidTransition { en: "This move is not allowed", ru: "Такой переход невозможен" }
@@ -563,7 +563,7 @@ messages! {
     PrevPage { en: "Previous", ru: "Назад" }
     NextPage { en: "Next", ru: "Вперёд" }
     PageOf { en: "Page", ru: "Страница" }
-    BookingsFound { en: "bookings found", ru: "найдено бронирований" }
+    BookingsFound { en: "Bookings found:", ru: "Найдено бронирований:" }
     EditBooking { en: "Edit booking", ru: "Изменить бронь" }
     LabelClientName { en: "Client name", ru: "Имя клиента" }
     LabelEmail { en: "E-mail", ru: "Эл. почта" }

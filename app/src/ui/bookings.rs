@@ -152,12 +152,11 @@ pub async fn delete_booking(id: String, version: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-const SORTS: [(&str, Msg); 5] = [
+const SORTS: [(&str, Msg); 4] = [
     ("start_time", Msg::When),
     ("client_name", Msg::ColClient),
     ("state", Msg::Status),
     ("total_price", Msg::PriceTotal),
-    ("created_at", Msg::CreatedAt),
 ];
 
 /// `/staff/bookings`
@@ -263,7 +262,7 @@ pub fn BookingsPage() -> impl IntoView {
                             <a class="button button--quiet" href="/staff/bookings">{t(Msg::ResetFilters)}</a>
                         </div>
                     </form>
-                    <p class="muted small" data-total=list.total>{list.total} " " {t(Msg::BookingsFound)}</p>
+                    <p class="muted small" data-total=list.total>{t(Msg::BookingsFound)} " " {list.total}</p>
                     <div class="table-wrap">
                         <table class="table">
                             <thead>
@@ -282,6 +281,7 @@ pub fn BookingsPage() -> impl IntoView {
                                             </th>
                                         }
                                     }).collect_view()}
+                                    <th scope="col">{t(Msg::ColSource)}</th>
                                     <th scope="col">{t(Msg::Space)}</th>
                                     <th scope="col">{t(Msg::ColPayment)}</th>
                                 </tr>

@@ -120,7 +120,7 @@ pub fn ClientsPage() -> impl IntoView {
                         let pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
                         let q = query.with_untracked(|q| q.get("q")).unwrap_or_default();
                         view! {
-                            <p class="muted small">{list.total} " " {t(Msg::ClientsFound)}</p>
+                            <p class="muted small">{t(Msg::ClientsFound)} " " {list.total}</p>
                             <div class="table-wrap">
                                 <table class="table" data-clients>
                                     <thead><tr>
