@@ -500,9 +500,21 @@ pub async fn create_guest_booking(
         consent: Some(meta),
         staff: None,
     };
-    match insert(state, &config, &checked, &client, &how).await {
+    book(state, &config, &checked, &client, &how).await
+}
+
+/// Inserts a checked booking; a slot taken meanwhile comes back as a 409
+/// with the nearest free alternatives (for guests and staff alike).
+pub(super) async fn book(
+    state: &AppState,
+    config: &StudioConfig,
+    checked: &Checked,
+    client: &Client,
+    how: &Provenance<'_>,
+) -> Result<BookingConfirmation, AppError> {
+    match insert(state, config, checked, client, how).await {
         Err(AppError::Conflict { code, message, .. }) if code == "slot_unavailable" => {
-            let alternatives = alternatives(state, &config, &checked)
+            let alternatives = alternatives(state, config, checked)
                 .await
                 .unwrap_or_default();
             Err(AppError::Conflict {

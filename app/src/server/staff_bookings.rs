@@ -654,19 +654,7 @@ pub async fn create(
         consent: None,
         staff: Some(&who),
     };
-    let created = match bookings::insert(state, &config, &checked, &client, &how).await {
-        Err(AppError::Conflict { code, message, .. }) if code == "slot_unavailable" => {
-            let alternatives = bookings::alternatives(state, &config, &checked)
-                .await
-                .unwrap_or_default();
-            return Err(AppError::Conflict {
-                code,
-                message,
-                details: Some(serde_json::json!({ "alternatives": alternatives })),
-            });
-        }
-        other => other?,
-    };
+    let created = bookings::book(state, &config, &checked, &client, &how).await?;
     detail(state, &created.id).await
 }
 

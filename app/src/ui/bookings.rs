@@ -323,8 +323,36 @@ pub fn BookingDetailPage() -> impl IntoView {
     let known_version = StoredValue::new(0i64);
     let toasts = toasts();
     let me = use_context::<Resource<Result<crate::domain::employee::EmployeeProfile, AppError>>>();
+    let locale = locale::current();
+    // The page's own actions outlive the form they belong to: a reload can
+    // re-render the form while a save is on its way.
+    let save = ServerAction::<SaveBooking>::new();
+    let remove = ServerAction::<DeleteBooking>::new();
+    let reload = Callback::new(move |()| data.refetch());
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            match result {
+                Ok(v) => {
+                    known_version.set_value(v);
+                    toasts.success(t(Msg::Saved));
+                    data.refetch();
+                }
+                Err(AppError::Unauthorized { .. }) => go_to_login(),
+                Err(e) if e.fields().is_none() => toasts.error(error_text(locale, &e)),
+                Err(_) => {}
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(e)) = remove.value().get() {
+            toasts.error(error_text(locale, &e));
+        }
+    });
     let live = use_live(None, move |e| {
         let this = params.with_untracked(|p| p.get("id")).unwrap_or_default();
+        if save.pending().get_untracked() {
+            return; // our own save: its answer reloads the page
+        }
         if e.booking_id == this && e.version.unwrap_or(i64::MAX) > known_version.get_value() {
             let mine = me
                 .and_then(|r| r.get_untracked())
@@ -344,7 +372,7 @@ pub fn BookingDetailPage() -> impl IntoView {
                 match data.await {
                     Ok((detail, role, spaces)) => {
                         known_version.set_value(detail.summary.version);
-                        view! { <Detail detail=detail role=role spaces=spaces live=live reload=Callback::new(move |()| data.refetch()) known_version=known_version /> }.into_any()
+                        view! { <Detail detail=detail role=role spaces=spaces live=live reload=reload known_version=known_version save=save remove=remove /> }.into_any()
                     }
                     Err(AppError::NotFound { .. }) => view! {
                         <div class="notice notice--error" role="alert">{t(Msg::BookingNotFound)}</div>
@@ -364,36 +392,17 @@ fn Detail(
     live: ReadSignal<LiveStatus>,
     reload: Callback<()>,
     known_version: StoredValue<i64>,
+    save: ServerAction<SaveBooking>,
+    remove: ServerAction<DeleteBooking>,
 ) -> impl IntoView {
     let locale = locale::current();
     let toasts = toasts();
     let b = detail.summary.clone();
     let id = b.id.clone();
     let version = b.version;
-    let save = ServerAction::<SaveBooking>::new();
-    let remove = ServerAction::<DeleteBooking>::new();
     let confirm_delete = RwSignal::new(false);
     let reopen = RwSignal::new(None::<BookingState>);
     let busy = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(result) = save.value().get() {
-            match result {
-                Ok(v) => {
-                    known_version.set_value(v);
-                    toasts.success(t(Msg::Saved));
-                    reload.run(());
-                }
-                Err(AppError::Unauthorized { .. }) => go_to_login(),
-                Err(e) if e.fields().is_none() => toasts.error(error_text(locale, &e)),
-                Err(_) => {}
-            }
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Err(e)) = remove.value().get() {
-            toasts.error(error_text(locale, &e));
-        }
-    });
     let field_error = move |name: &'static str| {
         move || {
             save.value().get().and_then(|r| r.err()).and_then(|e| {
