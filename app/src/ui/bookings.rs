@@ -38,7 +38,7 @@ pub async fn bookings_list(
     q: Option<String>,
     page: Option<i64>,
     sort: Option<String>,
-) -> Result<(BookingList, Vec<SpaceOption>), AppError> {
+) -> Result<(BookingList, Vec<SpaceOption>, i64), AppError> {
     use super::staff::session;
     use crate::{domain::board::BookingQuery, server::staff_bookings};
     let (app, _, _) = session::report(session::settled_staff().await)?;
@@ -55,20 +55,35 @@ pub async fn bookings_list(
     };
     let list = session::report(staff_bookings::list(&app, &query).await)?;
     let spaces = session::report(app.active_spaces().await)?;
-    Ok((list, spaces))
+    let seen = session::report(crate::server::live::last_event_id(&app.store).await)?;
+    Ok((list, spaces, seen))
 }
 
 #[server(prefix = "/api/fn", endpoint = "booking_detail")]
-pub async fn load_booking(id: String) -> Result<(BookingDetail, Role, Vec<SpaceOption>), AppError> {
+pub async fn load_booking(
+    id: String,
+) -> Result<(BookingDetail, Role, Vec<SpaceOption>, i64), AppError> {
     use super::staff::session;
     let (app, _, me) = session::report(session::settled_staff().await)?;
     let detail = session::report(crate::server::staff_bookings::detail(&app, &id).await)?;
     let spaces = session::report(app.active_spaces().await)?;
-    Ok((detail, me.role, spaces))
+    let seen = session::report(crate::server::live::last_event_id(&app.store).await)?;
+    Ok((detail, me.role, spaces, seen))
 }
 
 /// The edit form of the booking page. Times are the studio's wall clock
 /// (`YYYY-MM-DDTHH:MM`, as `datetime-local` inputs give them).
+/// Whether any booking (or this one) changed after event `since`.
+#[server(prefix = "/api/fn", endpoint = "changed_since")]
+pub async fn changed_since(since: i64, booking: Option<String>) -> Result<bool, AppError> {
+    use super::staff::session;
+    let (app, _, _) = session::report(session::settled_staff().await)?;
+    let events = session::report(crate::server::live::events_since(&app.store, since, 1000).await)?;
+    Ok(events
+        .iter()
+        .any(|e| booking.as_deref().is_none_or(|b| e.booking_id == b)))
+}
+
 #[server(prefix = "/api/fn", endpoint = "save_booking")]
 pub async fn save_booking(
     id: String,
@@ -181,14 +196,18 @@ pub fn BookingsPage() -> impl IntoView {
     });
     // Any change anywhere may change this page: read it again.
     let live = use_live(None, move |_| data.refetch());
-    let was_offline = StoredValue::new(false);
-    Effect::new(move |_| match live.get() {
-        LiveStatus::Offline => was_offline.set_value(true),
-        LiveStatus::Live if was_offline.get_value() => {
-            was_offline.set_value(false);
-            data.refetch();
+    // Changes made before the socket was (re)connected are not pushed:
+    // when it connects, read the page again if anything changed meanwhile.
+    let last_seen = StoredValue::new(i64::MAX);
+    Effect::new(move |_| {
+        if live.get() == LiveStatus::Live {
+            let since = last_seen.get_value();
+            leptos::task::spawn_local(async move {
+                if changed_since(since, None).await.unwrap_or(false) {
+                    data.refetch();
+                }
+            });
         }
-        _ => {}
     });
     let href = move |changes: &[(&str, String)]| {
         let keys = ["from", "to", "state", "space", "q", "sort", "page"];
@@ -216,10 +235,11 @@ pub fn BookingsPage() -> impl IntoView {
         </header>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
-                let (list, spaces) = match data.await {
+                let (list, spaces, seen) = match data.await {
                     Ok(d) => d,
                     Err(e) => return staff_page_error(e),
                 };
+                last_seen.set_value(seen);
                 let q = |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
                 let (state_now, space_now, sort_now) = (q("state"), q("space"), q("sort"));
                 let pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
@@ -321,6 +341,7 @@ pub fn BookingDetailPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let data = Resource::new(id, load_booking);
     let known_version = StoredValue::new(0i64);
+    let last_seen = StoredValue::new(i64::MAX);
     let toasts = toasts();
     let me = use_context::<Resource<Result<crate::domain::employee::EmployeeProfile, AppError>>>();
     let locale = locale::current();
@@ -364,13 +385,26 @@ pub fn BookingDetailPage() -> impl IntoView {
             data.refetch();
         }
     });
+    // What changed between the page's rendering and the socket's opening.
+    Effect::new(move |_| {
+        if live.get() == LiveStatus::Live {
+            let since = last_seen.get_value();
+            let this = params.with_untracked(|p| p.get("id"));
+            leptos::task::spawn_local(async move {
+                if changed_since(since, this).await.unwrap_or(false) {
+                    data.refetch();
+                }
+            });
+        }
+    });
     view! {
         <Title text=t(Msg::StaffBookings) />
         <p class="crumbs"><a href="/staff/board">{t(Msg::BackToBoard)}</a> " · " <a href="/staff/bookings">{t(Msg::BackToList)}</a></p>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((detail, role, spaces)) => {
+                    Ok((detail, role, spaces, seen)) => {
+                        last_seen.set_value(seen);
                         known_version.set_value(detail.summary.version);
                         view! { <Detail detail=detail role=role spaces=spaces live=live reload=reload known_version=known_version save=save remove=remove /> }.into_any()
                     }
