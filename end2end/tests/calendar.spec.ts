@@ -70,6 +70,8 @@ test("the owner edits the studio's settings and adds equipment", async ({ browse
   await row.locator('input[name="stock"]').fill("3");
   await row.getByRole("button", { name: "Add" }).click();
   await expect(page.locator('input[name="name"][value="Reflector 5-in-1"]')).toHaveCount(1);
+  // The add row is empty again, ready for the next item.
+  await expect(page.locator("table.settings-table").nth(1).locator("tbody tr").last().locator('input[name="name"]')).toHaveValue("");
   await page.screenshot({ path: "test-results/settings.png", fullPage: true });
   expect(errors).toEqual([]);
 });

@@ -294,6 +294,23 @@ fn roubles(m: crate::domain::Money) -> String {
     }
 }
 
+/// Empties an "add" form once what it added is saved: the page re-renders
+/// its rows in place, and a browser keeps what was typed into an input.
+fn clear_after_success(result: &Option<Result<(), AppError>>, form_id: &str) {
+    #[cfg(feature = "hydrate")]
+    if matches!(result, Some(Ok(()))) {
+        use wasm_bindgen::JsCast;
+        if let Some(form) = document()
+            .get_element_by_id(form_id)
+            .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
+        {
+            form.reset();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (result, form_id);
+}
+
 /// `/staff/settings`
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -323,9 +340,21 @@ pub fn SettingsPage() -> impl IntoView {
         None => {}
     };
     Effect::new(move |_| outcome(rules.value().get()));
-    Effect::new(move |_| outcome(space.value().get()));
-    Effect::new(move |_| outcome(item.value().get()));
-    Effect::new(move |_| outcome(promo.value().get()));
+    Effect::new(move |_| {
+        let result = space.value().get();
+        clear_after_success(&result, "space-new");
+        outcome(result)
+    });
+    Effect::new(move |_| {
+        let result = item.value().get();
+        clear_after_success(&result, "equipment-new");
+        outcome(result)
+    });
+    Effect::new(move |_| {
+        let result = promo.value().get();
+        clear_after_success(&result, "promo-new");
+        outcome(result)
+    });
     Effect::new(move |_| outcome(rotate.value().get()));
     let strands = move || {
         rules
@@ -425,7 +454,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 </li>
                             }).collect_view()}
                         </ul>
-                        <ActionForm action=promo attr:class="grid-2 promo-form">
+                        <ActionForm action=promo attr:id="promo-new" attr:class="grid-2 promo-form">
                             <div class="field"><label for="p-code">{t(Msg::PromoCodes)}</label><input id="p-code" name="code" required /></div>
                             <div class="field"><label for="p-pct">{t(Msg::PercentOff)}</label><input id="p-pct" name="percent_off" type="number" min="1" max="100" required /></div>
                             <div class="field"><label for="p-max">{t(Msg::MaxUses)}</label><input id="p-max" name="max_uses" type="number" min="1" /></div>
