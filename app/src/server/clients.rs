@@ -71,22 +71,14 @@ fn summary(r: Row, zone: chrono_tz::Tz) -> ClientSummary {
 }
 
 fn search(q: &str) -> (String, String) {
-    let mut text = String::from("%");
-    for c in q.trim().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            text.push('\\');
-        }
-        text.extend(c.to_lowercase());
-    }
-    text.push('%');
-    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let digits = staff_bookings::phone_digits(q);
     let phone = if digits.len() >= 3 {
         format!("%{digits}%")
     } else {
         // Matches no E.164 number: too few digits to mean a phone.
         "-".to_owned()
     };
-    (text, phone)
+    (staff_bookings::like_pattern(q.trim()), phone)
 }
 
 async fn zone(state: &AppState) -> Result<chrono_tz::Tz, AppError> {

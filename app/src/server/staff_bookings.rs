@@ -134,8 +134,13 @@ fn parse_date(field: &str, raw: &str, errors: &mut Fields) -> Option<NaiveDate> 
     parsed
 }
 
+/// The digits of a search that may be (part of) a phone number.
+pub(super) fn phone_digits(q: &str) -> String {
+    q.chars().filter(char::is_ascii_digit).collect()
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-fn like_pattern(s: &str) -> String {
+pub(super) fn like_pattern(s: &str) -> String {
     let mut out = String::from("%");
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -197,7 +202,7 @@ fn filter(
     }
     if let Some(q) = nonempty(q) {
         let text = f.arg(Arg::Text(like_pattern(q)));
-        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        let digits = phone_digits(q);
         let mut alternatives = vec![
             format!("LOWER(b.client_name) LIKE {text} ESCAPE '\\'"),
             format!("LOWER(b.reference) LIKE {text} ESCAPE '\\'"),
