@@ -1,7 +1,9 @@
 import { defineConfig } from "@playwright/test";
 
 // Debian's Chromium, never a downloaded browser. The flags keep it from
-// reaching for the network, which this machine does not have.
+// reaching for the network, which this machine does not have. Every spec
+// file starts a studio of its own (tests/studio.ts); the live board and
+// calendar also run against PostgreSQL.
 export default defineConfig({
   testDir: "./tests",
   timeout: 60_000,
@@ -29,4 +31,8 @@ export default defineConfig({
       ],
     },
   },
+  projects: [
+    { name: "sqlite" },
+    { name: "postgres", testMatch: /(board|calendar)\.spec\.ts$/ },
+  ],
 });

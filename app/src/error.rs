@@ -232,6 +232,20 @@ mod http {
         fn from(e: sqlx::Error) -> Self {
             match &e {
                 sqlx::Error::RowNotFound => AppError::not_found("record"),
+                // A value the database cannot store: a NUL character
+                // (PostgreSQL text), an unrepresentable character, a number
+                // beyond its column. The input's fault, not the server's.
+                sqlx::Error::Database(db)
+                    if matches!(
+                        db.code().as_deref(),
+                        Some("22021" | "22P05" | "22001" | "22003" | "54000")
+                    ) =>
+                {
+                    tracing::warn!(code = ?db.code(), "the database refused a value");
+                    AppError::BadRequest {
+                        message: "The request holds a value that cannot be stored (such as a NUL character or a number out of range).".into(),
+                    }
+                }
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
                     tracing::error!(error = %e, "database unavailable");
                     AppError::Unavailable {

@@ -350,6 +350,7 @@ messages! {
     PriceEquipment { en: "Equipment", ru: "Оборудование" }
     PriceDiscount { en: "Discount", ru: "Скидка" }
     PriceTotal { en: "Total", ru: "Итого" }
+    PriceOnSubmit { en: "The total for the hours and people you choose is confirmed when you book.", ru: "Итог для выбранных часов и числа гостей подтвердится после бронирования." }
     PriceNote { en: "A promo code is applied when you book.", ru: "Промокод применяется при бронировании." }
     SubmitBooking { en: "Book now", ru: "Забронировать" }
     FixErrors { en: "Please correct the highlighted fields.", ru: "Исправьте отмеченные поля." }

@@ -17,4 +17,6 @@ pub mod server;
 pub mod server_types;
 pub mod ui;
 
-pub use ui::{shell, App};
+#[cfg(feature = "ssr")]
+pub use ui::shell;
+pub use ui::App;

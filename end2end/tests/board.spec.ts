@@ -1,7 +1,8 @@
-import { test, expect, Page } from "@playwright/test";
-import { ADMIN_PASSWORD, OWNER_PASSWORD, api, base, signIn, token } from "./helpers";
+import { test, expect, Page, useStudio } from "./studio";
+import { ADMIN_PASSWORD, OWNER_PASSWORD, api, base, createEmployee, signIn, token } from "./helpers";
 
-// Runs first (files run in name order): the owner has no two-factor yet.
+useStudio();
+
 /// Tomorrow on the studio's clock (UTC+3).
 function tomorrow(): string {
   return new Date(Date.now() + (3 + 24) * 3600_000).toISOString().slice(0, 10);
@@ -28,15 +29,7 @@ const card = (page: Page, column: string, id: string) =>
 
 test("two staff share a live board: a drag on one screen moves the card on the other", async ({ browser }) => {
   const owner = await token("owner", OWNER_PASSWORD);
-  const created = await api("/api/v1/employees", "POST", owner, {
-    username: "anton", email: "anton@studio.test", full_name: "Anton Admin", role: "admin",
-  });
-  expect(created.status).toBe(201);
-  const temporary = await token("anton", created.body.temporary_password);
-  const changed = await api("/api/v1/auth/password", "POST", temporary, {
-    current_password: created.body.temporary_password, new_password: ADMIN_PASSWORD,
-  });
-  expect(changed.status).toBe(204);
+  await createEmployee("anton", "Anton Admin", "admin", ADMIN_PASSWORD);
 
   const shoot = await staffBooking(owner, 10, "Irina Shoot");
   const done = await staffBooking(owner, 13, "Pavel Finished");

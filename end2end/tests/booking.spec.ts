@@ -1,4 +1,6 @@
-import { test, expect, Page, Browser } from "@playwright/test";
+import { test, expect, Page, Browser, useStudio } from "./studio";
+
+useStudio();
 
 const base = () => process.env.STUDIO_E2E_URL as string;
 const REFERENCE = /REF-\d{8}-[A-HJ-NP-Z2-9]{4}/;

@@ -1,8 +1,12 @@
-import { test, expect } from "@playwright/test";
-import { ADMIN_PASSWORD, OWNER_PASSWORD, base, signIn } from "./helpers";
+import { test, expect, useStudio } from "./studio";
+import { ADMIN_PASSWORD, OWNER_PASSWORD, base, createEmployee, signIn } from "./helpers";
 
-// Runs after board.spec.ts (which creates the admin "anton") and before
-// staff.spec.ts turns on the owner's two-factor sign-in.
+useStudio();
+
+test.beforeAll(async () => {
+  await createEmployee("anton", "Anton Admin", "admin", ADMIN_PASSWORD);
+});
+
 /// Two days ahead on the studio's clock (UTC+3): clear of the board tests.
 function dayAfterTomorrow(): string {
   return new Date(Date.now() + (3 + 48) * 3600_000).toISOString().slice(0, 10);

@@ -22,6 +22,22 @@ export async function token(username: string, password: string) {
   return res.body.access_token as string;
 }
 
+/// An employee with a password of their own (the temporary one replaced),
+/// created by the owner over the API.
+export async function createEmployee(username: string, fullName: string, role: string, password: string) {
+  const owner = await token("owner", OWNER_PASSWORD);
+  const created = await api("/api/v1/employees", "POST", owner, {
+    username, email: `${username}@studio.test`, full_name: fullName, role,
+  });
+  expect(created.status).toBe(201);
+  const temporary = await token(username, created.body.temporary_password);
+  const changed = await api("/api/v1/auth/password", "POST", temporary, {
+    current_password: created.body.temporary_password, new_password: password,
+  });
+  expect(changed.status).toBe(204);
+  return created.body.employee.id as string;
+}
+
 /// Signs in on the page (a fresh context); returns the page and the
 /// uncaught errors it reports.
 export async function signIn(browser: Browser, username: string, password: string, height = 900): Promise<[Page, string[]]> {

@@ -1,4 +1,6 @@
-import { test, expect, Page, ConsoleMessage } from "@playwright/test";
+import { test, expect, Page, ConsoleMessage, useStudio } from "./studio";
+
+useStudio();
 
 const base = () => process.env.STUDIO_E2E_URL as string;
 

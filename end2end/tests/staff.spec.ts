@@ -1,5 +1,7 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page, useStudio } from "./studio";
 import { createHmac } from "node:crypto";
+
+useStudio();
 
 const base = () => process.env.STUDIO_E2E_URL as string;
 const PASSWORD = "north light over the river";

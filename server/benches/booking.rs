@@ -165,7 +165,7 @@ async fn board(state: &app::server::AppState, addr: std::net::SocketAddr, today:
     )
     .await
     .expect("owner");
-    let origin = auth::Origin {
+    let origin = app::server::credentials::Origin {
         ip: "127.0.0.1".into(),
         user_agent: "bench".into(),
     };

@@ -58,9 +58,13 @@ pub struct Config {
     pub public_rate_per_minute: u32,
     pub public_burst: u32,
     /// Token lifetimes and lockout rules for staff sign-in.
-    pub auth: app::server::auth::AuthSettings,
+    pub auth: app::server::credentials::AuthSettings,
     /// The studio is served over https: staff cookies get `Secure`.
     pub secure_cookies: bool,
+    /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` are believed.
+    pub trusted_proxies: crate::http::TrustedProxies,
+    /// When set, `/metrics` answers only to `Authorization: Bearer <token>`.
+    pub metrics_token: Option<SecretKey>,
 }
 
 impl Config {
@@ -98,17 +102,22 @@ impl Config {
         let public_rate_per_minute = positive("STUDIO_PUBLIC_RATE_PER_MINUTE", 20)?;
         let public_burst = positive("STUDIO_PUBLIC_BURST", 10)?;
         let db_max_connections = positive("STUDIO_DB_MAX_CONNECTIONS", 10)?;
-        let d = app::server::auth::AuthSettings::default();
+        let d = app::server::credentials::AuthSettings::default();
         let secs = |name, default: i64| {
             positive(name, u32::try_from(default).unwrap_or(u32::MAX)).map(i64::from)
         };
-        let auth = app::server::auth::AuthSettings {
+        let auth = app::server::credentials::AuthSettings {
             access_ttl_secs: secs("STUDIO_ACCESS_TOKEN_TTL", d.access_ttl_secs)?,
             idle_timeout_secs: secs("STUDIO_SESSION_IDLE_TIMEOUT", d.idle_timeout_secs)?,
             absolute_lifetime_secs: secs("STUDIO_SESSION_LIFETIME", d.absolute_lifetime_secs)?,
             lockout_threshold: i32::try_from(positive("STUDIO_LOCKOUT_THRESHOLD", 5)?).unwrap_or(5),
             lockout_window_secs: secs("STUDIO_LOCKOUT_WINDOW", d.lockout_window_secs)?,
             lockout_duration_secs: secs("STUDIO_LOCKOUT_DURATION", d.lockout_duration_secs)?,
+            temporary_password_ttl_secs: secs(
+                "STUDIO_TEMP_PASSWORD_TTL",
+                d.temporary_password_ttl_secs,
+            )?,
+            refresh_reuse_grace_secs: d.refresh_reuse_grace_secs,
         };
         let log_format = match get("STUDIO_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
@@ -121,14 +130,24 @@ impl Config {
             }
         };
         let secret_key = match get("STUDIO_SECRET_KEY") {
-            Some(key) if key.len() >= 32 => SecretKey(key.into_bytes()),
+            Some(key) => checked_secret(&key, "STUDIO_SECRET_KEY")?,
+            None => load_or_create_secret(&data_dir)?,
+        };
+        let trusted_proxies =
+            crate::http::TrustedProxies::parse(&get("STUDIO_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|reason| ConfigError::Invalid {
+                    name: "STUDIO_TRUSTED_PROXIES",
+                    reason,
+                })?;
+        let metrics_token = match get("STUDIO_METRICS_TOKEN") {
+            Some(t) if t.trim().len() >= 16 => Some(SecretKey(t.trim().as_bytes().to_vec())),
             Some(_) => {
                 return Err(ConfigError::Invalid {
-                    name: "STUDIO_SECRET_KEY",
-                    reason: "must be at least 32 characters".into(),
+                    name: "STUDIO_METRICS_TOKEN",
+                    reason: "must be at least 16 characters".into(),
                 })
             }
-            None => load_or_create_secret(&data_dir)?,
+            None => None,
         };
         Ok(Config {
             database_url,
@@ -148,38 +167,66 @@ impl Config {
                 get("STUDIO_SECURE_COOKIES").as_deref(),
                 Some("true" | "1" | "yes")
             ),
+            trusted_proxies,
+            metrics_token,
         })
     }
 }
 
+/// The shortest secret accepted: 32 bytes, whether given in the
+/// environment or read from `secret.key`.
+const MIN_SECRET_BYTES: usize = 32;
+
+fn checked_secret(raw: &str, source: &'static str) -> Result<SecretKey, ConfigError> {
+    let key = raw.trim();
+    if key.len() < MIN_SECRET_BYTES {
+        return Err(ConfigError::Invalid {
+            name: source,
+            reason: format!("must be at least {MIN_SECRET_BYTES} bytes"),
+        });
+    }
+    Ok(SecretKey(key.as_bytes().to_vec()))
+}
+
 /// Reads `secret.key` from the data directory, or creates it (mode 0600)
-/// with 256 random bits. `create_new` makes a race between two first starts
-/// end with both using the file the winner wrote.
+/// with 256 random bits. The file appears complete or not at all: it is
+/// written under a temporary name and linked into place, and the link
+/// fails if another first start got there first (then its key is used).
 fn load_or_create_secret(data_dir: &Path) -> Result<SecretKey, ConfigError> {
     let path = data_dir.join("secret.key");
     let err = |source| ConfigError::SecretFile {
         path: path.clone(),
         source,
     };
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        return Ok(SecretKey(existing.trim().as_bytes().to_vec()));
+    match std::fs::read_to_string(&path) {
+        Ok(existing) => return checked_secret(&existing, "secret.key"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
     }
     std::fs::create_dir_all(data_dir).map_err(err)?;
     let mut raw = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut raw);
     let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let temp = data_dir.join(format!(".secret.key.{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            file.write_all(hex.as_bytes()).map_err(err)?;
-            Ok(SecretKey(hex.into_bytes()))
-        }
+    let written = options.open(&temp).and_then(|mut file| {
+        file.write_all(hex.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(err(e));
+    }
+    let linked = std::fs::hard_link(&temp, &path);
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(SecretKey(hex.into_bytes())),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let existing = std::fs::read_to_string(&path).map_err(err)?;
-            Ok(SecretKey(existing.trim().as_bytes().to_vec()))
+            checked_secret(&existing, "secret.key")
         }
         Err(e) => Err(err(e)),
     }
@@ -227,6 +274,51 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn a_short_secret_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secret.key"), "too-short-a-key\n").unwrap();
+        let e = config(&[("STUDIO_DATA_DIR", dir.path().to_str().unwrap())]).unwrap_err();
+        assert!(e.to_string().contains("secret.key"), "{e}");
+        assert!(e.to_string().contains("32 bytes"), "{e}");
+    }
+
+    #[test]
+    fn creating_the_secret_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        config(&[("STUDIO_DATA_DIR", dir.path().to_str().unwrap())]).unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["secret.key".to_owned()]);
+    }
+
+    #[test]
+    fn trusted_proxies_and_the_metrics_token_are_checked() {
+        let key = "k".repeat(40);
+        let e = config(&[
+            ("STUDIO_SECRET_KEY", &key),
+            ("STUDIO_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("STUDIO_TRUSTED_PROXIES"), "{e}");
+        let e = config(&[
+            ("STUDIO_SECRET_KEY", &key),
+            ("STUDIO_METRICS_TOKEN", "short"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("STUDIO_METRICS_TOKEN"), "{e}");
+        let c = config(&[
+            ("STUDIO_SECRET_KEY", &key),
+            ("STUDIO_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("STUDIO_TEMP_PASSWORD_TTL", "3600"),
+        ])
+        .unwrap();
+        assert!(!c.trusted_proxies.is_empty());
+        assert_eq!(c.auth.temporary_password_ttl_secs, 3600);
     }
 
     #[test]

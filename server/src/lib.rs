@@ -30,8 +30,16 @@ pub enum StartupError {
 /// Connects to the database, applies migrations and gives a fresh database
 /// its default studio.
 pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
-    let store = Store::connect(&config.database_url, config.db_max_connections).await?;
+    let store = Store::connect(&config.database_url, config.db_max_connections)
+        .await?
+        .with_audit_seal(app::server::audit::AuditSeal::new(
+            config.secret_key.bytes(),
+            Some(config.data_dir.clone()),
+        ));
     store.migrate().await?;
+    app::server::audit::upgrade_chain(&store)
+        .await
+        .map_err(StartupError::Seed)?;
     if catalog::ensure_default_studio(&store)
         .await
         .map_err(StartupError::Seed)?
@@ -44,7 +52,7 @@ pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    limits: http::RateLimits,
+    http: http::HttpOptions,
 }
 
 impl Application {
@@ -63,6 +71,9 @@ impl Application {
             .site_root(config.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
+            // Release builds of cargo-leptos leave `hash.txt` beside the
+            // binary: the staff app is then linked by its hashed names.
+            .hash_files(app::server::assets::BuiltNames::of_this_binary().hashed())
             .build();
         let state = AppState {
             leptos_options,
@@ -74,14 +85,18 @@ impl Application {
             secure_cookies: config.secure_cookies,
             live: Default::default(),
         };
-        let limits = http::RateLimits {
-            per_minute: config.public_rate_per_minute,
-            burst: config.public_burst,
+        let http = http::HttpOptions {
+            limits: http::RateLimits {
+                per_minute: config.public_rate_per_minute,
+                burst: config.public_burst,
+            },
+            trusted_proxies: config.trusted_proxies.clone(),
+            metrics_token: config.metrics_token.as_ref().map(|t| t.bytes().into()),
         };
         Ok(Application {
             listener,
             state,
-            limits,
+            http,
         })
     }
 
@@ -100,7 +115,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = http::router(self.state.clone(), self.limits);
+        let router = http::router(self.state.clone(), self.http.clone());
         tracing::info!(addr = %self.local_addr(), backend = self.state.store.backend().name(), "serving the studio");
         let relay = tokio::spawn(self.state.live.clone().relay(self.state.store.clone()));
         let served = axum::serve(

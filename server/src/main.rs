@@ -82,13 +82,28 @@ async fn audit_verify(config: &Config) -> Result<(), String> {
         .await
         .map_err(|e| e.message())?
     {
-        app::server::audit::Verification::Intact { entries } => {
+        app::server::audit::Verification::Intact {
+            entries,
+            head_id,
+            head_hash,
+        } => {
             println!("audit log intact: {entries} entries");
+            println!("head: entry {head_id}, {head_hash}");
+            println!("(keep this line elsewhere: a later check can then prove nothing before it was removed)");
             Ok(())
         }
         app::server::audit::Verification::Broken { id } => Err(format!(
             "audit log broken: entry {id} does not match its content or its predecessor"
         )),
+        app::server::audit::Verification::Truncated {
+            checkpoint_id,
+            last_id,
+        } => Err(format!(
+            "audit log broken: the checkpoint names entry {checkpoint_id}, but the chain ends at entry {last_id} (entries were deleted or the chain replaced)"
+        )),
+        app::server::audit::Verification::BadCheckpoint { reason } => {
+            Err(format!("audit log checkpoint refused: {reason}"))
+        }
     }
 }
 

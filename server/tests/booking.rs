@@ -191,6 +191,31 @@ both_backends! {
         assert_eq!(history, 1);
     }
 
+    async fn a_guest_cannot_cancel_online_inside_the_cancellation_window(app) {
+        // The studio asks for three days' notice.
+        app.create_owner("owner", "north light over the river").await;
+        let token = app.access_token("owner", "north light over the river").await;
+        let (_, mut s) = common::send(&app, reqwest::Method::GET, Some(&token), "/api/v1/settings", None).await;
+        s["cancellation_hours"] = json!(72);
+        assert_eq!(common::send(&app, reqwest::Method::PUT, Some(&token), "/api/v1/settings", Some(s)).await.0, 200);
+        let date = day(2);
+        let (status, created) = post(&app, &request(&format!("{date}T10:00:00+03:00"), &format!("{date}T12:00:00+03:00"))).await;
+        assert_eq!(status, 201, "{created}");
+        let manage = created["manage_url"].as_str().unwrap().to_owned();
+        let token_part = manage.rsplit('/').next().unwrap();
+        let res = app.client.post(app.url(&format!("/api/v1/public/bookings/{token_part}/cancel"))).send().await.unwrap();
+        assert_eq!(res.status(), 409);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "cancellation_window_closed");
+        // The page says so too, and the booking stands.
+        let res = app.client.post(app.url(&format!("/booking/{token_part}/cancel"))).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert!(res.headers()["location"].to_str().unwrap().ends_with("error=cancellation_window_closed"));
+        let view: Value = app.get(&format!("/api/v1/public/bookings/{token_part}")).await.json().await.unwrap();
+        assert_eq!(view["state"], "pending");
+        assert_eq!(view["can_cancel"], false);
+    }
+
     async fn a_forged_manage_link_finds_nothing(app) {
         let date = day(9);
         let (_, created) = post(&app, &request(&format!("{date}T10:00:00+03:00"), &format!("{date}T11:00:00+03:00"))).await;

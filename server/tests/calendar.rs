@@ -217,6 +217,50 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn the_autumn_hour_keeps_the_wall_clock_grid_and_real_hours_in_price_and_feed(app) {
+        use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
+        let token = owner(&app).await;
+        // A studio in Berlin, open around the clock, booking a year ahead:
+        // on 31 October 2027 the clock goes back from 03:00 to 02:00.
+        let (_, mut s) = send(&app, Method::GET, Some(&token), "/api/v1/settings", None).await;
+        s["time_zone"] = json!("Europe/Berlin");
+        s["horizon_days"] = json!(730);
+        s["max_booking_minutes"] = json!(600);
+        s["hours"] = json!((1..=7).map(|d| json!({"weekday": d, "opens": "00:00", "closes": "24:00"})).collect::<Vec<_>>());
+        let (status, saved) = send(&app, Method::PUT, Some(&token), "/api/v1/settings", Some(s)).await;
+        assert_eq!(status, 200, "{saved}");
+        let (status, b) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(json!({
+            "space": "studio_a", "start_time": "2027-10-31T01:00:00+02:00", "end_time": "2027-10-31T04:00:00+01:00",
+            "people_count": 1, "client_name": "Nachtschicht", "client_phone": "+49 30 1234567", "consent": true
+        }))).await;
+        assert_eq!(status, 201, "{b}");
+        assert_eq!(b["price_breakdown"]["hours"], 4, "three wall-clock hours are four real ones");
+
+        let html = app.client.get(app.url("/staff/calendar?date=2027-10-31&view=day"))
+            .header("cookie", format!("studio_access={token}")).send().await.unwrap().text().await.unwrap();
+        // The grid is the wall clock: the repeated hour is one row, its
+        // first occurrence (as guests are offered it), and the hour after
+        // it carries winter time.
+        for hour in ["2027-10-31T01:00:00+02:00", "2027-10-31T02:00:00+02:00", "2027-10-31T03:00:00+01:00"] {
+            assert!(html.contains(&format!("data-slot-start=\"{hour}\"")), "no row for {hour}");
+        }
+        assert!(!html.contains("data-slot-start=\"2027-10-31T02:00:00+01:00\""));
+        assert_eq!(html.matches("class=\"cal-slot\"").count(), 24 * 2, "24 rows for each of the two spaces");
+        assert!(html.contains(&format!("data-booking-id=\"{}\"", b["id"].as_str().unwrap())));
+
+        let (_, links) = send(&app, Method::GET, Some(&token), "/api/v1/settings/calendar-feed", None).await;
+        let feed: icalendar::Calendar = app.get(links["studio"].as_str().unwrap()).await.text().await.unwrap().parse().unwrap();
+        let event = feed.components.iter().find_map(|c| match c { CalendarComponent::Event(e) => Some(e), _ => None }).expect("the booking");
+        let wall = |t: Option<DatePerhapsTime>| match t {
+            Some(DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid })) => (date_time.format("%H:%M").to_string(), tzid),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wall(event.get_start()), ("01:00".to_owned(), "Europe/Berlin".to_owned()));
+        assert_eq!(wall(event.get_end()), ("04:00".to_owned(), "Europe/Berlin".to_owned()));
+    }
+}
+
 trait TapEnd {
     fn tap_end(self, hour: u32) -> Self;
 }

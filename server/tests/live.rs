@@ -135,6 +135,59 @@ both_backends! {
         assert_eq!(res.status(), 400);
     }
 
+    async fn a_client_that_missed_too_much_is_told_to_reload(app) {
+        app.create_owner("owner", PASSWORD).await;
+        let token = app.access_token("owner", PASSWORD).await;
+        let seen = app.scalar("SELECT COALESCE(MAX(id), 0) FROM domain_events").await;
+        // More changes than a reconnect replays (1,000), made directly.
+        let values: Vec<String> = (0..1001)
+            .map(|i| format!("('BookingStateChanged', 'booking', 'b{i}', '{{}}', NULL, 1)"))
+            .collect();
+        app.exec(&format!(
+            "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) VALUES {}",
+            values.join(", ")
+        ))
+        .await;
+        let mut ws = open(app.addr, &format!("?since={seen}"), Some(&token), None).await.expect("socket");
+        let first = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a message").expect("open").unwrap();
+        let Message::Text(text) = first else { panic!("{first:?}") };
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["type"], "resync", "not a thousand replays: {v}");
+    }
+
+    async fn a_disabled_employees_open_socket_is_closed_at_once(app) {
+        app.create_owner("owner", PASSWORD).await;
+        let owner = app.access_token("owner", PASSWORD).await;
+        let res = app.client.post(app.url("/api/v1/employees")).bearer_auth(&owner)
+            .json(&json!({"username": "maria", "email": "maria@studio.ru", "full_name": "Maria", "role": "manager"}))
+            .send().await.unwrap();
+        let body: Value = res.json().await.unwrap();
+        let id = body["employee"]["id"].as_str().unwrap().to_owned();
+        let temporary = body["temporary_password"].as_str().unwrap().to_owned();
+        let first = app.access_token("maria", &temporary).await;
+        let res = app.client.post(app.url("/api/v1/auth/password")).bearer_auth(&first)
+            .json(&json!({"current_password": temporary, "new_password": "a passphrase of her very own"}))
+            .send().await.unwrap();
+        assert_eq!(res.status(), 204);
+        let manager = app.access_token("maria", "a passphrase of her very own").await;
+        let mut ws = open(app.addr, "", Some(&manager), None).await.expect("socket");
+        let res = app.client.put(app.url(&format!("/api/v1/employees/{id}"))).bearer_auth(&owner)
+            .json(&json!({"active": false})).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let closed = tokio::time::timeout(Duration::from_secs(3), async {
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                    Some(Ok(_)) => continue,
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .expect("closed within seconds, not at the next minute");
+        assert_eq!(closed, Some(4401));
+    }
+
     async fn a_reconnecting_client_gets_what_it_missed(app) {
         app.create_owner("owner", PASSWORD).await;
         let token = app.access_token("owner", PASSWORD).await;
@@ -207,7 +260,9 @@ async fn two_server_processes_on_one_postgres_push_each_others_changes() {
         let (_b, b) = serve(&db, &client).await;
         // The owner is created through instance A's database.
         let app_a = format!("http://{a}");
-        let store = app::server::Store::connect(&db.url, 2).await.unwrap();
+        let env = db.env();
+        let config = server::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        let store = server::open_store(&config).await.unwrap();
         app::server::employees::create_owner(
             &store,
             app::server::employees::NewEmployeeInput {

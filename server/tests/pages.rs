@@ -3,15 +3,52 @@
 mod common;
 
 both_backends! {
-    async fn the_home_page_is_rendered_on_the_server_with_the_hydration_script(app) {
-        let res = app.get("/").await;
-        assert_eq!(res.status(), 200);
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-        let html = res.text().await.unwrap();
-        assert!(html.contains("/pkg/studio.js"), "no hydration script");
-        assert!(html.contains("/pkg/studio.css"), "no stylesheet");
+    async fn guest_pages_are_complete_server_pages_without_the_staff_app(app) {
+        for path in ["/", "/book/studio_a", "/no/such/page"] {
+            let res = app.get(path).await;
+            assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+            let html = res.text().await.unwrap();
+            assert!(!html.contains("/pkg/studio.js") && !html.contains(".wasm"), "{path} loads the staff app");
+            assert!(!html.contains("modulepreload"), "{path}");
+            assert!(html.contains("/pkg/studio.css"), "no stylesheet on {path}");
+            let script = app::server::assets::guest_script();
+            assert!(html.contains(&format!("<script src=\"{}\" defer", script.path)), "{path} lacks the guest script");
+        }
+        let html = app.get("/").await.text().await.unwrap();
         assert!(html.contains("data-space=\"studio_a\""), "spaces are not rendered into the HTML");
         assert!(html.contains("Studio A"));
+    }
+
+    async fn staff_pages_load_the_staff_app(app) {
+        let html = app.get("/staff/login").await.text().await.unwrap();
+        assert!(html.contains("/pkg/studio.js"), "no hydration script");
+        assert!(html.contains("/pkg/studio.css"));
+        assert!(!html.contains("/assets/guest."));
+    }
+
+    async fn the_guest_script_is_served_compressed_and_cached_for_a_year(app) {
+        let path = &app::server::assets::guest_script().path;
+        let plain = app.client.get(app.url(path)).header("accept-encoding", "identity").send().await.unwrap();
+        assert_eq!(plain.status(), 200);
+        assert_eq!(plain.headers()["cache-control"], "public, max-age=31536000, immutable");
+        assert!(plain.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+        let text = plain.text().await.unwrap();
+        assert!(text.contains("/api/v1/public/quote"));
+        let br = app.client.get(app.url(path)).header("accept-encoding", "gzip, br").send().await.unwrap();
+        assert_eq!(br.headers()["content-encoding"], "br");
+        let bytes = br.bytes().await.unwrap();
+        assert!(bytes.len() < text.len() / 2 && bytes.len() < 20_000, "{} bytes", bytes.len());
+        let gz = app.client.get(app.url(path)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(gz.headers()["content-encoding"], "gzip");
+        assert_eq!(app.get("/assets/guest.0000000000000000.js").await.status(), 404);
+    }
+
+    async fn html_and_json_are_compressed_for_clients_that_accept_it(app) {
+        for path in ["/", "/api/v1/openapi.json"] {
+            let res = app.client.get(app.url(path)).header("accept-encoding", "br").send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["content-encoding"], "br", "{path}");
+        }
     }
 
     async fn a_visitor_without_preferences_gets_russian(app) {

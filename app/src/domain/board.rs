@@ -8,6 +8,23 @@ use super::{
 };
 use serde::{Deserialize, Serialize};
 
+/// The highest page number any list accepts: beyond it the offset would
+/// mean nothing (and could overflow), so it is refused, not clamped.
+pub const MAX_PAGE: i64 = 100_000;
+
+/// A 1-based page number as a list accepts it, or the field error.
+pub fn check_page(page: Option<i64>) -> Result<i64, crate::error::FieldError> {
+    let page = page.unwrap_or(1);
+    if (1..=MAX_PAGE).contains(&page) {
+        Ok(page)
+    } else {
+        Err(crate::error::FieldError::new(
+            "out_of_range",
+            format!("From 1 to {MAX_PAGE}."),
+        ))
+    }
+}
+
 /// Whether the studio has been paid for a booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -84,22 +101,31 @@ pub struct BookingSummary {
 /// Dates are the studio's local dates, `YYYY-MM-DD`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct BookingQuery {
-    /// Bookings starting on this date.
+    /// Bookings starting on this date (years 2000 to 2100); when given,
+    /// `from` and `to` are ignored.
+    #[cfg_attr(feature = "ssr", param(format = Date))]
     pub date: Option<String>,
-    /// Bookings starting on or after this date.
+    /// Bookings starting on or after this date (years 2000 to 2100).
+    #[cfg_attr(feature = "ssr", param(format = Date))]
     pub from: Option<String>,
-    /// Bookings starting on or before this date.
+    /// Bookings starting on or before this date (years 2000 to 2100).
+    #[cfg_attr(feature = "ssr", param(format = Date))]
     pub to: Option<String>,
-    /// One state or several, comma-separated (`pending,confirmed`).
+    /// One state or several, comma-separated (`pending,confirmed`), among
+    /// `pending`, `confirmed`, `in_progress`, `completed`, `cancelled` and
+    /// `no_show`.
     pub state: Option<String>,
     /// A space's slug.
     pub space: Option<String>,
     /// Part of the client's name or phone, or of the reference.
     pub q: Option<String>,
-    /// 1-based page.
+    /// 1-based page, 1 to 100000 (default 1).
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100000))]
     pub page: Option<i64>,
     /// Rows per page, 1 to 200 (default 50).
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 200))]
     pub per_page: Option<i64>,
     /// `start_time` (default), `created_at`, `client_name`, `total_price` or
     /// `state`; a leading `-` sorts descending.
@@ -181,22 +207,47 @@ pub struct BookingDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StaffBookingRequest {
+    /// Space slug, e.g. `studio_a`.
     pub space: String,
+    /// RFC 3339, on a full hour of the studio's clock.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub start_time: String,
+    /// RFC 3339, on a full hour of the studio's clock, after `start_time`.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub end_time: String,
+    /// At least one; at most the space's capacity.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub people_count: i64,
+    /// Not blank; at most 200 characters once runs of spaces are collapsed.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub client_name: String,
+    /// As typed: 7 to 15 digits, at most 40 bytes once trimmed, a valid
+    /// number (default region RU).
+    #[cfg_attr(feature = "ssr", schema(min_length = 7, max_length = 40))]
     pub client_phone: String,
+    /// Optional; blank means none. `name@example.com`-shaped, at most 254
+    /// bytes once trimmed.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 254))]
     pub client_email: Option<String>,
+    /// At most 2000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub special_requirements: Option<String>,
+    /// Visible to the client; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 4000))]
     pub notes: Option<String>,
+    /// Staff only; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 4000))]
     pub internal_notes: Option<String>,
+    /// At most 20 lines.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     pub equipment: Vec<EquipmentRequest>,
+    /// A code valid for the booking's start (case-insensitive); blank
+    /// means none.
     #[serde(default)]
     pub promo_code: Option<String>,
     /// `phone`, `walk_in` or `staff` (the website is for guests).
@@ -216,26 +267,46 @@ pub struct StaffBookingRequest {
 pub struct BookingUpdate {
     /// The version the change was made against.
     pub version: i64,
+    /// Space slug, e.g. `studio_a`.
     #[serde(default)]
     pub space: Option<String>,
+    /// RFC 3339, on a full hour of the studio's clock.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub start_time: Option<String>,
+    /// RFC 3339, on a full hour of the studio's clock, after the start.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub end_time: Option<String>,
+    /// At least one; at most the space's capacity.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub people_count: Option<i64>,
+    /// Not blank; at most 200 characters once runs of spaces are collapsed.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub client_name: Option<String>,
+    /// As typed: 7 to 15 digits, at most 40 bytes once trimmed, a valid
+    /// number (default region RU).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 7, max_length = 40))]
     pub client_phone: Option<String>,
-    /// An empty string removes the e-mail.
+    /// An empty string removes the e-mail. `name@example.com`-shaped, at
+    /// most 254 bytes once trimmed.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 254))]
     pub client_email: Option<String>,
+    /// At most 2000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub special_requirements: Option<String>,
+    /// Visible to the client; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 4000))]
     pub notes: Option<String>,
+    /// Staff only; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 4000))]
     pub internal_notes: Option<String>,
     #[serde(default)]
     pub payment_status: Option<PaymentStatus>,
@@ -260,7 +331,10 @@ pub enum BatchOperation {
     Transition {
         id: String,
         target_state: BookingState,
+        /// Why; required (not blank) to reopen a final booking. At most
+        /// 500 characters.
         #[serde(default)]
+        #[cfg_attr(feature = "ssr", schema(max_length = 500))]
         reason: Option<String>,
         #[serde(default)]
         version: Option<i64>,
@@ -283,6 +357,8 @@ pub enum BatchOperation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BatchRequest {
+    /// 1 to 100 operations.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 100))]
     pub operations: Vec<BatchOperation>,
 }
 

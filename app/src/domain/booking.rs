@@ -132,8 +132,10 @@ impl BookingSource {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TransitionRequest {
     pub target_state: BookingState,
-    /// Why; required to reopen a final booking.
+    /// Why; required (not blank) to reopen a final booking. At most 500
+    /// characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
     pub reason: Option<String>,
     /// The version the move was decided on; a booking changed since then
     /// is refused with `version_conflict` instead of moved blindly.
@@ -154,8 +156,56 @@ pub struct BookingStateView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EquipmentRequest {
+    /// The equipment's id in the catalogue.
     pub id: String,
+    /// 1 to 1000; lines for the same item are added up, and the sum may
+    /// not exceed 1000 either.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000))]
     pub quantity: i64,
+}
+
+/// The most distinct pieces of equipment one booking may ask for: the
+/// catalogue of a studio is a few dozen items, and each line costs the
+/// server work under the calendar lock.
+pub const MAX_EQUIPMENT_LINES: usize = 20;
+
+/// The most of one item a booking may ask for.
+pub const MAX_EQUIPMENT_QUANTITY: i64 = 1000;
+
+/// The equipment asked for, one line per item: lines for the same item
+/// are added up; more than [`MAX_EQUIPMENT_LINES`] lines, a quantity below
+/// one or above [`MAX_EQUIPMENT_QUANTITY`] is refused.
+pub fn merge_equipment(
+    requested: &[EquipmentRequest],
+) -> Result<Vec<(String, i64)>, crate::error::FieldError> {
+    use crate::error::FieldError;
+    if requested.len() > MAX_EQUIPMENT_LINES {
+        return Err(FieldError::new(
+            "too_many_items",
+            format!("At most {MAX_EQUIPMENT_LINES} pieces of equipment per booking."),
+        ));
+    }
+    let mut merged: Vec<(String, i64)> = Vec::new();
+    for item in requested {
+        let id = item.id.trim();
+        if item.quantity < 1 || item.quantity > MAX_EQUIPMENT_QUANTITY {
+            return Err(FieldError::new(
+                "equipment_quantity",
+                format!("Ask for 1 to {MAX_EQUIPMENT_QUANTITY} of an item."),
+            ));
+        }
+        match merged.iter_mut().find(|(known, _)| known == id) {
+            Some((_, q)) => *q += item.quantity,
+            None => merged.push((id.to_owned(), item.quantity)),
+        }
+    }
+    if merged.iter().any(|(_, q)| *q > MAX_EQUIPMENT_QUANTITY) {
+        return Err(FieldError::new(
+            "equipment_quantity",
+            format!("Ask for 1 to {MAX_EQUIPMENT_QUANTITY} of an item."),
+        ));
+    }
+    Ok(merged)
 }
 
 /// A guest's booking request (the form and `POST /api/v1/public/bookings`).
@@ -165,17 +215,36 @@ pub struct GuestBookingRequest {
     /// Space slug, e.g. `studio_a`.
     pub space: String,
     /// RFC 3339, on a full hour of the studio's clock.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub start_time: String,
+    /// RFC 3339, on a full hour of the studio's clock, after `start_time`.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub end_time: String,
+    /// At least one; at most the space's capacity.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub people_count: i64,
+    /// Not blank; at most 200 characters once runs of spaces are collapsed.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub client_name: String,
+    /// As typed (e.g. `8 (916) 123-45-67`): 7 to 15 digits, at most 40
+    /// bytes once trimmed, a valid number (default region RU).
+    #[cfg_attr(feature = "ssr", schema(min_length = 7, max_length = 40))]
     pub client_phone: String,
+    /// Optional; blank means none. `name@example.com`-shaped, at most 254
+    /// bytes once trimmed.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 254))]
     pub client_email: Option<String>,
+    /// At most 20 lines.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     pub equipment: Vec<EquipmentRequest>,
+    /// At most 2000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub special_requirements: Option<String>,
+    /// A code valid for the booking's start (case-insensitive); blank
+    /// means none.
     #[serde(default)]
     pub promo_code: Option<String>,
     /// Explicit consent to personal-data processing; must be `true`.
@@ -190,12 +259,23 @@ pub struct GuestBookingRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QuoteRequest {
+    /// Space slug, e.g. `studio_a`.
     pub space: String,
+    /// RFC 3339, on a full hour of the studio's clock.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub start_time: String,
+    /// RFC 3339, on a full hour of the studio's clock, after `start_time`.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub end_time: String,
+    /// At least one; at most the space's capacity.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub people_count: i64,
+    /// At most 20 lines.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     pub equipment: Vec<EquipmentRequest>,
+    /// A code valid for the booking's start (case-insensitive); blank
+    /// means none.
     #[serde(default)]
     pub promo_code: Option<String>,
 }
@@ -284,6 +364,50 @@ pub struct BookPageData {
     pub availability: Availability,
     pub max_hours: i64,
     pub consent_version: String,
+}
+
+#[cfg(test)]
+mod equipment_tests {
+    use super::*;
+
+    fn eq(id: &str, quantity: i64) -> EquipmentRequest {
+        EquipmentRequest {
+            id: id.into(),
+            quantity,
+        }
+    }
+
+    #[test]
+    fn equipment_lines_for_the_same_item_are_added_up() {
+        let merged =
+            merge_equipment(&[eq("softbox", 1), eq("tripod", 2), eq("softbox", 2)]).unwrap();
+        assert_eq!(
+            merged,
+            vec![("softbox".to_owned(), 3), ("tripod".to_owned(), 2)]
+        );
+    }
+
+    #[test]
+    fn too_many_equipment_lines_or_absurd_quantities_are_refused() {
+        let many: Vec<_> = (0..=MAX_EQUIPMENT_LINES)
+            .map(|i| eq(&format!("e{i}"), 1))
+            .collect();
+        assert_eq!(merge_equipment(&many).unwrap_err().code, "too_many_items");
+        assert_eq!(
+            merge_equipment(&[eq("a", 0)]).unwrap_err().code,
+            "equipment_quantity"
+        );
+        assert_eq!(
+            merge_equipment(&[eq("a", i64::MAX)]).unwrap_err().code,
+            "equipment_quantity"
+        );
+        assert_eq!(
+            merge_equipment(&[eq("a", MAX_EQUIPMENT_QUANTITY), eq("a", 1)])
+                .unwrap_err()
+                .code,
+            "equipment_quantity"
+        );
+    }
 }
 
 #[cfg(test)]

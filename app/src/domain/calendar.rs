@@ -4,6 +4,33 @@
 use super::{board::BookingSummary, Money};
 use serde::{Deserialize, Serialize};
 
+/// The first and last years a studio date may name: a studio books and
+/// reports within them, and every calendar step from such a date stays
+/// far from the limits where date arithmetic would overflow.
+pub const FIRST_YEAR: i32 = 2000;
+pub const LAST_YEAR: i32 = 2100;
+
+/// A studio-local date as typed or sent: `YYYY-MM-DD`, four-digit year
+/// from [`FIRST_YEAR`] to [`LAST_YEAR`] (no sign, no extra digits).
+pub fn parse_date(raw: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let raw = raw.trim();
+    let shaped = raw.len() == 10
+        && raw.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shaped {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (FIRST_YEAR..=LAST_YEAR).contains(&d.year()))
+}
+
 /// A period when a space (or the whole studio) cannot be booked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -21,20 +48,32 @@ pub struct Block {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BlockRequest {
-    /// A space's slug, or none for the whole studio.
+    /// A space's slug, or none (or blank) for the whole studio.
     #[serde(default)]
     pub space: Option<String>,
+    /// RFC 3339.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub start_time: String,
+    /// RFC 3339, after `start_time` and at most 62 days after it.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub end_time: String,
+    /// At most 500 characters once trimmed.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
     pub reason: Option<String>,
 }
 
 /// Blocked periods between two studio dates (inclusive).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct BlockQuery {
+    /// First studio date, `YYYY-MM-DD` (years 2000 to 2100; default today).
+    #[cfg_attr(feature = "ssr", param(format = Date))]
     pub from: Option<String>,
+    /// Last studio date, `YYYY-MM-DD` (years 2000 to 2100; default four
+    /// weeks after today).
+    #[cfg_attr(feature = "ssr", param(format = Date))]
     pub to: Option<String>,
 }
 
@@ -72,9 +111,12 @@ pub struct ClientList {
 /// Search of the client base.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct ClientQuery {
     /// Part of the name or of the phone number.
     pub q: Option<String>,
+    /// 1-based page of 50 clients, 1 to 100000 (default 1).
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100000))]
     pub page: Option<i64>,
 }
 
@@ -92,6 +134,8 @@ pub struct ClientDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClientNotes {
+    /// At most 4000 characters; empty clears the notes.
+    #[cfg_attr(feature = "ssr", schema(max_length = 4000))]
     pub notes: String,
 }
 
@@ -128,4 +172,27 @@ pub struct CalendarData {
     pub now: String,
     pub last_event_id: i64,
     pub role: super::Role,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn studio_dates_are_plain_and_within_the_supported_years() {
+        assert_eq!(
+            super::parse_date(" 2026-12-31 "),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 31)
+        );
+        for bad in [
+            "+262142-12-31",
+            "262142-12-31",
+            "1999-12-31",
+            "2101-01-01",
+            "2026-2-1",
+            "2026-02-30",
+            "",
+            "today",
+        ] {
+            assert_eq!(super::parse_date(bad), None, "{bad}");
+        }
+    }
 }

@@ -88,15 +88,32 @@ pub struct EmployeeSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewEmployee {
+    /// 3–32 latin letters, digits, `.`, `_` or `-`, starting with a
+    /// letter; stored lower-cased (surrounding spaces are trimmed).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z][A-Za-z0-9._-]*$")
+    )]
     pub username: String,
+    /// `name@example.com`-shaped (one `@`, a dotted domain, no spaces), at
+    /// most 254 bytes once trimmed.
+    #[cfg_attr(feature = "ssr", schema(min_length = 5, max_length = 254))]
     pub email: String,
+    /// Not blank; at most 200 characters once runs of spaces are collapsed.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub full_name: String,
     pub role: Role,
+    /// Free text, at most 200 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub phone: Option<String>,
+    /// At most 200 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub position: Option<String>,
+    /// At most 200 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub department: Option<String>,
 }
 
@@ -104,13 +121,52 @@ pub struct NewEmployee {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EmployeeUpdate {
+    /// Not blank; at most 200 characters once runs of spaces are collapsed.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub full_name: Option<String>,
+    /// `name@example.com`-shaped (one `@`, a dotted domain, no spaces), at
+    /// most 254 bytes once trimmed.
+    #[cfg_attr(feature = "ssr", schema(min_length = 5, max_length = 254))]
     pub email: Option<String>,
+    /// Free text, at most 200 characters.
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub phone: Option<String>,
+    /// At most 200 characters.
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub position: Option<String>,
+    /// At most 200 characters.
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub department: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+}
+
+/// The longest phone, position or department an employee record keeps.
+pub const MAX_DETAIL_CHARS: usize = 200;
+
+/// Field errors for an employee's free-text details that are too long.
+pub fn check_details(
+    phone: Option<&str>,
+    position: Option<&str>,
+    department: Option<&str>,
+) -> std::collections::BTreeMap<String, crate::error::FieldError> {
+    [
+        ("phone", phone),
+        ("position", position),
+        ("department", department),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some_and(|v| v.chars().count() > MAX_DETAIL_CHARS))
+    .map(|(field, _)| {
+        (
+            field.to_owned(),
+            crate::error::FieldError::new(
+                "too_long",
+                format!("At most {MAX_DETAIL_CHARS} characters."),
+            ),
+        )
+    })
+    .collect()
 }
 
 /// A one-time password handed to an employee, who must change it.

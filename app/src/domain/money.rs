@@ -36,25 +36,87 @@ impl Money {
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
     }
+
+    /// Roubles as typed in a form: `2500`, `2500.50`, `2 500,5`. At most two
+    /// decimals, no sign, no exponent, nothing that is not a number; the
+    /// value is computed in integers, never through a float.
+    pub fn parse_roubles(raw: &str) -> Option<Money> {
+        let cleaned: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+            .map(|c| if c == ',' { '.' } else { c })
+            .collect();
+        let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || (cleaned.contains('.') && !digits(fraction)) || fraction.len() > 2 {
+            return None;
+        }
+        let roubles: i64 = whole.parse().ok()?;
+        let kopecks: i64 = match fraction.len() {
+            0 => 0,
+            1 => fraction.parse::<i64>().ok()? * 10,
+            _ => fraction.parse().ok()?,
+        };
+        roubles.checked_mul(100)?.checked_add(kopecks).map(Money)
+    }
 }
 
 impl Add for Money {
     type Output = Money;
+    /// Saturates instead of wrapping: prices are bounded far below the
+    /// limit, and a bug must not turn a huge total into a negative one.
     fn add(self, rhs: Money) -> Money {
-        Money(self.0 + rhs.0)
+        Money(self.0.saturating_add(rhs.0))
     }
 }
 
 impl Mul<i64> for Money {
     type Output = Money;
     fn mul(self, rhs: i64) -> Money {
-        Money(self.0 * rhs)
+        Money(self.0.saturating_mul(rhs))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roubles_are_read_as_typed_without_floats() {
+        assert_eq!(
+            Money::parse_roubles("2500"),
+            Some(Money::from_minor(250_000))
+        );
+        assert_eq!(
+            Money::parse_roubles(" 2 500,5 "),
+            Some(Money::from_minor(250_050))
+        );
+        assert_eq!(Money::parse_roubles("0.07"), Some(Money::from_minor(7)));
+        for bad in [
+            "",
+            "NaN",
+            "inf",
+            "-5",
+            "1e3",
+            "2.505",
+            "12.",
+            ".5",
+            "1.2.3",
+            "99999999999999999999",
+        ] {
+            assert_eq!(Money::parse_roubles(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_wrapping() {
+        assert_eq!(Money::from_minor(i64::MAX) * 2, Money::from_minor(i64::MAX));
+        assert_eq!(
+            Money::from_minor(i64::MAX) + Money::from_minor(1),
+            Money::from_minor(i64::MAX)
+        );
+    }
 
     #[test]
     fn roubles_are_stored_as_kopecks() {

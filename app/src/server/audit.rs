@@ -1,17 +1,147 @@
 //! The audit log: who did what, when, from where, with what before and
-//! after. Entries are chained: each one's SHA-256 covers its content and
-//! the previous entry's hash, so an edited or deleted row shows up as the
-//! first broken link when the chain is verified (`server audit-verify`).
-//! Secrets, tokens and passwords are never written here.
+//! after. Secrets, tokens and passwords are never written here.
+//!
+//! Tamper evidence: each entry carries an HMAC-SHA256 over its content and
+//! the previous entry's MAC, keyed with a key derived from the server
+//! secret, so someone who can write to the database but does not hold the
+//! secret can neither edit a row nor re-compute the chain after it. The
+//! head of the chain is anchored outside the table: after every commit
+//! that appends, a signed checkpoint (last id and MAC) is written to
+//! `audit.checkpoint` in the data directory, so deleting the newest rows
+//! is noticed too. `server audit-verify` checks both and prints the head,
+//! for the operator to keep elsewhere as well.
 
 use super::{
     now_epoch,
     store::{with_pool, with_tx, Store, Tx},
+    tokens::{constant_time_eq, derive_key, hex},
 };
 use crate::error::AppError;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The keys and the anchor of the chain: part of the store once the
+/// server secret is known.
+#[derive(Clone)]
+pub struct AuditSeal {
+    chain_key: [u8; 32],
+    checkpoint_key: [u8; 32],
+    checkpoint: Option<PathBuf>,
+    /// The newest id written to the checkpoint by this process.
+    anchored: Arc<Mutex<i64>>,
+}
+
+impl std::fmt::Debug for AuditSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditSeal")
+            .field("checkpoint", &self.checkpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditSeal {
+    /// Keys derived from the server secret; the checkpoint file in
+    /// `data_dir` (none: no anchor, for tools that only read).
+    pub fn new(secret: &[u8], data_dir: Option<PathBuf>) -> AuditSeal {
+        AuditSeal {
+            chain_key: derive_key(secret, "audit-chain"),
+            checkpoint_key: derive_key(secret, "audit-checkpoint"),
+            checkpoint: data_dir.map(|d| d.join("audit.checkpoint")),
+            anchored: Arc::new(Mutex::new(0)),
+        }
+    }
+
+    fn mac(&self, data: &[u8]) -> String {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.chain_key).expect("any key length");
+        mac.update(data);
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// The `prev_hash` of the first entry.
+    fn genesis(&self) -> String {
+        self.mac(b"studio-crm/audit/genesis")
+    }
+
+    fn entry_mac(&self, prev: &str, r: &Row) -> String {
+        self.mac(canonical(prev, r).as_bytes())
+    }
+
+    fn checkpoint_mac(&self, c: &Checkpoint) -> String {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.checkpoint_key).expect("any key length");
+        mac.update(format!("{}|{}|{}", c.last_id, c.hash, c.at).as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// Records `(id, hash)` as the newest known head, if it is newer than
+    /// the one on file. Written to a temporary file and renamed, so the
+    /// checkpoint is always whole.
+    pub(crate) fn anchor(&self, id: i64, hash: &str) {
+        let Some(path) = &self.checkpoint else { return };
+        let mut anchored = match self.anchored.lock() {
+            Ok(a) => a,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if id <= *anchored {
+            return;
+        }
+        if let Some(on_file) = self.read_checkpoint().ok().flatten() {
+            if on_file.last_id >= id {
+                *anchored = on_file.last_id;
+                return;
+            }
+        }
+        let mut c = Checkpoint {
+            last_id: id,
+            hash: hash.to_owned(),
+            at: now_epoch(),
+            mac: String::new(),
+        };
+        c.mac = self.checkpoint_mac(&c);
+        let temp = path.with_extension(format!("tmp{}", std::process::id()));
+        let body = serde_json::to_string_pretty(&c).unwrap_or_default();
+        let written = std::fs::write(&temp, body).and_then(|()| std::fs::rename(&temp, path));
+        match written {
+            Ok(()) => *anchored = id,
+            Err(e) => tracing::error!(error = %e, "cannot write the audit checkpoint"),
+        }
+    }
+
+    /// The checkpoint on file: `Ok(None)` when there is none yet, an error
+    /// when it exists but is not genuine.
+    fn read_checkpoint(&self) -> Result<Option<Checkpoint>, String> {
+        let Some(path) = &self.checkpoint else {
+            return Ok(None);
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        let c: Checkpoint = serde_json::from_str(&text)
+            .map_err(|_| format!("{} is not a checkpoint", path.display()))?;
+        if !constant_time_eq(self.checkpoint_mac(&c).as_bytes(), c.mac.as_bytes()) {
+            return Err(format!(
+                "{} is not signed with this server's key",
+                path.display()
+            ));
+        }
+        Ok(Some(c))
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Checkpoint {
+    last_id: i64,
+    hash: String,
+    at: i64,
+    mac: String,
+}
 
 /// Who acted and from where.
 #[derive(Debug, Clone, Default)]
@@ -47,10 +177,10 @@ struct Row {
     hash: String,
 }
 
-fn entry_hash(prev: &str, r: &Row) -> String {
-    // A JSON array is an unambiguous encoding of the fields, whatever
-    // characters they contain.
-    let canonical = serde_json::json!([
+/// A JSON array is an unambiguous encoding of the fields, whatever
+/// characters they contain.
+fn canonical(prev: &str, r: &Row) -> String {
+    serde_json::json!([
         prev,
         r.at,
         r.actor_id,
@@ -62,23 +192,30 @@ fn entry_hash(prev: &str, r: &Row) -> String {
         r.user_agent,
         r.details
     ])
-    .to_string();
-    Sha256::digest(canonical.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    .to_string()
+}
+
+fn seal_of(store: &Store) -> Result<&AuditSeal, AppError> {
+    store.audit_seal().ok_or_else(|| {
+        tracing::error!("the audit log was written before its keys were set");
+        AppError::Internal
+    })
 }
 
 /// Appends an entry inside the caller's transaction, so the entry exists
 /// exactly when the change it describes does.
 pub async fn append(tx: &mut Tx, actor: &Actor, entry: Entry<'_>) -> Result<(), AppError> {
+    let seal = tx.audit_seal().cloned().ok_or_else(|| {
+        tracing::error!("the audit log was written before its keys were set");
+        AppError::Internal
+    })?;
     tx.lock_audit_chain().await?;
     let prev: Option<String> = with_tx!(tx, t => sqlx::query_scalar(
         "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"
     )
     .fetch_optional(&mut **t)
     .await)?;
-    let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
+    let prev = prev.unwrap_or_else(|| seal.genesis());
     let mut row = Row {
         id: 0,
         at: now_epoch(),
@@ -93,10 +230,10 @@ pub async fn append(tx: &mut Tx, actor: &Actor, entry: Entry<'_>) -> Result<(), 
         prev_hash: prev.clone(),
         hash: String::new(),
     };
-    row.hash = entry_hash(&prev, &row);
-    with_tx!(tx, t => sqlx::query(
+    row.hash = seal.entry_mac(&prev, &row);
+    let id: i64 = with_tx!(tx, t => sqlx::query_scalar(
         "INSERT INTO audit_log (at, actor_id, actor_name, action, target_type, target_id, ip, user_agent, \
-         details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+         details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
     )
     .bind(row.at)
     .bind(&row.actor_id)
@@ -109,9 +246,9 @@ pub async fn append(tx: &mut Tx, actor: &Actor, entry: Entry<'_>) -> Result<(), 
     .bind(&row.details)
     .bind(&row.prev_hash)
     .bind(&row.hash)
-    .execute(&mut **t)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .fetch_one(&mut **t)
+    .await)?;
+    tx.set_audit_head(id, row.hash);
     Ok(())
 }
 
@@ -128,19 +265,32 @@ pub async fn record(store: &Store, actor: &Actor, entry: Entry<'_>) -> Result<()
 pub enum Verification {
     Intact {
         entries: u64,
+        /// The newest entry's id and MAC (0 and the genesis for none).
+        head_id: i64,
+        head_hash: String,
     },
-    /// The first entry whose stored hashes do not match its content or its
+    /// The first entry whose stored MACs do not match its content or its
     /// predecessor.
-    Broken {
-        id: i64,
-    },
+    Broken { id: i64 },
+    /// The chain is whole but shorter than the checkpoint says: entries
+    /// after `last_id` were deleted, or the chain was replaced.
+    Truncated { checkpoint_id: i64, last_id: i64 },
+    /// The checkpoint file is not genuine.
+    BadCheckpoint { reason: String },
 }
 
-/// Walks the whole chain in order, in pages.
+/// Walks the whole chain in order, in pages, then holds its head against
+/// the checkpoint.
 pub async fn verify(store: &Store) -> Result<Verification, AppError> {
-    let mut prev = GENESIS.to_owned();
+    let seal = seal_of(store)?;
+    let checkpoint = match seal.read_checkpoint() {
+        Ok(c) => c,
+        Err(reason) => return Ok(Verification::BadCheckpoint { reason }),
+    };
+    let mut prev = seal.genesis();
     let mut after = 0_i64;
     let mut entries = 0_u64;
+    let mut checkpoint_seen = false;
     loop {
         let rows: Vec<Row> = with_pool!(store, p => sqlx::query_as(
             "SELECT id, at, actor_id, actor_name, action, target_type, target_id, ip, user_agent, details, \
@@ -152,14 +302,112 @@ pub async fn verify(store: &Store) -> Result<Verification, AppError> {
         let Some(last) = rows.last() else { break };
         after = last.id;
         for r in rows {
-            if r.prev_hash != prev || entry_hash(&prev, &r) != r.hash {
+            let expected = seal.entry_mac(&prev, &r);
+            if r.prev_hash != prev || !constant_time_eq(expected.as_bytes(), r.hash.as_bytes()) {
                 return Ok(Verification::Broken { id: r.id });
+            }
+            if let Some(c) = &checkpoint {
+                if c.last_id == r.id {
+                    if c.hash != r.hash {
+                        return Ok(Verification::Broken { id: r.id });
+                    }
+                    checkpoint_seen = true;
+                }
             }
             prev = r.hash;
             entries += 1;
         }
     }
-    Ok(Verification::Intact { entries })
+    if let Some(c) = checkpoint {
+        if !checkpoint_seen {
+            return Ok(Verification::Truncated {
+                checkpoint_id: c.last_id,
+                last_id: after,
+            });
+        }
+    }
+    Ok(Verification::Intact {
+        entries,
+        head_id: after,
+        head_hash: prev,
+    })
+}
+
+/// The chain before this release was an unkeyed SHA-256 chain. At start-up
+/// it is checked as such, re-sealed with the key, and the outcome is
+/// itself audited; afterwards a marker says the chain is keyed. Runs under
+/// the audit lock, so one of several starting instances does it.
+pub async fn upgrade_chain(store: &Store) -> Result<(), AppError> {
+    const MARKER: &str = "hmac-sha256";
+    let seal = seal_of(store)?.clone();
+    let mut tx = store.begin().await?;
+    tx.lock_audit_chain().await?;
+    let current: Option<String> = with_tx!(tx, t => sqlx::query_scalar(
+        "SELECT value FROM studio_meta WHERE key = 'audit_chain'"
+    )
+    .fetch_optional(&mut **t)
+    .await)?;
+    if current.as_deref() == Some(MARKER) {
+        return Ok(());
+    }
+    let rows: Vec<Row> = with_tx!(tx, t => sqlx::query_as(
+        "SELECT id, at, actor_id, actor_name, action, target_type, target_id, ip, user_agent, details, \
+         prev_hash, hash FROM audit_log ORDER BY id"
+    )
+    .fetch_all(&mut **t)
+    .await)?;
+    let mut legacy_prev = "0".repeat(64);
+    let mut first_broken: Option<i64> = None;
+    let mut prev = seal.genesis();
+    for mut r in rows.iter().cloned() {
+        let legacy = hex(&Sha256::digest(canonical(&legacy_prev, &r).as_bytes()));
+        if first_broken.is_none() && (r.prev_hash != legacy_prev || legacy != r.hash) {
+            first_broken = Some(r.id);
+        }
+        legacy_prev = r.hash.clone();
+        r.prev_hash = prev.clone();
+        r.hash = seal.entry_mac(&prev, &r);
+        with_tx!(tx, t => sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE id = $3")
+            .bind(&r.prev_hash)
+            .bind(&r.hash)
+            .bind(r.id)
+            .execute(&mut **t)
+            .await
+            .map(|x| x.rows_affected()))?;
+        prev = r.hash;
+    }
+    with_tx!(tx, t => sqlx::query("INSERT INTO studio_meta (key, value) VALUES ('audit_chain', $1)")
+        .bind(MARKER)
+        .execute(&mut **t)
+        .await
+        .map(|x| x.rows_affected()))?;
+    if !rows.is_empty() {
+        if let Some(id) = first_broken {
+            tracing::error!(
+                entry = id,
+                "the audit log was already broken before it was keyed"
+            );
+        }
+        append(
+            &mut tx,
+            &Actor {
+                name: "system".into(),
+                ..Default::default()
+            },
+            Entry {
+                action: "audit_chain_keyed",
+                target_type: "audit_log",
+                target_id: "",
+                details: serde_json::json!({
+                    "entries": rows.len(),
+                    "legacy_chain_intact": first_broken.is_none(),
+                    "first_broken_entry": first_broken,
+                }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// An entry as the audit viewer shows it.
@@ -183,6 +431,7 @@ pub struct AuditView {
 /// Filters of the audit viewer; all optional.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct AuditFilter {
     /// From this instant (epoch seconds, inclusive).
     pub from: Option<i64>,
@@ -194,7 +443,8 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// Entries about this target id.
     pub target: Option<String>,
-    /// 1-based page of 100 entries, newest first.
+    /// 1-based page of 100 entries, newest first: 1 to 100000 (default 1).
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100000))]
     pub page: Option<i64>,
 }
 
@@ -212,14 +462,19 @@ const WHERE: &str =
     "WHERE ($1 IS NULL OR at >= $1) AND ($2 IS NULL OR at < $2) AND ($3 IS NULL OR action = $3) \
                      AND ($4 IS NULL OR actor_id = $4) AND ($5 IS NULL OR target_id = $5)";
 
-/// Entries matching `filter`, newest first; `per_page` None means all (export).
+/// The most entries one export holds; narrow the period for more.
+pub const EXPORT_LIMIT: i64 = 100_000;
+
+/// Entries matching `filter`, newest first; `per_page` None means an
+/// export (up to [`EXPORT_LIMIT`]).
 pub async fn search(
     store: &Store,
     filter: &AuditFilter,
     per_page: Option<i64>,
 ) -> Result<AuditPage, AppError> {
-    let page = filter.page.unwrap_or(1).max(1);
-    let limit = per_page.unwrap_or(i64::MAX);
+    let page =
+        crate::domain::board::check_page(filter.page).map_err(|e| AppError::field("page", e))?;
+    let limit = per_page.unwrap_or(EXPORT_LIMIT);
     let offset = per_page.map_or(0, |n| (page - 1) * n);
     let total: i64 = with_pool!(store, p => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_log {WHERE}"))
         .bind(filter.from)

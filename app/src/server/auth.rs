@@ -7,7 +7,7 @@
 
 use super::{
     audit::{self, Actor, Entry},
-    employees::verify_password,
+    credentials::{self, verify_password, Origin, Principal},
     events::{self, NewEvent},
     now_epoch,
     store::{with_pool, with_tx, Store},
@@ -26,30 +26,6 @@ use sha2::{Digest, Sha256};
 /// The audience every access token is issued for and checked against.
 pub const AUDIENCE: &str = "studio-crm/staff";
 const ACCESS: &str = "access";
-
-/// Lifetimes and lockout rules (configurable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuthSettings {
-    pub access_ttl_secs: i64,
-    pub idle_timeout_secs: i64,
-    pub absolute_lifetime_secs: i64,
-    pub lockout_threshold: i32,
-    pub lockout_window_secs: i64,
-    pub lockout_duration_secs: i64,
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        AuthSettings {
-            access_ttl_secs: 15 * 60,
-            idle_timeout_secs: 30 * 60,
-            absolute_lifetime_secs: 12 * 3600,
-            lockout_threshold: 5,
-            lockout_window_secs: 300,
-            lockout_duration_secs: 900,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -73,27 +49,6 @@ pub struct TokenPair {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-}
-
-/// The authenticated employee behind a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub employee_id: String,
-    pub username: String,
-    pub role: Role,
-    pub session_family: String,
-    /// Signed in with a temporary password: only changing it is allowed.
-    pub must_change_password: bool,
-    /// The studio requires two-factor sign-in and this employee has not set
-    /// it up: only setting it up is allowed.
-    pub must_enrol_mfa: bool,
-}
-
-/// Where a request came from, for the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub ip: String,
-    pub user_agent: String,
 }
 
 fn derived_key(secret: &[u8], purpose: &str) -> Vec<u8> {
@@ -174,10 +129,10 @@ struct LoginRow {
     role: String,
     active: bool,
     password_hash: String,
-    failed_logins: i32,
-    failed_window_start: Option<i64>,
     locked_until: Option<i64>,
     mfa_enabled: bool,
+    must_change_password: bool,
+    password_changed_at: i64,
 }
 
 /// A hash of a random password nobody knows, verified when the username
@@ -191,7 +146,7 @@ async fn dummy_hash() -> Result<&'static str, AppError> {
     rand::thread_rng().fill_bytes(&mut raw);
     let secret: String = raw.iter().map(|b| format!("{b:02x}")).collect();
     let password = crate::domain::Password::parse(&secret, "").map_err(|_| AppError::Internal)?;
-    let hash = super::employees::hash_password(&password).await?;
+    let hash = super::credentials::hash_password(&password).await?;
     Ok(HASH.get_or_init(|| hash))
 }
 
@@ -210,8 +165,8 @@ pub async fn login(
     let row: Option<LoginRow> = match Username::parse(username) {
         Err(_) => None,
         Ok(u) => with_pool!(store, p => sqlx::query_as(
-            "SELECT id, username, role, active, password_hash, failed_logins, failed_window_start, locked_until, \
-             mfa_enabled FROM employees WHERE username = $1"
+            "SELECT id, username, role, active, password_hash, locked_until, mfa_enabled, must_change_password, \
+             password_changed_at FROM employees WHERE username = $1"
         )
         .bind(u.as_str())
         .fetch_optional(p)
@@ -230,18 +185,38 @@ pub async fn login(
     };
     if let Some(until) = row.locked_until.filter(|u| *u > now) {
         audit::record(store, &actor(Some(&row.id)), failure_entry("locked")).await?;
-        return Err(AppError::Locked {
-            retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
-        });
+        return Err(credentials::locked(until, now));
     }
     let password_ok = verify_password(password, &row.password_hash).await?;
     if !password_ok || !row.active {
         if !password_ok {
-            record_failure(state, &row, &actor(Some(&row.id)), now).await?;
+            let entry = Entry {
+                target_id: &row.id,
+                ..failure_entry("wrong_password")
+            };
+            // The attempt that locks gets the same answer as any wrong
+            // password; the lock shows from the next attempt on.
+            credentials::record_failure(store, &state.auth, &row.id, &actor(Some(&row.id)), entry)
+                .await?;
         } else {
             audit::record(store, &actor(Some(&row.id)), failure_entry("disabled")).await?;
         }
         return Err(invalid_credentials());
+    }
+    if row.must_change_password
+        && now - row.password_changed_at > state.auth.temporary_password_ttl_secs
+    {
+        audit::record(
+            store,
+            &actor(Some(&row.id)),
+            failure_entry("temporary_password_expired"),
+        )
+        .await?;
+        return Err(AppError::Unauthorized {
+            code: "temporary_password_expired".into(),
+            message: "This temporary password has expired; ask an administrator for a new one."
+                .into(),
+        });
     }
     if row.mfa_enabled {
         match mfa_code.map(str::trim).filter(|c| !c.is_empty()) {
@@ -253,7 +228,18 @@ pub async fn login(
             }
             Some(code) => {
                 if !super::mfa::check_code(state, &row.id, &row.username, code).await? {
-                    record_failure(state, &row, &actor(Some(&row.id)), now).await?;
+                    let entry = Entry {
+                        target_id: &row.id,
+                        ..failure_entry("wrong_mfa_code")
+                    };
+                    credentials::record_failure(
+                        store,
+                        &state.auth,
+                        &row.id,
+                        &actor(Some(&row.id)),
+                        entry,
+                    )
+                    .await?;
                     return Err(AppError::Unauthorized {
                         code: "invalid_mfa_code".into(),
                         message: "The code is not valid or was already used.".into(),
@@ -265,15 +251,24 @@ pub async fn login(
     let family = uuid::Uuid::new_v4().to_string();
     let refresh = new_refresh_token();
     let mut tx = store.begin().await?;
-    with_tx!(tx, t => sqlx::query(
+    // Conditional: a lock set by concurrent wrong guesses since the check
+    // above is not lifted by this success.
+    let cleared = with_tx!(tx, t => sqlx::query(
         "UPDATE employees SET failed_logins = 0, failed_window_start = NULL, locked_until = NULL, last_login_at = $1 \
-         WHERE id = $2"
+         WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $1)"
     )
     .bind(now)
     .bind(&row.id)
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;
+    if cleared == 0 {
+        drop(tx);
+        return Err(credentials::locked(
+            now + state.auth.lockout_duration_secs,
+            now,
+        ));
+    }
     with_tx!(tx, t => sqlx::query(
         "INSERT INTO sessions (id, family_id, employee_id, token_hash, created_at, last_used_at, absolute_expiry, ip, user_agent) \
          VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)"
@@ -334,65 +329,6 @@ fn failure_entry(reason: &str) -> Entry<'static> {
     }
 }
 
-/// Counts a wrong password; the threshold within the window locks the
-/// account. Stored in the database so that every instance agrees.
-async fn record_failure(
-    state: &AppState,
-    row: &LoginRow,
-    actor: &Actor,
-    now: i64,
-) -> Result<(), AppError> {
-    let s = state.auth;
-    let in_window = row
-        .failed_window_start
-        .is_some_and(|start| now - start <= s.lockout_window_secs);
-    let (failures, window_start) = if in_window {
-        (
-            row.failed_logins + 1,
-            row.failed_window_start.unwrap_or(now),
-        )
-    } else {
-        (1, now)
-    };
-    let lock = failures >= s.lockout_threshold;
-    let mut tx = state.store.begin().await?;
-    with_tx!(tx, t => sqlx::query(
-        "UPDATE employees SET failed_logins = $1, failed_window_start = $2, locked_until = $3 WHERE id = $4"
-    )
-    .bind(if lock { 0 } else { failures })
-    .bind(if lock { None } else { Some(window_start) })
-    .bind(lock.then_some(now + s.lockout_duration_secs))
-    .bind(&row.id)
-    .execute(&mut **t)
-    .await
-    .map(|r| r.rows_affected()))?;
-    let mut entry = failure_entry("wrong_password");
-    entry.target_id = "";
-    audit::append(
-        &mut tx,
-        actor,
-        Entry {
-            target_id: &row.id,
-            ..entry
-        },
-    )
-    .await?;
-    if lock {
-        audit::append(
-            &mut tx,
-            actor,
-            Entry {
-                action: "account_locked",
-                target_type: "employee",
-                target_id: &row.id,
-                details: serde_json::json!({ "failures": failures, "seconds": s.lockout_duration_secs }),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await
-}
-
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     id: String,
@@ -405,17 +341,105 @@ struct SessionRow {
 }
 
 async fn revoke_family(store: &Store, family: &str, now: i64) -> Result<(), AppError> {
-    with_pool!(store, p => sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(family)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    let mut tx = store.begin().await?;
+    let employee: Option<String> = with_tx!(tx, t => sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL RETURNING employee_id"
+    )
+    .bind(now)
+    .bind(family)
+    .fetch_all(&mut **t)
+    .await)?
+    .into_iter()
+    .next();
+    if let Some(employee) = employee {
+        events::access_changed(&mut tx, &employee, "session_ended").await?;
+    }
+    tx.commit().await
+}
+
+/// The refresh token a token is exchanged for: derived from it with a key
+/// of the server's, so a request that presents a token spent a moment ago
+/// by a parallel request can be given the same successor, while the
+/// database holds only hashes. Without the server secret the successor of
+/// a token cannot be computed.
+fn successor_token(state: &AppState, token: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(&derived_key(&state.signing_key, "refresh-successor"))
+            .expect("HMAC takes keys of any length");
+    mac.update(token.as_bytes());
+    super::tokens::hex(&mac.finalize().into_bytes())
+}
+
+async fn session_row(store: &Store, token: &str) -> Result<Option<SessionRow>, AppError> {
+    Ok(with_pool!(store, p => sqlx::query_as(
+        "SELECT id, family_id, employee_id, last_used_at, absolute_expiry, replaced_at, revoked_at \
+         FROM sessions WHERE token_hash = $1"
+    )
+    .bind(sha256_hex(token))
+    .fetch_optional(p)
+    .await)?)
+}
+
+fn token_pair(
+    state: &AppState,
+    employee_id: &str,
+    family: &str,
+    refresh_token: String,
+    now: i64,
+) -> Result<TokenPair, AppError> {
+    Ok(TokenPair {
+        access_token: issue_access_token(state, employee_id, family, now)?,
+        refresh_token,
+        token_type: "Bearer".into(),
+        expires_in: state.auth.access_ttl_secs,
+    })
+}
+
+/// For a token spent within the reuse grace: the live successor it was
+/// exchanged for (following a chain of quick rotations), if the session
+/// is still good. `None` means the presentation counts as reuse.
+async fn successor_within_grace(
+    state: &AppState,
+    token: &str,
+    family: &str,
+    now: i64,
+) -> Result<Option<TokenPair>, AppError> {
+    let grace = state.auth.refresh_reuse_grace_secs;
+    let mut current = token.to_owned();
+    for _ in 0..4 {
+        let next = successor_token(state, &current);
+        let Some(row) = session_row(&state.store, &next).await? else {
+            return Ok(None);
+        };
+        if row.family_id != family || row.revoked_at.is_some() || now >= row.absolute_expiry {
+            return Ok(None);
+        }
+        match row.replaced_at {
+            None => {
+                if !employee_active(&state.store, &row.employee_id).await? {
+                    return Ok(None);
+                }
+                return token_pair(state, &row.employee_id, family, next, now).map(Some);
+            }
+            Some(at) if now - at <= grace => current = next,
+            Some(_) => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+async fn employee_active(store: &Store, employee_id: &str) -> Result<bool, AppError> {
+    let active: Option<bool> = with_pool!(store, p => sqlx::query_scalar("SELECT active FROM employees WHERE id = $1")
+        .bind(employee_id)
+        .fetch_optional(p)
+        .await)?;
+    Ok(active == Some(true))
 }
 
 /// Exchanges a refresh token for a new pair. The presented token is spent;
-/// presenting it again revokes every token of its family.
+/// presenting it again revokes every token of its family, except within a
+/// short grace after it was spent, when it answers with the same successor
+/// (two tabs of one browser refreshing at once share one cookie jar).
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
     state: &AppState,
@@ -424,42 +448,22 @@ pub async fn refresh(
 ) -> Result<TokenPair, AppError> {
     let store = &state.store;
     let now = now_epoch();
-    let row: Option<SessionRow> = with_pool!(store, p => sqlx::query_as(
-        "SELECT id, family_id, employee_id, last_used_at, absolute_expiry, replaced_at, revoked_at \
-         FROM sessions WHERE token_hash = $1"
-    )
-    .bind(sha256_hex(refresh_token.trim()))
-    .fetch_optional(p)
-    .await)?;
-    let Some(row) = row else {
+    let presented = refresh_token.trim();
+    let Some(row) = session_row(store, presented).await? else {
         return Err(invalid_token());
     };
     if row.revoked_at.is_some() {
         return Err(invalid_token());
     }
-    let actor = Actor {
-        id: Some(row.employee_id.clone()),
-        ip: origin.ip.clone(),
-        user_agent: origin.user_agent.clone(),
-        ..Default::default()
-    };
-    if row.replaced_at.is_some() {
-        revoke_family(store, &row.family_id, now).await?;
-        audit::record(
-            store,
-            &actor,
-            Entry {
-                action: "refresh_token_reused",
-                target_type: "session",
-                target_id: &row.family_id,
-                details: serde_json::json!({ "revoked": "family" }),
-            },
-        )
-        .await?;
-        return Err(AppError::Unauthorized {
-            code: "token_reused".into(),
-            message: "This sign-in was ended for safety; sign in again.".into(),
-        });
+    if let Some(spent_at) = row.replaced_at {
+        if now - spent_at <= state.auth.refresh_reuse_grace_secs {
+            if let Some(pair) =
+                successor_within_grace(state, presented, &row.family_id, now).await?
+            {
+                return Ok(pair);
+            }
+        }
+        return Err(reused(state, &row, origin, now).await?);
     }
     if now - row.last_used_at > state.auth.idle_timeout_secs || now >= row.absolute_expiry {
         revoke_family(store, &row.family_id, now).await?;
@@ -468,15 +472,11 @@ pub async fn refresh(
             message: "The session has expired; sign in again.".into(),
         });
     }
-    let active: Option<bool> = with_pool!(store, p => sqlx::query_scalar("SELECT active FROM employees WHERE id = $1")
-        .bind(&row.employee_id)
-        .fetch_optional(p)
-        .await)?;
-    if active != Some(true) {
+    if !employee_active(store, &row.employee_id).await? {
         revoke_family(store, &row.family_id, now).await?;
         return Err(invalid_token());
     }
-    let next = new_refresh_token();
+    let next = successor_token(state, presented);
     let mut tx = store.begin().await?;
     // Only one request can spend a token: the conditional update decides.
     let spent = with_tx!(tx, t => sqlx::query("UPDATE sessions SET replaced_at = $1 WHERE id = $2 AND replaced_at IS NULL AND revoked_at IS NULL")
@@ -486,7 +486,12 @@ pub async fn refresh(
         .await
         .map(|r| r.rows_affected()))?;
     if spent == 0 {
-        return Err(invalid_token());
+        // A parallel request spent it first: it has committed the
+        // successor by now (the update waited for its lock).
+        drop(tx);
+        return successor_within_grace(state, presented, &row.family_id, now)
+            .await?
+            .ok_or_else(invalid_token);
     }
     with_tx!(tx, t => sqlx::query(
         "INSERT INTO sessions (id, family_id, employee_id, token_hash, created_at, last_used_at, absolute_expiry, ip, user_agent) \
@@ -504,11 +509,38 @@ pub async fn refresh(
     .await
     .map(|r| r.rows_affected()))?;
     tx.commit().await?;
-    Ok(TokenPair {
-        access_token: issue_access_token(state, &row.employee_id, &row.family_id, now)?,
-        refresh_token: next,
-        token_type: "Bearer".into(),
-        expires_in: state.auth.access_ttl_secs,
+    token_pair(state, &row.employee_id, &row.family_id, next, now)
+}
+
+/// A spent refresh token presented after the grace: someone else may hold
+/// a copy, so the whole session ends and the audit log says so.
+async fn reused(
+    state: &AppState,
+    row: &SessionRow,
+    origin: &Origin,
+    now: i64,
+) -> Result<AppError, AppError> {
+    revoke_family(&state.store, &row.family_id, now).await?;
+    let actor = Actor {
+        id: Some(row.employee_id.clone()),
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        ..Default::default()
+    };
+    audit::record(
+        &state.store,
+        &actor,
+        Entry {
+            action: "refresh_token_reused",
+            target_type: "session",
+            target_id: &row.family_id,
+            details: serde_json::json!({ "revoked": "family" }),
+        },
+    )
+    .await?;
+    Ok(AppError::Unauthorized {
+        code: "token_reused".into(),
+        message: "This sign-in was ended for safety; sign in again.".into(),
     })
 }
 
@@ -655,6 +687,9 @@ pub async fn revoke_sessions(
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;
+    if revoked > 0 {
+        events::access_changed(&mut tx, employee_id, "sessions_revoked").await?;
+    }
     audit::append(
         &mut tx,
         actor,
@@ -680,16 +715,16 @@ pub async fn change_password(
     origin: &Origin,
 ) -> Result<(), AppError> {
     let store = &state.store;
-    let hash: String = with_pool!(store, p => sqlx::query_scalar("SELECT password_hash FROM employees WHERE id = $1")
-        .bind(&me.employee_id)
-        .fetch_one(p)
-        .await)?;
-    if !verify_password(current, &hash).await? {
-        return Err(AppError::field(
-            "current_password",
-            crate::error::FieldError::new("wrong_password", "The current password is not correct."),
-        ));
-    }
+    credentials::recheck_password(
+        store,
+        &state.auth,
+        me,
+        origin,
+        current,
+        "current_password",
+        credentials::Recheck::PasswordChange,
+    )
+    .await?;
     let new_password = crate::domain::Password::parse(new, &me.username).map_err(|e| {
         AppError::field(
             "new_password",
@@ -705,7 +740,7 @@ pub async fn change_password(
             ),
         ));
     }
-    let new_hash = super::employees::hash_password(&new_password).await?;
+    let new_hash = credentials::hash_password(&new_password).await?;
     let now = now_epoch();
     let actor = Actor {
         id: Some(me.employee_id.clone()),
@@ -732,6 +767,7 @@ pub async fn change_password(
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;
+    events::access_changed(&mut tx, &me.employee_id, "password_changed").await?;
     audit::append(
         &mut tx,
         &actor,

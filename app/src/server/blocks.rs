@@ -5,9 +5,9 @@
 
 use super::{
     audit::{self, Entry},
-    auth::{Origin, Principal},
     bookings::{day_start, parse_time, rfc3339, Fields},
-    employees::actor_of,
+    credentials::actor_of,
+    credentials::{Origin, Principal},
     events::{self, NewEvent},
     now_epoch,
     rules::StudioConfig,
@@ -60,7 +60,7 @@ pub async fn list(state: &AppState, query: &BlockQuery) -> Result<Vec<Block>, Ap
         .filter(|d| !d.is_empty())
     {
         None => default,
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap_or_else(|_| {
+        Some(d) => crate::domain::calendar::parse_date(d).unwrap_or_else(|| {
             errors.insert(
                 field.into(),
                 FieldError::new("invalid_date", "Use a date like 2026-12-31."),

@@ -133,7 +133,7 @@ pub async fn availability_with(
     date: &str,
     equipment: &str,
 ) -> Result<Availability, AppError> {
-    let mut wanted: Vec<(String, i64)> = Vec::new();
+    let mut asked: Vec<EquipmentRequest> = Vec::new();
     for part in equipment
         .split(',')
         .map(str::trim)
@@ -141,7 +141,10 @@ pub async fn availability_with(
     {
         let (id, quantity) = part.split_once(':').unwrap_or((part, "1"));
         match quantity.trim().parse::<i64>() {
-            Ok(q) if q > 0 => wanted.push((id.trim().to_owned(), q)),
+            Ok(q) if q > 0 => asked.push(EquipmentRequest {
+                id: id.trim().to_owned(),
+                quantity: q,
+            }),
             _ => {
                 return Err(AppError::field(
                     "equipment",
@@ -149,8 +152,13 @@ pub async fn availability_with(
                 ))
             }
         }
+        if asked.len() > crate::domain::booking::MAX_EQUIPMENT_LINES {
+            break;
+        }
     }
-    let date: NaiveDate = date.parse().map_err(|_| {
+    let wanted = crate::domain::booking::merge_equipment(&asked)
+        .map_err(|e| AppError::field("equipment", e))?;
+    let date: NaiveDate = crate::domain::calendar::parse_date(date).ok_or_else(|| {
         AppError::field(
             "date",
             FieldError::new("invalid_date", "Use a date like 2026-12-31."),
@@ -165,39 +173,46 @@ pub async fn availability_with(
     let busy = occupied(&state.store, &space.id, from.timestamp(), to.timestamp()).await?;
     let mut slots = config.rules.day_slots(date, &busy, Utc::now());
     let buffer = config.rules.buffer_minutes * 60;
-    for (id, quantity) in &wanted {
-        let stock: Option<i32> = with_pool!(&state.store, p => sqlx::query_scalar(
-            "SELECT stock FROM equipment WHERE id = $1 AND active = TRUE"
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await)?;
-        let Some(stock) = stock else {
+    if !wanted.is_empty() {
+        let ids: Vec<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
+        let catalogue = equipment_rows(&state.store, &ids).await?;
+        if catalogue.len() != wanted.len() {
             return Err(AppError::field(
                 "equipment",
                 FieldError::new("unknown_equipment", "Unknown equipment."),
             ));
-        };
-        let taken: Vec<(i64, i64, i32)> = with_pool!(&state.store, p => sqlx::query_as(
-            "SELECT b.starts_at, b.blocked_until, be.quantity FROM booking_equipment be \
+        }
+        let sql = format!(
+            "SELECT be.equipment_id, b.starts_at, b.blocked_until, be.quantity FROM booking_equipment be \
              JOIN bookings b ON b.id = be.booking_id \
-             WHERE be.equipment_id = $1 AND b.deleted_at IS NULL AND b.state NOT IN ('cancelled', 'no_show') \
-               AND b.starts_at < $2 AND b.blocked_until > $3"
-        )
-        .bind(id)
-        .bind(to.timestamp() + buffer)
-        .bind(from.timestamp())
-        .fetch_all(p)
-        .await)?;
-        slots.retain(|slot| {
-            let (s, e) = (slot.start().timestamp(), slot.end().timestamp() + buffer);
-            let used: i64 = taken
+             WHERE be.equipment_id IN ({}) AND b.deleted_at IS NULL AND b.state NOT IN ('cancelled', 'no_show') \
+               AND b.starts_at < $1 AND b.blocked_until > $2",
+            placeholders(3, ids.len())
+        );
+        let taken: Vec<(String, i64, i64, i32)> = with_pool!(&state.store, p => {
+            let mut q = sqlx::query_as(&sql)
+                .bind(to.timestamp() + buffer)
+                .bind(from.timestamp());
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        for (id, quantity) in &wanted {
+            let stock = catalogue
                 .iter()
-                .filter(|(bs, bu, _)| *bs < e && *bu > s)
-                .map(|(_, _, q)| i64::from(*q))
-                .sum();
-            used + quantity <= i64::from(stock)
-        });
+                .find(|r| &r.id == id)
+                .map_or(0, |r| i64::from(r.stock));
+            slots.retain(|slot| {
+                let (s, e) = (slot.start().timestamp(), slot.end().timestamp() + buffer);
+                let used: i64 = taken
+                    .iter()
+                    .filter(|(eid, bs, bu, _)| eid == id && *bs < e && *bu > s)
+                    .map(|(_, _, _, q)| i64::from(*q))
+                    .sum();
+                used + quantity <= stock
+            });
+        }
     }
     Ok(Availability {
         space: space.slug,
@@ -225,7 +240,7 @@ pub async fn book_page(
     let today = config.rules.local_date(Utc::now());
     let last = today + Duration::days((config.rules.horizon_days - 1).max(0));
     let date = date
-        .and_then(|d| d.parse::<NaiveDate>().ok())
+        .and_then(crate::domain::calendar::parse_date)
         .filter(|d| (today..=last).contains(d))
         .unwrap_or(today);
     let availability = availability(state, slug, &date.to_string()).await?;
@@ -350,30 +365,68 @@ pub(super) async fn check_booking(
     }))
 }
 
+/// `$from, $from+1, …` for `n` values: an `IN (…)` list written once for
+/// both backends.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(sqlx::FromRow)]
+struct EquipmentRow {
+    id: String,
+    price: i64,
+    per_hour: bool,
+    stock: i32,
+}
+
+/// The catalogue rows of some active equipment, in one query.
+async fn equipment_rows(store: &Store, ids: &[&str]) -> Result<Vec<EquipmentRow>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, price, per_hour, stock FROM equipment WHERE active = TRUE AND id IN ({})",
+        placeholders(1, ids.len())
+    );
+    Ok(with_pool!(store, p => {
+        let mut q = sqlx::query_as::<_, EquipmentRow>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?)
+}
+
+/// Prices the equipment asked for: lines for one item merged, at most
+/// [`crate::domain::booking::MAX_EQUIPMENT_LINES`], read in one query.
 async fn equipment_charges(
     store: &Store,
     requested: &[EquipmentRequest],
     errors: &mut Fields,
 ) -> Result<Vec<(String, EquipmentCharge)>, AppError> {
+    let merged = match crate::domain::booking::merge_equipment(requested) {
+        Ok(m) => m,
+        Err(e) => {
+            errors.insert("equipment".into(), e);
+            return Ok(Vec::new());
+        }
+    };
+    let ids: Vec<&str> = merged.iter().map(|(id, _)| id.as_str()).collect();
+    let rows = equipment_rows(store, &ids).await?;
     let mut charges = Vec::new();
-    for item in requested {
-        let row: Option<(i64, bool, i32)> = with_pool!(store, p => sqlx::query_as(
-            "SELECT price, per_hour, stock FROM equipment WHERE id = $1 AND active = TRUE"
-        )
-        .bind(&item.id)
-        .fetch_optional(p)
-        .await)?;
-        match row {
-            Some((price, per_hour, stock)) if (1..=i64::from(stock)).contains(&item.quantity) => {
-                charges.push((
-                    item.id.clone(),
-                    EquipmentCharge {
-                        unit_price: Money::from_minor(price),
-                        per_hour,
-                        quantity: item.quantity,
-                    },
-                ))
-            }
+    for (id, quantity) in merged {
+        match rows.iter().find(|r| r.id == id) {
+            Some(r) if quantity <= i64::from(r.stock) => charges.push((
+                id,
+                EquipmentCharge {
+                    unit_price: Money::from_minor(r.price),
+                    per_hour: r.per_hour,
+                    quantity,
+                },
+            )),
             Some(_) => {
                 errors.insert(
                     "equipment".into(),
@@ -749,26 +802,40 @@ pub(super) async fn check_stock(
     blocked_until: i64,
     except_booking: &str,
 ) -> Result<(), AppError> {
+    if equipment.is_empty() {
+        return Ok(());
+    }
+    let n = equipment.len();
+    let (items, held_items) = (placeholders(4, n), placeholders(4 + n, n));
+    // One query for every item: its stock and what overlapping live
+    // bookings already hold.
+    let sql = format!(
+        "SELECT e.id, e.name, e.stock, CAST(COALESCE(u.used, 0) AS BIGINT) FROM equipment e \
+         LEFT JOIN (SELECT be.equipment_id, SUM(be.quantity) AS used FROM booking_equipment be \
+                    JOIN bookings b ON b.id = be.booking_id \
+                    WHERE b.id <> $1 AND b.deleted_at IS NULL AND b.state NOT IN ('cancelled', 'no_show') \
+                      AND b.starts_at < $2 AND b.blocked_until > $3 AND be.equipment_id IN ({held_items}) \
+                    GROUP BY be.equipment_id) u ON u.equipment_id = e.id \
+         WHERE e.id IN ({items})"
+    );
+    let rows: Vec<(String, String, i32, i64)> = with_tx!(tx, t => {
+        let mut q = sqlx::query_as(&sql)
+            .bind(except_booking)
+            .bind(blocked_until)
+            .bind(starts_at);
+        for (id, _) in equipment.iter().chain(equipment) {
+            q = q.bind(id);
+        }
+        q.fetch_all(&mut **t).await
+    })?;
     for (id, charge) in equipment {
-        let (stock, name): (i32, String) = with_tx!(tx, t => sqlx::query_as(
-            "SELECT stock, name FROM equipment WHERE id = $1"
-        )
-        .bind(id)
-        .fetch_one(&mut **t)
-        .await)?;
-        let used: i64 = with_tx!(tx, t => sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(be.quantity), 0) AS BIGINT) FROM booking_equipment be \
-             JOIN bookings b ON b.id = be.booking_id \
-             WHERE be.equipment_id = $1 AND b.id <> $2 AND b.deleted_at IS NULL \
-               AND b.state NOT IN ('cancelled', 'no_show') AND b.starts_at < $3 AND b.blocked_until > $4"
-        )
-        .bind(id)
-        .bind(except_booking)
-        .bind(blocked_until)
-        .bind(starts_at)
-        .fetch_one(&mut **t)
-        .await)?;
-        let free = (i64::from(stock) - used).max(0);
+        let Some((_, name, stock, used)) = rows.iter().find(|r| &r.0 == id) else {
+            return Err(AppError::field(
+                "equipment",
+                FieldError::new("unknown_equipment", "Unknown equipment."),
+            ));
+        };
+        let free = (i64::from(*stock) - used).max(0);
         if charge.quantity > free {
             return Err(AppError::Conflict {
                 code: "equipment_unavailable".into(),
@@ -1019,12 +1086,12 @@ pub async fn cancel_guest_booking(
 #[tracing::instrument(skip_all, fields(booking_id = %id))]
 pub async fn transition(
     state: &AppState,
-    me: &super::auth::Principal,
+    me: &super::credentials::Principal,
     id: &str,
     change: &crate::domain::booking::TransitionRequest,
-    origin: &super::auth::Origin,
+    origin: &super::credentials::Origin,
 ) -> Result<crate::domain::booking::BookingStateView, AppError> {
-    let who = super::employees::actor_of(me, origin);
+    let who = super::credentials::actor_of(me, origin);
     let mut tx = state.store.begin().await?;
     let reason = change.reason.as_deref().unwrap_or_default();
     match transition_in(
@@ -1083,7 +1150,7 @@ pub(super) fn version_conflict(current: i64) -> AppError {
 /// unaudited: the caller records it once the transaction is gone.
 pub(super) async fn transition_in(
     tx: &mut Tx,
-    me: &super::auth::Principal,
+    me: &super::credentials::Principal,
     who: &super::audit::Actor,
     id: &str,
     to: BookingState,
@@ -1101,6 +1168,12 @@ pub(super) async fn transition_in(
     let from = BookingState::parse(&from).ok_or(AppError::Internal)?;
     if expected_version.is_some_and(|v| v != i64::from(version)) {
         return Err(version_conflict(i64::from(version)));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AppError::field(
+            "reason",
+            FieldError::new("too_long", "At most 500 characters."),
+        ));
     }
     match from.can_transition(to, me.role, reason) {
         Ok(()) => {}

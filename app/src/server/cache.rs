@@ -40,7 +40,9 @@ impl<T: Send + Sync + 'static> Cached<T> {
         self.inner.invalidate_all();
     }
 
-    pub fn entry_count(&self) -> u64 {
+    /// How many values are held now (pending bookkeeping settled first).
+    pub async fn entry_count(&self) -> u64 {
+        self.inner.run_pending_tasks().await;
         self.inner.entry_count()
     }
 }

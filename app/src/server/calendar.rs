@@ -10,7 +10,7 @@ use crate::{
     },
     error::{AppError, FieldError},
 };
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, Utc};
 
 /// The week (Monday first) or the day around `date` (default today).
 pub async fn calendar(
@@ -24,7 +24,7 @@ pub async fn calendar(
     let today = config.rules.local_date(now);
     let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
         None => today,
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+        Some(d) => crate::domain::calendar::parse_date(d).ok_or_else(|| {
             AppError::field(
                 "date",
                 FieldError::new("invalid_date", "Use a date like 2026-12-31."),

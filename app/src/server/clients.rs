@@ -4,8 +4,7 @@
 
 use super::{
     audit::{self, Entry},
-    auth::{Origin, Principal},
-    employees::actor_of,
+    credentials::{actor_of, Origin, Principal},
     now_epoch, staff_bookings,
     store::{with_pool, with_tx},
     AppState,
@@ -93,7 +92,8 @@ async fn zone(state: &AppState) -> Result<chrono_tz::Tz, AppError> {
 /// Clients matching `q` (name or phone), most recent first.
 pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, AppError> {
     let zone = zone(state).await?;
-    let page = query.page.unwrap_or(1).max(1);
+    let page =
+        crate::domain::board::check_page(query.page).map_err(|e| AppError::field("page", e))?;
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     // No search: both patterns empty, and the first condition lets all in.
     let (text, phone) = q.map(search).unwrap_or_default();

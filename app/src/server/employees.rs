@@ -2,6 +2,7 @@
 //! the staff-accounts issue adds login, sessions and management.
 
 use super::{
+    credentials::hash_password,
     events::{self, NewEvent},
     now_epoch,
     store::{is_unique_violation, with_pool, with_tx, Store},
@@ -9,10 +10,6 @@ use super::{
 use crate::{
     domain::{employee::EmployeeProfile, Email, FullName, Password, Role, Username},
     error::{AppError, FieldError},
-};
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHasher, SaltString},
-    Argon2,
 };
 use std::collections::BTreeMap;
 
@@ -22,45 +19,6 @@ pub struct NewEmployeeInput<'a> {
     pub email: &'a str,
     pub full_name: &'a str,
     pub password: &'a str,
-}
-
-/// Hashes with argon2id (the crate's default parameters follow OWASP's
-/// recommendation) on the blocking pool: hashing takes tens of
-/// milliseconds of CPU and must not stall the async runtime.
-pub async fn hash_password(password: &Password) -> Result<String, AppError> {
-    let password = password.clone();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|_| AppError::Internal)?
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing failed");
-        AppError::Internal
-    })
-}
-
-/// Checks a password against a stored argon2 hash, on the blocking pool.
-/// A malformed stored hash counts as a mismatch (and is logged).
-pub async fn verify_password(password: &str, hash: &str) -> Result<bool, AppError> {
-    let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || {
-        use argon2::{PasswordHash, PasswordVerifier};
-        match PasswordHash::new(&hash) {
-            Ok(parsed) => Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-            Err(_) => {
-                tracing::error!("a stored password hash is not a valid PHC string");
-                false
-            }
-        }
-    })
-    .await
-    .map_err(|_| AppError::Internal)
 }
 
 /// The employee's own profile.
@@ -181,7 +139,7 @@ pub async fn create_owner(store: &Store, input: NewEmployeeInput<'_>) -> Result<
 
 use super::{
     audit::{Actor, Entry},
-    auth::Principal,
+    credentials::{actor_of, Origin, Principal},
 };
 use crate::domain::employee::{EmployeeSummary, EmployeeUpdate, NewEmployee, TemporaryPassword};
 
@@ -219,15 +177,6 @@ impl SummaryRow {
 const SUMMARY_COLUMNS: &str =
     "id, username, full_name, email, phone, position, department, role, active, last_login_at";
 
-pub fn actor_of(p: &Principal, origin: &super::auth::Origin) -> Actor {
-    Actor {
-        id: Some(p.employee_id.clone()),
-        name: p.username.clone(),
-        ip: origin.ip.clone(),
-        user_agent: origin.user_agent.clone(),
-    }
-}
-
 /// Refuses, and records the refusal in the audit log.
 async fn deny(store: &Store, who: &Actor, action: &str, target_id: &str) -> AppError {
     let entry = Entry {
@@ -253,7 +202,7 @@ async fn summary(store: &Store, id: &str) -> Result<Option<EmployeeSummary>, App
 pub async fn list(
     store: &Store,
     me: &Principal,
-    origin: &super::auth::Origin,
+    origin: &Origin,
 ) -> Result<Vec<EmployeeSummary>, AppError> {
     if !me.role.manages_staff() {
         return Err(deny(store, &actor_of(me, origin), "list_employees", "").await);
@@ -268,7 +217,7 @@ pub async fn get(
     store: &Store,
     me: &Principal,
     id: &str,
-    origin: &super::auth::Origin,
+    origin: &Origin,
 ) -> Result<EmployeeSummary, AppError> {
     if id != me.employee_id && !me.role.manages_staff() {
         return Err(deny(store, &actor_of(me, origin), "view_employee", id).await);
@@ -301,6 +250,7 @@ async fn revoke_sessions(tx: &mut super::store::Tx, employee_id: &str) -> Result
         .execute(&mut **t)
         .await
         .map(|r| r.rows_affected()))?;
+    events::access_changed(tx, employee_id, "sessions_revoked").await?;
     Ok(())
 }
 
@@ -310,7 +260,7 @@ pub async fn create(
     store: &Store,
     me: &Principal,
     input: &NewEmployee,
-    origin: &super::auth::Origin,
+    origin: &Origin,
 ) -> Result<TemporaryPassword, AppError> {
     let who = actor_of(me, origin);
     if !me.role.manages_staff()
@@ -319,7 +269,11 @@ pub async fn create(
     {
         return Err(deny(store, &who, "create_employee", "").await);
     }
-    let mut fields = BTreeMap::new();
+    let mut fields = crate::domain::employee::check_details(
+        input.phone.as_deref(),
+        input.position.as_deref(),
+        input.department.as_deref(),
+    );
     let username = Username::parse(&input.username)
         .map_err(|e| fields.insert("username".into(), e))
         .ok();
@@ -329,7 +283,9 @@ pub async fn create(
     let full_name = FullName::parse(&input.full_name)
         .map_err(|e| fields.insert("full_name".into(), e))
         .ok();
-    let (Some(username), Some(email), Some(full_name)) = (username, email, full_name) else {
+    let (Some(username), Some(email), Some(full_name), true) =
+        (username, email, full_name, fields.is_empty())
+    else {
         return Err(AppError::Validation { fields });
     };
     let password = temporary_password()?;
@@ -404,7 +360,7 @@ pub async fn update(
     me: &Principal,
     id: &str,
     change: &EmployeeUpdate,
-    origin: &super::auth::Origin,
+    origin: &Origin,
 ) -> Result<EmployeeSummary, AppError> {
     let who = actor_of(me, origin);
     let privileged = change.role.is_some()
@@ -427,7 +383,11 @@ pub async fn update(
             return Err(deny(store, &who, "assign_role", id).await);
         }
     }
-    let mut fields = BTreeMap::new();
+    let mut fields = crate::domain::employee::check_details(
+        change.phone.as_deref(),
+        change.position.as_deref(),
+        change.department.as_deref(),
+    );
     let full_name = match &change.full_name {
         Some(n) => FullName::parse(n)
             .map_err(|e| fields.insert("full_name".into(), e))
@@ -442,7 +402,7 @@ pub async fn update(
             .map(|e| e.as_str().to_owned()),
         None => Some(before.email.clone()),
     };
-    let (Some(full_name), Some(email)) = (full_name, email) else {
+    let (Some(full_name), Some(email), true) = (full_name, email, fields.is_empty()) else {
         return Err(AppError::Validation { fields });
     };
     let after = EmployeeSummary {
@@ -456,6 +416,19 @@ pub async fn update(
         ..before.clone()
     };
     let mut tx = store.begin().await?;
+    tx.lock_employees().await?;
+    // Under the lock, the actor's own role is read again: a concurrent
+    // change may have demoted them since the request was authenticated.
+    let current: Option<(String, bool)> = with_tx!(tx, t => sqlx::query_as(
+        "SELECT role, active FROM employees WHERE id = $1"
+    )
+    .bind(&me.employee_id)
+    .fetch_optional(&mut **t)
+    .await)?;
+    if current != Some((me.role.as_str().to_owned(), true)) {
+        drop(tx);
+        return Err(deny(store, &who, "update_employee", id).await);
+    }
     let losing_owner =
         before.role == Role::Owner && before.active && (after.role != Role::Owner || !after.active);
     if losing_owner {
@@ -511,7 +484,7 @@ pub async fn reset_password(
     store: &Store,
     me: &Principal,
     id: &str,
-    origin: &super::auth::Origin,
+    origin: &Origin,
 ) -> Result<TemporaryPassword, AppError> {
     let who = actor_of(me, origin);
     if !me.role.manages_staff() {
@@ -560,7 +533,7 @@ pub async fn revoke_employee_sessions(
     store: &Store,
     me: &Principal,
     id: &str,
-    origin: &super::auth::Origin,
+    origin: &Origin,
 ) -> Result<u64, AppError> {
     let who = actor_of(me, origin);
     if !me.role.manages_staff() {

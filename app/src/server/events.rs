@@ -43,3 +43,20 @@ pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result
     }
     Ok(id)
 }
+
+/// Records that an employee's access changed (disabled, another role,
+/// sessions ended), so open staff screens of that employee re-check their
+/// session at once.
+pub async fn access_changed(tx: &mut Tx, employee_id: &str, why: &str) -> Result<i64, AppError> {
+    record(
+        tx,
+        NewEvent {
+            event_type: "EmployeeAccessChanged",
+            aggregate_type: "employee",
+            aggregate_id: employee_id,
+            payload: &serde_json::json!({ "why": why }),
+            actor: None,
+        },
+    )
+    .await
+}

@@ -5,8 +5,7 @@
 
 use super::{
     audit::{self, Entry},
-    auth::{Origin, Principal},
-    employees::actor_of,
+    credentials::{actor_of, Origin, Principal},
     store::{with_pool, with_tx},
     tokens::hex,
     AppState,
@@ -16,6 +15,19 @@ use chrono::{DateTime, Duration, Utc};
 use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+
+/// Text as the feed may carry it: the crate escapes `\n`, `;`, `,` and `\`,
+/// but a bare carriage return (or another control character) typed by a
+/// guest would end the content line early and let the text write
+/// properties of its own. Line breaks of every kind become `\n`; other
+/// control characters go.
+fn ics_text(raw: &str) -> String {
+    raw.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect()
+}
 
 /// Where the feeds are (paths on this server; the secret is in them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,12 +221,12 @@ pub async fn feed(state: &AppState, secret: &str, space: Option<&str>) -> Result
         let mut description = format!("{} · {} · {}", r.reference, r.people_count, r.state);
         if !r.special_requirements.is_empty() {
             description.push('\n');
-            description.push_str(&r.special_requirements);
+            description.push_str(&ics_text(&r.special_requirements));
         }
         calendar.push(
             Event::new()
                 .uid(&format!("{}@studio-crm", r.id))
-                .summary(&format!("{} — {}", r.space_name, r.client_name))
+                .summary(&ics_text(&format!("{} — {}", r.space_name, r.client_name)))
                 .description(&description)
                 .location(&r.space_name)
                 .starts(start)
@@ -245,4 +257,15 @@ pub async fn feed(state: &AppState, secret: &str, space: Option<&str>) -> Result
         );
     }
     Ok(calendar.done().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ics_text;
+
+    #[test]
+    fn carriage_returns_and_control_characters_cannot_break_a_content_line() {
+        assert_eq!(ics_text("a\r\nb\rc\nd"), "a\nb\nc\nd");
+        assert_eq!(ics_text("x\u{0}y\u{7}z\tw"), "xyzw");
+    }
 }

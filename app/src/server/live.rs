@@ -78,9 +78,11 @@ impl EventRow {
 
 const SELECT: &str =
     "SELECT id, event_type, aggregate_type, aggregate_id, payload, actor, created_at \
-                      FROM domain_events WHERE aggregate_type IN ('booking', 'block')";
+                      FROM domain_events WHERE aggregate_type IN ('booking', 'block', 'employee')";
 
-/// Booking and block events after `since`, oldest first, at most `limit`.
+/// Booking, block and employee-access events after `since`, oldest first,
+/// at most `limit`. Employee events are for the server's own sockets (a
+/// disabled employee's screens close at once) and are not sent on.
 pub async fn events_since(
     store: &Store,
     since: i64,

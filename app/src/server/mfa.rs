@@ -6,11 +6,10 @@
 //! derived from the server secret); backup codes only as keyed hashes.
 
 use super::{
-    audit::{self, Actor, Entry},
-    auth::{Origin, Principal},
-    employees::verify_password,
+    audit::{self, Entry},
+    credentials::{self, actor_of, Origin, Principal, Recheck},
     now_epoch,
-    store::{with_pool, with_tx, Store, Tx},
+    store::{with_pool, with_tx, Tx},
     tokens::{hex, unhex},
     AppState,
 };
@@ -108,30 +107,6 @@ fn backup_hash(state: &AppState, code: &str) -> String {
     hex(&mac.finalize().into_bytes())
 }
 
-fn actor(me: &Principal, origin: &Origin) -> Actor {
-    Actor {
-        id: Some(me.employee_id.clone()),
-        name: me.username.clone(),
-        ip: origin.ip.clone(),
-        user_agent: origin.user_agent.clone(),
-    }
-}
-
-async fn require_password(store: &Store, me: &Principal, password: &str) -> Result<(), AppError> {
-    let hash: String = with_pool!(store, p => sqlx::query_scalar("SELECT password_hash FROM employees WHERE id = $1")
-        .bind(&me.employee_id)
-        .fetch_one(p)
-        .await)?;
-    if verify_password(password, &hash).await? {
-        Ok(())
-    } else {
-        Err(AppError::field(
-            "password",
-            FieldError::new("wrong_password", "The password is not correct."),
-        ))
-    }
-}
-
 /// Starts enrolment (re-authenticating with the password): a new secret,
 /// pending until a code from it is confirmed.
 pub async fn setup(
@@ -140,7 +115,16 @@ pub async fn setup(
     password: &str,
     origin: &Origin,
 ) -> Result<MfaSetup, AppError> {
-    require_password(&state.store, me, password).await?;
+    credentials::recheck_password(
+        &state.store,
+        &state.auth,
+        me,
+        origin,
+        password,
+        "password",
+        Recheck::MfaSetup,
+    )
+    .await?;
     let enabled: bool = with_pool!(&state.store, p => sqlx::query_scalar("SELECT mfa_enabled FROM employees WHERE id = $1")
         .bind(&me.employee_id)
         .fetch_one(p)
@@ -168,7 +152,6 @@ pub async fn setup(
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)
         .build();
-    let _ = origin;
     Ok(MfaSetup {
         secret: totp.get_secret_base32(),
         otpauth_url: url,
@@ -228,14 +211,24 @@ pub async fn enable(
             details: None,
         });
     };
+    credentials::ensure_unlocked(&state.store, &me.employee_id).await?;
     let totp = totp(decrypt(state, &sealed)?, &me.username)?;
     let now = u64::try_from(now_epoch()).unwrap_or(0);
-    let step = matching_step(&totp, code, now).ok_or_else(|| {
-        AppError::field(
+    let Some(step) = matching_step(&totp, code, now) else {
+        let wrong = AppError::field(
             "code",
             FieldError::new("invalid_code", "The code does not match; try the next one."),
+        );
+        return Err(credentials::failed_recheck(
+            &state.store,
+            &state.auth,
+            &actor_of(me, origin),
+            &me.employee_id,
+            Recheck::MfaEnable,
+            wrong,
         )
-    })?;
+        .await);
+    };
     let mut tx = state.store.begin().await?;
     with_tx!(tx, t => sqlx::query("UPDATE employees SET mfa_enabled = TRUE, mfa_last_step = $1 WHERE id = $2")
         .bind(step)
@@ -246,7 +239,7 @@ pub async fn enable(
     let codes = new_backup_codes(state, &mut tx, &me.employee_id).await?;
     audit::append(
         &mut tx,
-        &actor(me, origin),
+        &actor_of(me, origin),
         Entry {
             action: "mfa_enabled",
             target_type: "employee",
@@ -269,12 +262,30 @@ pub async fn disable(
     code: &str,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    require_password(&state.store, me, password).await?;
+    credentials::recheck_password(
+        &state.store,
+        &state.auth,
+        me,
+        origin,
+        password,
+        "password",
+        Recheck::MfaDisable,
+    )
+    .await?;
     if !check_code(state, &me.employee_id, &me.username, code).await? {
-        return Err(AppError::field(
+        let wrong = AppError::field(
             "code",
             FieldError::new("invalid_code", "The code does not match."),
-        ));
+        );
+        return Err(credentials::failed_recheck(
+            &state.store,
+            &state.auth,
+            &actor_of(me, origin),
+            &me.employee_id,
+            Recheck::MfaDisable,
+            wrong,
+        )
+        .await);
     }
     let mut tx = state.store.begin().await?;
     with_tx!(tx, t => sqlx::query("UPDATE employees SET mfa_enabled = FALSE, mfa_secret = NULL, mfa_last_step = NULL WHERE id = $1")
@@ -289,7 +300,7 @@ pub async fn disable(
         .map(|r| r.rows_affected()))?;
     audit::append(
         &mut tx,
-        &actor(me, origin),
+        &actor_of(me, origin),
         Entry {
             action: "mfa_disabled",
             target_type: "employee",

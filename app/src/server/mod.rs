@@ -1,6 +1,7 @@
 //! Server-only code (`ssr`): storage, services and shared state. Server
 //! functions and REST handlers are thin doors into the services here.
 
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod blocks;
@@ -9,6 +10,7 @@ pub mod cache;
 pub mod calendar;
 pub mod catalog;
 pub mod clients;
+pub mod credentials;
 pub mod employees;
 pub mod events;
 pub mod feeds;

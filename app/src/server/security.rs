@@ -3,8 +3,7 @@
 
 use super::{
     audit::{self, Entry},
-    auth::{Origin, Principal},
-    employees::actor_of,
+    credentials::{actor_of, Origin, Principal},
     now_epoch,
     store::{with_pool, with_tx, Store},
 };

@@ -5,9 +5,9 @@
 
 use super::{
     audit::{self, Entry},
-    auth::{Origin, Principal},
     bookings::Fields,
-    employees::actor_of,
+    credentials::actor_of,
+    credentials::{Origin, Principal},
     events::{self, NewEvent},
     now_epoch,
     store::{is_unique_violation, with_pool, with_tx, Tx},
@@ -26,7 +26,8 @@ use crate::{
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike};
 use serde_json::json;
 
-fn require_admin(me: &Principal) -> Result<(), AppError> {
+/// Settings are for owners and admins.
+pub fn require_admin(me: &Principal) -> Result<(), AppError> {
     if me.role.manages_staff() {
         Ok(())
     } else {
@@ -197,7 +198,7 @@ fn check(s: &StudioSettings) -> Result<Checked, AppError> {
     }
     for d in &s.hours {
         let field = format!("hours.{}", d.weekday);
-        let Some(slot) = usize::try_from(d.weekday - 1)
+        let Some(slot) = usize::try_from(d.weekday.saturating_sub(1))
             .ok()
             .and_then(|i| seen.get_mut(i))
         else {
@@ -249,17 +250,17 @@ fn check(s: &StudioSettings) -> Result<Checked, AppError> {
         err(&mut errors, "holidays", "too_many", "At most 400 holidays.");
     }
     for (i, h) in s.holidays.iter().enumerate() {
-        match NaiveDate::parse_from_str(h.date.trim(), "%Y-%m-%d") {
-            Ok(d) if h.reason.chars().count() <= 200 => {
+        match crate::domain::calendar::parse_date(&h.date) {
+            Some(d) if h.reason.chars().count() <= 200 => {
                 holidays.push((d, h.reason.trim().to_owned()))
             }
-            Ok(_) => err(
+            Some(_) => err(
                 &mut errors,
                 format!("holidays.{i}"),
                 "text_too_long",
                 "At most 200 characters.",
             ),
-            Err(_) => err(
+            None => err(
                 &mut errors,
                 format!("holidays.{i}"),
                 "invalid_date",
@@ -821,8 +822,8 @@ pub async fn save_promo(
     }
     let mut day = |field: &str, raw: &Option<String>, next: bool| -> Option<i64> {
         let raw = raw.as_deref().map(str::trim).filter(|d| !d.is_empty())?;
-        match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-            Ok(d) => {
+        match crate::domain::calendar::parse_date(raw) {
+            Some(d) => {
                 let d = if next {
                     d + chrono::Duration::days(1)
                 } else {
@@ -830,7 +831,7 @@ pub async fn save_promo(
                 };
                 super::bookings::day_start(&config, d).timestamp().into()
             }
-            Err(_) => {
+            None => {
                 err(
                     &mut errors,
                     field,

@@ -5,12 +5,12 @@
 
 use super::{
     audit::{self, Actor, AuditFilter},
-    auth::{Origin, Principal},
     bookings::{
         self, check_booking, day_start, deny, rfc3339, slot_taken, transition_in, version_conflict,
         Client, Fields, Provenance,
     },
-    employees::actor_of,
+    credentials::actor_of,
+    credentials::{Origin, Principal},
     events::{self, NewEvent},
     now_epoch,
     rules::StudioConfig,
@@ -124,7 +124,7 @@ macro_rules! bind_args {
 }
 
 fn parse_date(field: &str, raw: &str, errors: &mut Fields) -> Option<NaiveDate> {
-    let parsed = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
+    let parsed = crate::domain::calendar::parse_date(raw);
     if parsed.is_none() {
         errors.insert(
             field.into(),
@@ -285,8 +285,8 @@ pub async fn list(state: &AppState, query: &BookingQuery) -> Result<BookingList,
         );
     }
     let page = query.page.unwrap_or(1);
-    if page < 1 {
-        errors.insert("page".into(), FieldError::new("out_of_range", "From 1."));
+    if let Err(e) = crate::domain::board::check_page(Some(page)) {
+        errors.insert("page".into(), e);
     }
     if !errors.is_empty() {
         return Err(AppError::Validation { fields: errors });

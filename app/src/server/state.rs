@@ -13,7 +13,7 @@ pub struct AppState {
     pub rules_cache: RulesCache,
     /// Key for signed guest links (the server secret).
     pub signing_key: Arc<[u8]>,
-    pub auth: super::auth::AuthSettings,
+    pub auth: super::credentials::AuthSettings,
     /// Serve staff cookies as `__Host-` and `Secure` (behind https).
     pub secure_cookies: bool,
     /// Committed booking events, for the open staff screens.

@@ -4,6 +4,7 @@
 //! [`with_tx!`] run the same statement on whichever native driver is in use,
 //! so each backend keeps its own full type support.
 
+use super::audit::AuditSeal;
 use crate::error::AppError;
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -87,12 +88,18 @@ pub struct Store {
     /// Poked after every commit, so the live feed reads new events at once
     /// instead of at its next poll.
     committed: Arc<Notify>,
+    /// The audit chain's keys and anchor (set once the secret is known).
+    audit: Option<AuditSeal>,
 }
 
 /// An open transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     pub(crate) inner: TxInner,
     committed: Arc<Notify>,
+    audit: Option<AuditSeal>,
+    /// The newest audit entry appended in this transaction, anchored
+    /// outside the database once it commits.
+    audit_head: Option<(i64, String)>,
 }
 
 pub(crate) enum TxInner {
@@ -141,7 +148,18 @@ impl Store {
         Ok(Store {
             pool,
             committed: Arc::new(Notify::new()),
+            audit: None,
         })
+    }
+
+    /// The store with the audit chain's keys, derived from the server secret.
+    pub fn with_audit_seal(mut self, seal: AuditSeal) -> Store {
+        self.audit = Some(seal);
+        self
+    }
+
+    pub(crate) fn audit_seal(&self) -> Option<&AuditSeal> {
+        self.audit.as_ref()
     }
 
     pub fn backend(&self) -> Backend {
@@ -171,6 +189,8 @@ impl Store {
         Ok(Tx {
             inner,
             committed: self.committed.clone(),
+            audit: self.audit.clone(),
+            audit_head: None,
         })
     }
 
@@ -216,10 +236,33 @@ impl Tx {
         Ok(())
     }
 
+    /// Serialises changes to who is an owner, so two owners demoting each
+    /// other at once cannot leave the studio without one. SQLite write
+    /// transactions are exclusive already.
+    pub async fn lock_employees(&mut self) -> Result<(), AppError> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            sqlx::query("SELECT pg_advisory_xact_lock(7203)")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn audit_seal(&self) -> Option<&AuditSeal> {
+        self.audit.as_ref()
+    }
+
+    pub(crate) fn set_audit_head(&mut self, id: i64, hash: String) {
+        self.audit_head = Some((id, hash));
+    }
+
     pub async fn commit(self) -> Result<(), AppError> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
+        }
+        if let (Some(seal), Some((id, hash))) = (&self.audit, &self.audit_head) {
+            seal.anchor(*id, hash);
         }
         self.committed.notify_one();
         Ok(())

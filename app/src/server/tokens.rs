@@ -44,6 +44,20 @@ pub fn verify_manage_token(key: &[u8], token: &str) -> Option<String> {
     Some(id)
 }
 
+/// A key for one purpose, derived from the server secret (HMAC-SHA256 of
+/// the purpose under the secret), so no two uses share a key.
+pub fn derive_key(secret: &[u8], purpose: &str) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// Whether two byte strings are equal, in time that depends only on
+/// their lengths (for comparing secrets).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Lower-case hex of `bytes` (tokens, hashes and sealed secrets are
 /// stored and sent as hex).
 pub(crate) fn hex(bytes: &[u8]) -> String {

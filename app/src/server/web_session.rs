@@ -3,13 +3,38 @@
 //! cookies with `Secure` (the prefix needs it); over plain http (a studio
 //! trying it out on its own machine) they keep the same rules without.
 //! When the access token has expired, the refresh token renews both.
+//!
+//! A request resolves its cookie session once ([`RequestSession`]): a page
+//! render calls several server functions, and each spending the same
+//! refresh token would look like a stolen token to the reuse detection.
 
 use super::{
-    auth::{self, Origin, Principal, TokenPair},
+    auth::{self, TokenPair},
+    credentials::{Origin, Principal},
     AppState,
 };
 use crate::error::AppError;
 use axum::http::{header, request::Parts, HeaderValue};
+use std::sync::Arc;
+
+/// The cookie session of one request, resolved at most once. The router
+/// puts one in every request's extensions and, after the handler, sets the
+/// renewed cookies it holds; clones (the `Parts` a Leptos render hands to
+/// each server function) share it.
+#[derive(Clone, Default)]
+pub struct RequestSession(Arc<tokio::sync::OnceCell<Resolved>>);
+
+struct Resolved {
+    result: Result<Principal, AppError>,
+    cookies: Vec<HeaderValue>,
+}
+
+impl RequestSession {
+    /// `Set-Cookie` values for a pair renewed while handling the request.
+    pub fn renewed_cookies(&self) -> Vec<HeaderValue> {
+        self.0.get().map(|r| r.cookies.clone()).unwrap_or_default()
+    }
+}
 
 fn names(secure: bool) -> (&'static str, &'static str) {
     if secure {
@@ -90,24 +115,62 @@ pub fn origin(parts: &Parts) -> Origin {
 }
 
 /// The employee behind the request's cookies. An expired access token is
-/// renewed with the refresh token; the new cookies are returned to be set.
-pub async fn principal(
-    state: &AppState,
-    parts: &Parts,
-) -> Result<(Principal, Vec<HeaderValue>), AppError> {
+/// renewed with the refresh token, once per request; the renewed cookies
+/// are set on the response by the router (see [`RequestSession`]).
+pub async fn principal(state: &AppState, parts: &Parts) -> Result<Principal, AppError> {
+    let Some(session) = parts.extensions.get::<RequestSession>() else {
+        // Without the router's cell a renewal could not reach the browser:
+        // only a valid access token counts.
+        tracing::warn!("a cookie session was resolved outside the router");
+        return resolve(state, parts, false).await.result;
+    };
+    session
+        .0
+        .get_or_init(|| resolve(state, parts, true))
+        .await
+        .result
+        .clone()
+}
+
+async fn resolve(state: &AppState, parts: &Parts, may_renew: bool) -> Resolved {
     let (access, refresh) = names(state.secure_cookies);
     if let Some(token) = cookie(parts, access) {
         if let Ok(p) = auth::authenticate(state, &token).await {
-            return Ok((p, Vec::new()));
+            return Resolved {
+                result: Ok(p),
+                cookies: Vec::new(),
+            };
         }
     }
-    let refresh = cookie(parts, refresh).ok_or_else(|| AppError::Unauthorized {
+    let not_signed_in = || AppError::Unauthorized {
         code: "not_authenticated".into(),
         message: "Sign in to continue.".into(),
-    })?;
-    let pair = auth::refresh(state, &refresh, &origin(parts)).await?;
-    let principal = auth::authenticate(state, &pair.access_token).await?;
-    Ok((principal, set_cookies(state, &pair)))
+    };
+    let Some(refresh) = cookie(parts, refresh).filter(|_| may_renew) else {
+        return Resolved {
+            result: Err(not_signed_in()),
+            cookies: Vec::new(),
+        };
+    };
+    let renewed = match auth::refresh(state, &refresh, &origin(parts)).await {
+        Ok(pair) => pair,
+        Err(e) => {
+            // A dead session's cookies are of no use to anyone; after a
+            // passing fault (the database) they are kept for the next try.
+            let cookies = match e {
+                AppError::Unauthorized { .. } => clear_cookies(state),
+                _ => Vec::new(),
+            };
+            return Resolved {
+                result: Err(e),
+                cookies,
+            };
+        }
+    };
+    Resolved {
+        result: auth::authenticate(state, &renewed.access_token).await,
+        cookies: set_cookies(state, &renewed),
+    }
 }
 
 /// Cookie-authenticated requests that change state must come from this

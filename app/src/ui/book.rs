@@ -5,7 +5,7 @@
 
 use super::{
     locale::{self, t},
-    pages::ErrorNotice,
+    pages::{respond_with, ErrorNotice},
 };
 use crate::{
     domain::{
@@ -135,7 +135,14 @@ pub fn BookPage() -> impl IntoView {
                             let start = outcome.as_ref().map(|o| o.values.start.clone()).or(chosen);
                             view! { <BookView data=d start=start outcome=outcome /> }.into_any()
                         }
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                        Err(AppError::NotFound { .. }) => {
+                            respond_with(404);
+                            view! { <super::pages::NotFound /> }.into_any()
+                        }
+                        Err(e) => {
+                            respond_with(e.status_code());
+                            view! { <ErrorNotice error=e /> }.into_any()
+                        }
                     }
                 })
             }}
@@ -292,26 +299,21 @@ fn BookingFormView(
             .get(name)
             .map(|e| field_message(locale, &e.code, &e.message))
     };
-    let hours = RwSignal::new(values.hours.clamp(1, max_hours));
-    let people = RwSignal::new(values.people_count.clamp(1, i64::from(data.space.capacity)));
+    let hours = values.hours.clamp(1, max_hours);
+    let people = values
+        .people_count
+        .clamp(1, i64::from(data.space.capacity).max(1));
     let prices = SpacePrices {
         hourly_price: data.space.hourly_price,
         included_people: i64::from(data.space.included_people),
         extra_person_price: data.space.extra_person_price,
     };
-    let price = move || quote(prices, hours.get() * 60, people.get(), &[], None);
-    let end_label = {
-        let start = start.clone();
-        move || {
-            parse_time(&start)
-                .map(|t| {
-                    (t + Duration::hours(hours.get()))
-                        .format("%H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default()
-        }
-    };
+    // The first price on the page; the guest script asks the server again
+    // whenever the form changes.
+    let price = quote(prices, hours * 60, people, &[], None);
+    let end_label = parse_time(&start)
+        .map(|t| (t + Duration::hours(hours)).format("%H:%M").to_string())
+        .unwrap_or_default();
     let when = parse_time(&start)
         .map(|t| locale.date(t.date_naive()))
         .unwrap_or_default();
@@ -342,19 +344,19 @@ fn BookingFormView(
         <section class="booking-form-section" aria-labelledby="form-title">
             <h2 id="form-title">{t(Msg::YourBooking)}</h2>
             <p class="lead-line">
-                <strong>{when}</strong> ", " {time_from} "–" {end_label}
+                <strong>{when}</strong> ", " {time_from} "–" <span data-end-label>{end_label}</span>
             </p>
             {has_field_errors.then(|| view! { <div class="notice notice--error" role="alert">{t(Msg::FixErrors)}</div> })}
             {other_error.map(|e| view! { <ErrorNotice error=e /> })}
-            <form id="form" class="booking-form" method="post" action=format!("/book/{}?date={}#form", data.space.slug, data.date)>
+            <form id="form" class="booking-form" method="post" data-space=data.space.slug.clone()
+                action=format!("/book/{}?date={}#form", data.space.slug, data.date)>
                 <input type="hidden" name="date" value=data.date.clone() />
                 <input type="hidden" name="start" value=start.clone() />
                 <div class="field" class:field--error=time_err_bad>
                     <label for="hours">{t(Msg::Duration)}</label>
-                    <select id="hours" name="hours"
-                        on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(1))>
+                    <select id="hours" name="hours">
                         {(1..=max_hours).map(|h| view! {
-                            <option value=h.to_string() selected=move || hours.get() == h>
+                            <option value=h.to_string() selected=hours == h>
                                 {locale.count(u64::try_from(h).unwrap_or(1), Noun::Hour)}
                             </option>
                         }).collect_view()}
@@ -364,9 +366,8 @@ fn BookingFormView(
                 <div class="field" class:field--error=people_err_bad>
                     <label for="people_count">{t(Msg::People)}</label>
                     <input id="people_count" name="people_count" type="number" inputmode="numeric" min="1"
-                        max=data.space.capacity.to_string() value=people.get_untracked().to_string() required
-                        aria-invalid=people_err_bad.to_string()
-                        on:input=move |ev| people.set(event_target_value(&ev).parse().unwrap_or(1)) />
+                        max=data.space.capacity.to_string() value=people.to_string() required
+                        aria-invalid=people_err_bad.to_string() />
                     {people_err.map(|m| view! { <p class="field__error">{m}</p> })}
                 </div>
                 <div class="field" class:field--error=name_err_bad>
@@ -414,37 +415,35 @@ fn BookingFormView(
                     </label>
                     {consent_err.map(|m| view! { <p class="field__error">{m}</p> })}
                 </div>
-                <PriceSummary price=Signal::derive(price) />
+                <PriceSummary price=price />
+                <noscript><p class="muted small">{t(Msg::PriceOnSubmit)}</p></noscript>
                 <button type="submit" class="button button--primary">{t(Msg::SubmitBooking)}</button>
             </form>
         </section>
     }
 }
 
+/// A price line by line. Lines of zero are in the page but hidden, so the
+/// guest script can show them when the form changes.
 #[component]
-fn PriceSummary(price: Signal<PriceBreakdown>) -> impl IntoView {
+fn PriceSummary(price: PriceBreakdown) -> impl IntoView {
     let locale = locale::current();
-    let has_extra_people = move || price.get().extra_people.minor() > 0;
-    let has_equipment = move || price.get().equipment.minor() > 0;
-    let has_discount = move || price.get().discount.minor() > 0;
+    let line = move |key: &'static str, label: Msg, amount: crate::domain::Money| {
+        let hidden = key != "base" && amount.minor() == 0;
+        let sign = if key == "discount" { "−" } else { "" };
+        view! {
+            <dt hidden=hidden>{t(label)}</dt>
+            <dd data-line=key hidden=hidden>{sign}{locale.money(amount)}</dd>
+        }
+    };
     view! {
-        <dl class="price" aria-live="polite">
-            <dt>{t(Msg::PriceBase)}</dt>
-            <dd>{move || locale.money(price.get().base)}</dd>
-            <Show when=has_extra_people>
-                <dt>{t(Msg::PriceExtraPeople)}</dt>
-                <dd>{move || locale.money(price.get().extra_people)}</dd>
-            </Show>
-            <Show when=has_equipment>
-                <dt>{t(Msg::PriceEquipment)}</dt>
-                <dd>{move || locale.money(price.get().equipment)}</dd>
-            </Show>
-            <Show when=has_discount>
-                <dt>{t(Msg::PriceDiscount)}</dt>
-                <dd>"−" {move || locale.money(price.get().discount)}</dd>
-            </Show>
+        <dl class="price" data-price aria-live="polite">
+            {line("base", Msg::PriceBase, price.base)}
+            {line("extra_people", Msg::PriceExtraPeople, price.extra_people)}
+            {line("equipment", Msg::PriceEquipment, price.equipment)}
+            {line("discount", Msg::PriceDiscount, price.discount)}
             <dt class="price__total">{t(Msg::PriceTotal)}</dt>
-            <dd class="price__total" data-total>{move || locale.money(price.get().total)}</dd>
+            <dd class="price__total" data-line="total" data-total>{locale.money(price.total)}</dd>
         </dl>
     }
 }
@@ -465,13 +464,16 @@ pub fn ManagePage() -> impl IntoView {
                 });
                 Suspend::new(async move { match booking.await {
                     Ok(b) => view! { <ManageView booking=b token=token() is_new cancelled confirm error /> }.into_any(),
-                    Err(AppError::NotFound { .. }) => view! {
+                    Err(AppError::NotFound { .. }) => { respond_with(404); view! {
                         <section class="empty-state">
                             <h1>{t(Msg::BookingNotFound)}</h1>
                             <a class="button" href="/">{t(Msg::BackHome)}</a>
                         </section>
-                    }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }.into_any() }
+                    Err(e) => {
+                        respond_with(e.status_code());
+                        view! { <ErrorNotice error=e /> }.into_any()
+                    }
                 } })
             }}
         </Suspense>
@@ -522,7 +524,7 @@ fn ManageView(
                 <dt>{t(Msg::YourName)}</dt>
                 <dd>{booking.client_name.clone()}</dd>
             </dl>
-            <PriceSummary price=Signal::derive(move || b) />
+            <PriceSummary price=b />
             {if booking.can_cancel {
                 if confirm {
                     view! {

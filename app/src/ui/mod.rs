@@ -23,7 +23,9 @@ use calendar::CalendarPage;
 use clients::{ClientPage, ClientsPage, DaySheetPage};
 use layout::{GuestChrome, GuestLayout};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{provide_meta_context, Link, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path, SsrMode,
@@ -32,9 +34,52 @@ use pages::{HomePage, NotFound};
 use settings::SettingsPage;
 use staff::{AuditPage, EmployeesPage, LoginPage, ProfilePage, StaffLayout};
 
-/// The HTML document around the app; rendered on the server only.
+/// The Content-Security-Policy of every page rendered here: scripts only
+/// from this site or inline with this response's nonce (Leptos puts it on
+/// its hydration and resource scripts), WebAssembly compiled by the page
+/// itself, nothing embedded, framed or posted elsewhere. Style attributes
+/// stay allowed: the calendar positions bookings with them, and a style
+/// attribute cannot run code.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use leptos::nonce::use_nonce;
+    if let (Some(nonce), Some(res)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce)) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
+/// Whether the page being rendered is part of the staff app (hydrated) or
+/// a guest page (complete on the server, with one small script).
+#[cfg(feature = "ssr")]
+fn staff_document() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.uri.path() == "/staff" || parts.uri.path().starts_with("/staff/")
+    })
+}
+
+/// The HTML document around the app; rendered on the server only. Staff
+/// pages load the WASM app and hydrate; guest pages load no WASM at all:
+/// they work as served, and `guest.js` only makes them nicer (the price
+/// follows the form, the menu opens on phones).
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use crate::server::assets::{guest_script, BuiltNames};
+    set_content_security_policy();
     let locale = locale::current();
+    let staff = staff_document();
+    let stylesheet = BuiltNames::of_this_binary().stylesheet(&options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang=locale.tag()>
@@ -42,7 +87,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
-                <HydrationScripts options />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
+                {staff.then(|| view! { <HydrationScripts options /> })}
+                {(!staff).then(|| view! { <script src=guest_script().path.clone() defer></script> })}
                 <MetaTags />
             </head>
             <body>
@@ -58,7 +105,6 @@ pub fn App() -> impl IntoView {
     let locale: Locale = locale::current();
     provide_context(locale);
     view! {
-        <Stylesheet id="leptos" href="/pkg/studio.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Title formatter=|page: String| if page.is_empty() { "Studio".to_owned() } else { format!("{page} · Studio") } />
         <Router>

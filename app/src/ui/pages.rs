@@ -77,6 +77,20 @@ fn SpaceCard(space: SpaceSummary) -> impl IntoView {
     }
 }
 
+/// Sets the HTTP status of the page being rendered on the server (a page
+/// that explains a missing booking is still a 404 to browsers and robots).
+pub fn respond_with(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(res), Ok(code)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(status),
+    ) {
+        res.set_status(code);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
 /// A friendly explanation of a failure, never a stack trace.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {

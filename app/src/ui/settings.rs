@@ -73,10 +73,15 @@ pub async fn save_settings(
         server::{settings, web_session},
     };
     let (state, parts, me) = session::report(session::settled_staff().await)?;
+    // Who may change the settings is decided before their input is read.
+    settings::require_admin(&me)?;
     let mut errors = std::collections::BTreeMap::new();
-    let mut number = |field: &str, raw: &str, factor: i64| match minutes(raw) {
-        Ok(v) => v * factor,
-        Err(()) => {
+    let mut number = |field: &str, raw: &str, factor: i64| match minutes(raw)
+        .ok()
+        .and_then(|v| v.checked_mul(factor))
+    {
+        Some(v) => v,
+        None => {
             errors.insert(
                 field.to_owned(),
                 FieldError::new("not_a_number", "A whole number."),
@@ -156,9 +161,8 @@ pub async fn save_space(
         server::{settings, web_session},
     };
     let (state, parts, me) = session::report(session::settled_staff().await)?;
-    let roubles = |raw: &str| {
-        Money::from_minor((raw.trim().parse::<f64>().unwrap_or(-1.0) * 100.0).round() as i64)
-    };
+    // Not a price: refused by the range check of the service.
+    let roubles = |raw: &str| Money::parse_roubles(raw).unwrap_or(Money::from_minor(-1));
     let input = SpaceInput {
         slug: slug.trim().to_owned(),
         name,
@@ -218,9 +222,8 @@ pub async fn save_equipment_item(
     let (state, parts, me) = session::report(session::settled_staff().await)?;
     let input = EquipmentInput {
         name,
-        price: Money::from_minor(
-            (price.trim().parse::<f64>().unwrap_or(-1.0) * 100.0).round() as i64,
-        ),
+        // Not a price: refused by the range check of the service.
+        price: Money::parse_roubles(&price).unwrap_or(Money::from_minor(-1)),
         per_hour: per_hour.is_some(),
         stock: stock.trim().parse().unwrap_or(-1),
         active: active.is_some(),

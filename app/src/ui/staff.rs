@@ -22,7 +22,7 @@ pub(crate) mod session {
     //! The server half: the cookie session of the current request.
     use crate::{
         error::AppError,
-        server::{auth::Principal, state::from_context, web_session, AppState},
+        server::{credentials::Principal, state::from_context, web_session, AppState},
     };
     use axum::http::{header, request::Parts, HeaderValue};
     use leptos::prelude::use_context;
@@ -48,8 +48,7 @@ pub(crate) mod session {
     /// The signed-in employee, renewing the cookies when needed.
     pub async fn staff() -> Result<(AppState, Parts, Principal), AppError> {
         let (state, parts) = request()?;
-        let (me, cookies) = web_session::principal(&state, &parts).await?;
-        set_cookies(cookies);
+        let me = web_session::principal(&state, &parts).await?;
         Ok((state, parts, me))
     }
 
@@ -216,9 +215,9 @@ pub async fn my_sessions() -> Result<Vec<crate::server_types::SessionView>, AppE
 
 #[server(prefix = "/api/fn", endpoint = "end_session")]
 pub async fn end_session(id: String) -> Result<(), AppError> {
-    use crate::server::{auth, employees, web_session};
+    use crate::server::{auth, credentials, web_session};
     let (state, parts, me) = session::settled_staff().await?;
-    let who = employees::actor_of(&me, &web_session::origin(&parts));
+    let who = credentials::actor_of(&me, &web_session::origin(&parts));
     auth::revoke_sessions(&state.store, &who, &me.employee_id, Some(&id), None).await?;
     Ok(())
 }

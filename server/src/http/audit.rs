@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 
 fn allowed(
     state: &AppState,
-    me: &app::server::auth::Principal,
+    me: &app::server::credentials::Principal,
     who: &Actor,
 ) -> impl std::future::Future<Output = Result<(), AppError>> {
     let (store, role, who) = (state.store.clone(), me.role, who.clone());
@@ -43,7 +43,8 @@ fn allowed(
 /// Audit entries, newest first, 100 a page.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditFilter), responses(
     (status = 200, description = "A page of entries", body = AuditPage),
-    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 422, description = "`page` is out of range", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Staff(me): Staff,
@@ -51,7 +52,7 @@ pub async fn list(
     headers: HeaderMap,
     ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> Result<Json<AuditPage>, AppError> {
-    let who = app::server::employees::actor_of(&me, &origin(addr, &headers));
+    let who = app::server::credentials::actor_of(&me, &origin(addr, &headers));
     allowed(&state, &me, &who).await?;
     Ok(Json(audit::search(&state.store, &filter, Some(100)).await?))
 }
@@ -59,7 +60,8 @@ pub async fn list(
 /// All matching entries as CSV; the export itself is audited.
 #[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])), params(AuditFilter), responses(
     (status = 200, description = "CSV", content_type = "text/csv"),
-    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 422, description = "`page` is out of range", body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     Staff(me): Staff,
@@ -67,7 +69,7 @@ pub async fn export(
     headers: HeaderMap,
     ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> Result<Response, AppError> {
-    let who = app::server::employees::actor_of(&me, &origin(addr, &headers));
+    let who = app::server::credentials::actor_of(&me, &origin(addr, &headers));
     allowed(&state, &me, &who).await?;
     let page = audit::search(&state.store, &filter, None).await?;
     let entry = Entry {

@@ -6,7 +6,8 @@ use app::{
     domain::employee::EmployeeProfile,
     error::{AppError, ErrorBody},
     server::{
-        auth::{self, Origin, Principal, SessionInfo, TokenPair},
+        auth::{self, SessionInfo, TokenPair},
+        credentials::{Origin, Principal},
         employees,
         mfa::{self, BackupCodes, MfaSetup},
         AppState,
@@ -23,9 +24,11 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    /// Case-insensitive; surrounding spaces are ignored.
     pub username: String,
     pub password: String,
-    /// The current authenticator code or an unused backup code, once MFA is on.
+    /// The current authenticator code (six digits) or an unused backup
+    /// code, once MFA is on.
     #[serde(default)]
     pub mfa_code: Option<String>,
 }
@@ -111,6 +114,10 @@ pub async fn profile(
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     pub current_password: String,
+    /// 12 to 128 characters, different from the current one; not one of
+    /// the most common passwords, not a single repeated character, and not
+    /// containing the username.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -159,7 +166,7 @@ pub async fn revoke_session(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let who = app::server::employees::actor_of(&me, &origin(addr, &headers));
+    let who = app::server::credentials::actor_of(&me, &origin(addr, &headers));
     auth::revoke_sessions(&state.store, &who, &me.employee_id, Some(&id), None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -173,7 +180,7 @@ pub async fn revoke_other_sessions(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<StatusCode, AppError> {
-    let who = app::server::employees::actor_of(&me, &origin(addr, &headers));
+    let who = app::server::credentials::actor_of(&me, &origin(addr, &headers));
     auth::revoke_sessions(
         &state.store,
         &who,
@@ -255,7 +262,7 @@ impl FromRequestParts<AppState> for SignedIn {
         // Links of the staff UI (such as the CSV export) carry the cookie
         // session; only for reads, so a cross-site form cannot use it.
         if parts.method == axum::http::Method::GET {
-            if let Ok((me, _)) = app::server::web_session::principal(state, parts).await {
+            if let Ok(me) = app::server::web_session::principal(state, parts).await {
                 return Ok(SignedIn(me));
             }
         }
@@ -274,12 +281,18 @@ pub struct MfaSetupRequest {
 
 #[derive(Deserialize, ToSchema)]
 pub struct MfaEnableRequest {
+    /// The six-digit code the authenticator app shows now (surrounding
+    /// spaces are ignored).
+    #[schema(pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct MfaDisableRequest {
+    /// The current password.
     pub password: String,
+    /// The current authenticator code (six digits) or an unused backup
+    /// code.
     pub code: String,
 }
 

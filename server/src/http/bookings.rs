@@ -89,6 +89,7 @@ pub async fn update(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     /// The version the deletion was decided on (optional).
     pub version: Option<i64>,

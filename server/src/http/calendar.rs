@@ -20,7 +20,9 @@ use std::net::SocketAddr;
 
 /// Blocked periods between two studio dates.
 #[utoipa::path(get, path = "/api/v1/blocks", tag = "calendar", security(("bearer" = [])),
-    params(BlockQuery), responses((status = 200, description = "Blocks, earliest first", body = [Block])))]
+    params(BlockQuery), responses(
+    (status = 200, description = "Blocks, earliest first", body = [Block]),
+    (status = 422, description = "`invalid_date`: `from` or `to` is not a date", body = ErrorBody)))]
 pub async fn list_blocks(
     State(state): State<AppState>,
     Staff(_me): Staff,
@@ -84,7 +86,9 @@ pub async fn delete_block(
 
 /// The client base, grouped by phone; `q` searches name and phone.
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])),
-    params(ClientQuery), responses((status = 200, description = "A page of clients", body = ClientList)))]
+    params(ClientQuery), responses(
+    (status = 200, description = "A page of clients", body = ClientList),
+    (status = 422, description = "`page` is out of range", body = ErrorBody)))]
 pub async fn list_clients(
     State(state): State<AppState>,
     Staff(_me): Staff,

@@ -76,6 +76,7 @@ pub async fn get(
     params(("id" = String, Path, description = "Employee id")), request_body = EmployeeUpdate, responses(
     (status = 200, description = "Updated", body = EmployeeSummary),
     (status = 403, description = "Not allowed", body = ErrorBody),
+    (status = 404, description = "No such employee", body = ErrorBody),
     (status = 409, description = "`last_owner`: the studio needs an active owner", body = ErrorBody),
     (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub async fn update(
@@ -95,7 +96,8 @@ pub async fn update(
 #[utoipa::path(post, path = "/api/v1/employees/{id}/reset-password", tag = "employees", security(("bearer" = [])),
     params(("id" = String, Path, description = "Employee id")), responses(
     (status = 200, description = "The temporary password, shown once", body = TemporaryPassword),
-    (status = 403, description = "Not allowed", body = ErrorBody)))]
+    (status = 403, description = "Not allowed", body = ErrorBody),
+    (status = 404, description = "No such employee", body = ErrorBody)))]
 pub async fn reset_password(
     State(state): State<AppState>,
     Staff(me): Staff,
@@ -112,7 +114,8 @@ pub async fn reset_password(
 #[utoipa::path(post, path = "/api/v1/employees/{id}/revoke-sessions", tag = "employees", security(("bearer" = [])),
     params(("id" = String, Path, description = "Employee id")), responses(
     (status = 204, description = "Ended"),
-    (status = 403, description = "Not allowed", body = ErrorBody)))]
+    (status = 403, description = "Not allowed", body = ErrorBody),
+    (status = 404, description = "No such employee", body = ErrorBody)))]
 pub async fn revoke_sessions(
     State(state): State<AppState>,
     Staff(me): Staff,

@@ -24,8 +24,13 @@ use std::net::SocketAddr;
 /// Turns the form into the API's request: the end is the start plus the
 /// chosen number of hours.
 fn to_request(space: &str, form: &BookingForm) -> GuestBookingRequest {
+    // The form offers 1 to 24 hours; anything else leaves the end empty,
+    // which the service refuses field by field.
     let end_time = DateTime::parse_from_rfc3339(&form.start)
-        .map(|s| (s + Duration::hours(form.hours)).to_rfc3339())
+        .ok()
+        .filter(|_| (1..=24).contains(&form.hours))
+        .and_then(|s| s.checked_add_signed(Duration::hours(form.hours)))
+        .map(|e| e.to_rfc3339())
         .unwrap_or_default();
     let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     GuestBookingRequest {
@@ -71,7 +76,7 @@ pub async fn submit_booking(
     // The page is rendered for the day the guest was booking, whatever the
     // form's address said.
     let mut parts = parts;
-    if form.date.parse::<chrono::NaiveDate>().is_ok() {
+    if app::domain::calendar::parse_date(&form.date).is_some() {
         if let Ok(uri) = format!("/book/{space}?date={}", form.date).parse() {
             parts.uri = uri;
         }
@@ -129,6 +134,18 @@ mod tests {
             to_request("studio_a", &form).end_time,
             "2026-12-01T13:00:00+03:00"
         );
+    }
+
+    #[test]
+    fn an_absurd_number_of_hours_leaves_the_end_empty_instead_of_panicking() {
+        for hours in [0, 25, i64::MAX, i64::MIN, -1] {
+            let form = BookingForm {
+                start: "2026-12-01T10:00:00+03:00".into(),
+                hours,
+                ..Default::default()
+            };
+            assert_eq!(to_request("studio_a", &form).end_time, "", "{hours}");
+        }
     }
 
     #[test]

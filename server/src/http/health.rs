@@ -6,7 +6,7 @@ use app::{
 };
 use axum::{
     extract::State,
-    http::{header, StatusCode},
+    http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -85,12 +85,33 @@ pub async fn cache(State(state): State<AppState>) -> Json<CacheHealth> {
     Json(CacheHealth {
         status: "ok",
         kind: "in-process",
-        entries: state.catalog_cache.entry_count(),
+        entries: state.catalog_cache.entry_count().await,
     })
 }
 
-/// Prometheus text exposition of request counts and latency histograms.
-pub async fn metrics() -> Response {
+/// Prometheus text exposition of request counts and latency histograms;
+/// behind `STUDIO_METRICS_TOKEN` when it is set.
+pub async fn metrics(headers: HeaderMap, token: Option<std::sync::Arc<[u8]>>) -> Response {
+    if let Some(expected) = token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or("");
+        if !app::server::tokens::constant_time_eq(given.as_bytes(), &expected) {
+            let mut res = app::error::AppError::Unauthorized {
+                code: "metrics_token_required".into(),
+                message: "Send the metrics token as a bearer token.".into(),
+            }
+            .into_response();
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"metrics\""),
+            );
+            return res;
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

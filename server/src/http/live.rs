@@ -11,7 +11,8 @@ use app::{
     domain::board::LiveEvent,
     error::AppError,
     server::{
-        auth::{self, Principal},
+        auth,
+        credentials::Principal,
         live::{self, CATCH_UP_LIMIT},
         web_session, AppState,
     },
@@ -25,6 +26,7 @@ use axum::{
     },
     http::{header, HeaderMap, Request},
     response::{IntoResponse, Response},
+    Extension,
 };
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -55,32 +57,37 @@ async fn who(
     state: &AppState,
     addr: SocketAddr,
     headers: &HeaderMap,
-) -> Result<(Principal, Vec<header::HeaderValue>), AppError> {
+    session: Option<web_session::RequestSession>,
+) -> Result<Principal, AppError> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty());
-    let (me, cookies) = match bearer {
-        Some(token) => (auth::authenticate(state, token).await?, Vec::new()),
+    let me = match bearer {
+        Some(token) => auth::authenticate(state, token).await?,
         None => {
             let (mut parts, ()) = Request::new(()).into_parts();
             parts.headers = headers.clone();
             parts.extensions.insert(ConnectInfo(addr));
+            if let Some(session) = session {
+                parts.extensions.insert(session);
+            }
             web_session::principal(state, &parts).await?
         }
     };
     if me.must_change_password || me.must_enrol_mfa {
         return Err(AppError::Forbidden);
     }
-    Ok((me, cookies))
+    Ok(me)
 }
 
 pub async fn socket(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    session: Option<Extension<web_session::RequestSession>>,
     ApiQuery(query): ApiQuery<SocketQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -88,7 +95,7 @@ pub async fn socket(
         tracing::warn!("live feed: refused a cross-site WebSocket");
         return AppError::Forbidden.into_response();
     }
-    let (me, cookies) = match who(&state, addr, &headers).await {
+    let me = match who(&state, addr, &headers, session.map(|Extension(s)| s)).await {
         Ok(w) => w,
         Err(e) => return e.into_response(),
     };
@@ -98,17 +105,21 @@ pub async fn socket(
         }
         .into_response();
     };
-    let mut res = upgrade
+    upgrade
         .on_upgrade(move |socket| serve(socket, state, me, query.since))
-        .into_response();
-    for c in cookies {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
+        .into_response()
 }
 
 fn text(event: &LiveEvent) -> Message {
     Message::Text(serde_json::to_string(event).unwrap_or_default().into())
+}
+
+/// Closes the socket of a session that ended: the page goes to sign-in.
+fn signed_out() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: 4401,
+        reason: "signed out".into(),
+    }))
 }
 
 fn resync() -> Message {
@@ -132,7 +143,7 @@ async fn serve(socket: WebSocket, state: AppState, me: Principal, since: Option<
     if let Some(since) = since {
         match live::events_since(&state.store, since, CATCH_UP_LIMIT + 1).await {
             Ok(events) if events.len() as i64 <= CATCH_UP_LIMIT => {
-                for e in &events {
+                for e in events.iter().filter(|e| e.aggregate != "employee") {
                     if sink.send(text(e)).await.is_err() {
                         return;
                     }
@@ -153,6 +164,18 @@ async fn serve(socket: WebSocket, state: AppState, me: Principal, since: Option<
         tokio::select! {
             event = feed.recv() => {
                 let message = match event {
+                    // Someone changed this employee's access (disabled,
+                    // new role, sessions ended): check now, not at the
+                    // next minute.
+                    Ok(e) if e.aggregate == "employee" => {
+                        if e.booking_id == me.employee_id
+                            && !auth::still_signed_in(&state.store, &me).await.unwrap_or(true)
+                        {
+                            let _ = sink.send(signed_out()).await;
+                            break;
+                        }
+                        continue;
+                    }
                     Ok(e) => text(&e),
                     Err(RecvError::Lagged(_)) => resync(),
                     Err(RecvError::Closed) => break,
@@ -173,12 +196,7 @@ async fn serve(socket: WebSocket, state: AppState, me: Principal, since: Option<
             _ = check.tick() => {
                 // A revoked session or a disabled account ends the feed.
                 if !auth::still_signed_in(&state.store, &me).await.unwrap_or(true) {
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame {
-                            code: 4401,
-                            reason: "signed out".into(),
-                        })))
-                        .await;
+                    let _ = sink.send(signed_out()).await;
                     break;
                 }
             }

@@ -2,10 +2,12 @@
 //! `/api/v1` with its OpenAPI document and docs, operations endpoints, and
 //! the middleware every request passes through.
 
+mod assets;
 mod audit;
 mod auth;
 mod bookings;
 mod calendar;
+mod client_ip;
 mod employees;
 mod extract;
 mod forms;
@@ -17,7 +19,17 @@ mod public;
 mod settings;
 mod throttle;
 
+pub use client_ip::TrustedProxies;
 pub use throttle::RateLimits;
+
+/// How the HTTP surface is set up, from the configuration.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    pub limits: RateLimits,
+    pub trusted_proxies: TrustedProxies,
+    /// When set, `/metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<std::sync::Arc<[u8]>>,
+}
 
 use app::{error::AppError, server::AppState, shell, App};
 use axum::{
@@ -36,6 +48,10 @@ use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
 use std::{any::Any, sync::OnceLock};
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::{
+        predicate::{DefaultPredicate, Predicate},
+        CompressionLayer,
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -72,11 +88,13 @@ fn unmatched_label(path: &str) -> String {
     }
 }
 
-pub fn router(state: AppState, limits: RateLimits) -> Router {
+pub fn router(state: AppState, options: HttpOptions) -> Router {
     let leptos_options = state.leptos_options.clone();
     let secure = state.secure_cookies;
     let routes = generate_route_list(App);
-    let throttle = throttle::Throttle::new(limits);
+    let throttle = throttle::Throttle::new(options.limits);
+    let trusted = options.trusted_proxies.clone();
+    let metrics_token = options.metrics_token.clone();
     let api = Router::new()
         .route("/public/spaces", get(public::list_spaces))
         .route("/public/availability", get(public::availability))
@@ -189,7 +207,12 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .route("/health", get(health::live))
         .route("/health/db", get(health::db))
         .route("/health/cache", get(health::cache))
-        .route("/metrics", get(health::metrics))
+        .route(
+            "/metrics",
+            get(move |headers: axum::http::HeaderMap| {
+                health::metrics(headers, metrics_token.clone())
+            }),
+        )
         .route("/locale", post(locale::switch))
         .route("/ws", get(live::socket))
         .route("/ics/{secret}/{file}", get(calendar::ics))
@@ -202,6 +225,9 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
             post(forms::cancel_booking).layer(throttle.html()),
         )
         .nest("/api/v1", api)
+        .merge(assets::routes(std::path::Path::new(
+            state.leptos_options.site_root.as_ref(),
+        )))
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
@@ -211,10 +237,15 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                 async move { private_pages(req, next, &throttle, secure).await }
             },
         ))
+        // Pages rendered by Leptos set their own policy with a nonce (see
+        // `app::ui::content_security_policy`); everything else (the API
+        // docs, error pages, JSON) gets this one: no inline script at all.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+                 form-action 'self'",
             ),
         ))
         .layer(SetResponseHeaderLayer::overriding(
@@ -239,7 +270,38 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(renewed_session_cookies))
+        // HTML and JSON go out compressed when the client accepts it; the
+        // built site is precompressed and the socket handshake has no body.
+        .layer(
+            CompressionLayer::new().compress_when(DefaultPredicate::new().and(
+                |status: axum::http::StatusCode,
+                 _: axum::http::Version,
+                 _: &axum::http::HeaderMap,
+                 _: &axum::http::Extensions| {
+                    status != axum::http::StatusCode::SWITCHING_PROTOCOLS
+                },
+            )),
+        )
+        // Outermost: every layer and handler inside sees the client's
+        // address, not the reverse proxy's.
+        .layer(axum::middleware::from_fn(move |req, next| {
+            client_ip::resolve(trusted.clone(), req, next)
+        }))
         .with_state(state)
+}
+
+/// Gives the request its cookie-session cell and, after the handler, sets
+/// the cookies of a session renewed while handling it: once, however many
+/// server functions of a page asked who is signed in.
+async fn renewed_session_cookies(mut req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let session = app::server::web_session::RequestSession::default();
+    req.extensions_mut().insert(session.clone());
+    let mut res = next.run(req).await;
+    for cookie in session.renewed_cookies() {
+        res.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    res
 }
 
 /// The span every log line of a request sits in. It names the route
@@ -269,6 +331,33 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("unknown panic");
     tracing::error!(panic = detail, "handler panicked");
     AppError::Internal.into_response()
+}
+
+/// A failed server function answers 500 whatever went wrong; its body is
+/// the [`AppError`], whose own status (401, 403, 409, 422, ...) is what
+/// clients, logs and metrics should see.
+async fn with_error_status(res: Response) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 256 * 1024).await else {
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal,
+        )
+            .into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(status) = axum::http::StatusCode::from_u16(error.status_code()) {
+            parts.status = status;
+        }
+        if let AppError::RateLimited { retry_after_secs } | AppError::Locked { retry_after_secs } =
+            error
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                parts.headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Staff pages and server functions are private: never cached, and the
@@ -312,7 +401,11 @@ async fn private_pages(
             return res;
         }
     }
+    let server_fn = path.starts_with("/api/fn/");
     let mut res = next.run(req).await;
+    if server_fn && res.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        res = with_error_status(res).await;
+    }
     if private {
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -137,7 +137,7 @@ use utoipa::{
         super::auth::LoginRequest,
         super::auth::RefreshRequest,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     tags(
         (name = "operations", description = "Health checks for orchestrators and monitoring"),
         (name = "public", description = "Guest-facing endpoints; no authentication"),
@@ -164,5 +164,101 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The answers every operation of a kind can give, added in one place so
+/// that the document lists each status the server may return: 400 for a
+/// body or query of the wrong shape, 401 without valid credentials, 409
+/// while a temporary password or the studio's two-factor rule must be
+/// dealt with first, 429 where guesses or guest writes are throttled, 503
+/// when the database does not answer.
+struct CommonResponses;
+
+/// Operations behind the per-address throttle.
+const THROTTLED: [(&str, &str); 9] = [
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/password"),
+    ("post", "/api/v1/auth/mfa/setup"),
+    ("post", "/api/v1/auth/mfa/enable"),
+    ("post", "/api/v1/auth/mfa/disable"),
+    ("post", "/api/v1/public/quote"),
+    ("post", "/api/v1/public/bookings"),
+    ("post", "/api/v1/public/bookings/{token}/cancel"),
+];
+
+/// Operations open to an employee who must still replace a temporary
+/// password (to see oneself and to replace it).
+const BEFORE_PASSWORD_CHANGE: [(&str, &str); 2] = [
+    ("get", "/api/v1/employees/profile"),
+    ("post", "/api/v1/auth/password"),
+];
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            path::{Operation, ParameterIn},
+            ContentBuilder, Ref, ResponseBuilder,
+        };
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        let add = |op: &mut Operation, status: &str, description: &str| {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| error(description).into());
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                ("get", item.get.as_mut()),
+                ("put", item.put.as_mut()),
+                ("post", item.post.as_mut()),
+                ("delete", item.delete.as_mut()),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let has_query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == ParameterIn::Query);
+                if op.request_body.is_some() {
+                    add(op, "400", "`bad_request`: the body is not JSON, or a field is missing or of the wrong type");
+                } else if has_query {
+                    add(
+                        op,
+                        "400",
+                        "`bad_request`: a query parameter is of the wrong type",
+                    );
+                }
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if secured {
+                    add(op, "401", "`not_authenticated` or `invalid_token`: no valid bearer token (or cookie session)");
+                    if !BEFORE_PASSWORD_CHANGE.contains(&(method, path.as_str())) {
+                        add(op, "409", "`password_change_required` (a temporary password must be replaced first) or `mfa_enrolment_required` (the studio requires two-factor sign-in)");
+                    }
+                }
+                if THROTTLED.contains(&(method, path.as_str())) {
+                    add(
+                        op,
+                        "429",
+                        "`rate_limited`: too many attempts from this address; see Retry-After",
+                    );
+                }
+                if !path.starts_with("/health") {
+                    add(op, "503", "`unavailable`: the database is not available");
+                }
+            }
+        }
     }
 }

@@ -34,13 +34,16 @@ pub async fn list_spaces(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AvailabilityQuery {
     /// Space slug, e.g. `studio_a`.
     space: String,
-    /// Studio-local date, `YYYY-MM-DD`.
+    /// Studio-local date, `YYYY-MM-DD` (years 2000 to 2100).
+    #[param(format = Date)]
     date: String,
-    /// Only starts at which this equipment is free: `id:quantity`,
-    /// comma-separated.
+    /// Only starts at which this equipment is free: `id:quantity` (or just
+    /// `id` for one), comma-separated; at most 20 items, each quantity 1 to
+    /// 1000 (lines for the same item are added up).
     #[serde(default)]
     equipment: Option<String>,
 }

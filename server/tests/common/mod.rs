@@ -118,6 +118,24 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A single text value from the database, e.g. an id.
+    pub async fn text(&self, sql: &str) -> String {
+        use sqlx::Connection;
+        if self.pg_name.is_some() {
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some(name) = self.pg_name.take() else {
@@ -258,6 +276,10 @@ impl TestApp {
 
     pub async fn scalar(&self, sql: &str) -> i64 {
         self.db.scalar(sql).await
+    }
+
+    pub async fn text(&self, sql: &str) -> String {
+        self.db.text(sql).await
     }
 }
 
