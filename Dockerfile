@@ -18,7 +18,7 @@ COPY Cargo.lock ./
 # The wasm-bindgen CLI must match the library version in Cargo.lock.
 RUN cargo install wasm-bindgen-cli --version "$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)"
 COPY . .
-RUN cargo leptos build --release
+RUN cargo leptos build --release --precompress
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
@@ -27,6 +27,8 @@ RUN apt-get update \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin studio \
  && mkdir -p /data && chown studio:studio /data
 COPY --from=build /src/target/release/server /app/server
+# The hashed names of the built site: read from beside the binary.
+COPY --from=build /src/target/release/hash.txt /app/hash.txt
 COPY --from=build /src/target/site /app/site
 ENV STUDIO_ADDR=0.0.0.0:3000 \
     STUDIO_DATA_DIR=/data \

@@ -65,12 +65,16 @@ end2end/node_modules/.installed: end2end/package-lock.json
 
 ## ---------- build and run ----------
 
+# --precompress writes .br and .gz beside every built file (served as
+# such); names carry content hashes (hash-files in Cargo.toml).
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 	@$(MAKE) --no-print-directory wasm-size
 
 wasm-size:
-	@printf 'WASM: %s bytes, %s bytes gzipped\n' "$$(wc -c < $(SITE_ROOT)/pkg/studio.wasm)" "$$(gzip -9c $(SITE_ROOT)/pkg/studio.wasm | wc -c)"
+	@for f in $(SITE_ROOT)/pkg/*.wasm $(SITE_ROOT)/pkg/*.js; do \
+	  printf '%-60s %9s bytes, %8s gzipped\n' "$$(basename $$f)" "$$(wc -c < $$f)" "$$(gzip -9c $$f | wc -c)"; \
+	done
 
 run: build
 	LEPTOS_SITE_ROOT=$(SITE_ROOT) $(SERVER_BIN) serve

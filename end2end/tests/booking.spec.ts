@@ -1,4 +1,4 @@
-import { test, expect, Page, Browser, useStudio } from "./studio";
+import { test, expect, Page, Browser, useStudio, recordTransfers, bytesOf } from "./studio";
 
 useStudio();
 
@@ -33,6 +33,7 @@ test("a guest books a free hour and sees the reference", async ({ browser }) => 
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  const transfers = recordTransfers(page);
 
   await openTomorrow(page, 2);
   const slot = page.locator("a.slot[data-slot-start]").first();
@@ -54,7 +55,49 @@ test("a guest books a free hour and sees the reference", async ({ browser }) => 
   );
   const body = await res.json();
   expect(body.slots.map((s: { start_time: string }) => s.start_time)).not.toContain(start);
+  // The whole journey downloaded no WASM and at most 20 KB of script.
+  expect(transfers.filter((t) => t.url.endsWith(".wasm"))).toEqual([]);
+  expect(bytesOf(transfers, /\.js$/)).toBeLessThanOrEqual(20 * 1024);
   expect(errors).toEqual([]);
+  await context.close();
+});
+
+/// A studio-local date `days` ahead (UTC+3).
+function dayAhead(days: number): string {
+  return new Date(Date.now() + (3 + 24 * days) * 3600_000).toISOString().slice(0, 10);
+}
+
+test("on a slow phone the total shown before booking is the total booked", async ({ browser }) => {
+  const context = await browser.newContext({ locale: "ru-RU", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  // A 4G phone with a CPU four times slower than this machine.
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false, latency: 150, downloadThroughput: (4 * 1024 * 1024) / 8, uploadThroughput: (1024 * 1024) / 8,
+  });
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+  const transfers = recordTransfers(page);
+  const date = dayAhead(5);
+  const start = `${date}T11:00:00+03:00`;
+  await page.goto(`${base()}/book/studio_a?date=${date}&start=${encodeURIComponent(start)}#form`, { waitUntil: "commit" });
+  // As soon as the form is there, before any script may have run.
+  await page.locator("#hours").waitFor();
+  await page.locator("#hours").selectOption("3");
+  await page.locator("#people_count").fill("7");
+  await expect(page.locator("html.js")).toBeAttached();
+  await expect(page.locator("[data-price]")).not.toHaveAttribute("aria-busy", "true");
+  const shown = (await page.locator("[data-total]").textContent())!.trim();
+  await expect(page.locator("[data-end-label]")).toHaveText("14:00");
+  await page.locator("#client_name").fill("Ирина Медленная");
+  await page.locator("#client_phone").fill("+7 916 700 00 07");
+  await page.locator("#consent").check();
+  await page.getByRole("button", { name: "Забронировать" }).click();
+  await expect(page).toHaveURL(/\/booking\/[0-9a-f]{64}\?new=1/);
+  const booked = (await page.locator("[data-total]").textContent())!.trim();
+  expect(booked).toBe(shown);
+  expect(shown).not.toBe("2 500 ₽");
+  expect(transfers.filter((t) => t.url.endsWith(".wasm"))).toEqual([]);
   await context.close();
 });
 

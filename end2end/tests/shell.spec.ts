@@ -1,4 +1,4 @@
-import { test, expect, Page, ConsoleMessage, useStudio } from "./studio";
+import { test, expect, Page, ConsoleMessage, useStudio, recordTransfers, bytesOf } from "./studio";
 
 useStudio();
 
@@ -23,10 +23,11 @@ async function clickUntil(page: Page, selector: string, check: () => Promise<voi
   }).toPass({ timeout: 20_000, intervals: [250, 500, 1000] });
 }
 
-test("the home page hydrates in Chromium without console errors", async ({ browser }) => {
+test("the home page is a complete server page: no WASM, a menu that opens on a phone", async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "ru-RU" });
   const page = await context.newPage();
   const errors = watchErrors(page);
+  const transfers = recordTransfers(page);
   const res = await page.goto(`${base()}/`);
   expect(res?.status()).toBe(200);
   await expect(page.locator("html")).toHaveAttribute("lang", "ru");
@@ -40,6 +41,8 @@ test("the home page hydrates in Chromium without console errors", async ({ brows
   });
   await expect(page.locator("#site-nav")).toBeVisible();
   await page.screenshot({ path: "test-results/home-mobile.png", fullPage: true });
+  expect(transfers.filter((t) => t.url.endsWith(".wasm"))).toEqual([]);
+  expect(bytesOf(transfers, /\.js$/)).toBeLessThanOrEqual(20 * 1024);
   expect(errors).toEqual([]);
   await context.close();
 });

@@ -166,3 +166,21 @@ export const test = base.extend<{ cspGuard: void }, { cspWatch: void }>({
 });
 
 export { expect };
+
+export type Transfer = { url: string; bytes: number };
+
+/// Records what a page downloads: every finished request with the bytes
+/// that crossed the wire for its body (compressed as sent).
+export function recordTransfers(page: import("@playwright/test").Page): Transfer[] {
+  const transfers: Transfer[] = [];
+  page.on("requestfinished", async (request) => {
+    const sizes = await request.sizes().catch(() => null);
+    transfers.push({ url: request.url(), bytes: sizes ? sizes.responseBodySize : 0 });
+  });
+  return transfers;
+}
+
+/// Bytes of the recorded transfers whose address matches `pattern`.
+export function bytesOf(transfers: Transfer[], pattern: RegExp): number {
+  return transfers.filter((t) => pattern.test(new URL(t.url).pathname)).reduce((sum, t) => sum + t.bytes, 0);
+}

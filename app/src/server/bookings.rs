@@ -7,7 +7,7 @@ use super::{
     events::{self, NewEvent},
     now_epoch,
     rules::StudioConfig,
-    store::{is_overlap_violation, with_pool, with_tx, Store, Tx},
+    store::{is_overlap_violation, with_pool, with_tx, CalendarScope, Store, Tx},
     tokens, AppState,
 };
 use crate::{
@@ -623,8 +623,13 @@ pub(super) async fn insert(
     let starts_at = c.range.start().timestamp();
     let ends_at = c.range.end().timestamp();
     let blocked_until = ends_at + config.rules.buffer_minutes * 60;
+    let equipment: Vec<String> = c.equipment.iter().map(|(id, _)| id.clone()).collect();
     let mut tx = state.store.begin().await?;
-    tx.lock_calendar().await?;
+    tx.lock_calendar(CalendarScope::Space {
+        space_id: &c.space.id,
+        equipment: &equipment,
+    })
+    .await?;
 
     // Blocked periods are checked inside the write transaction, after the
     // lock, so a block made a moment ago is seen.

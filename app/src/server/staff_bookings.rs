@@ -898,7 +898,16 @@ async fn update_in(
         return Err(AppError::Validation { fields: errors });
     };
     if let Some(plan) = plan.as_ref().filter(|p| p.moved) {
-        tx.lock_calendar().await?;
+        let equipment: Vec<String> = plan
+            .checked
+            .iter()
+            .flat_map(|c| c.equipment.iter().map(|(id, _)| id.clone()))
+            .collect();
+        tx.lock_calendar(crate::server::store::CalendarScope::Space {
+            space_id: &plan.space_id,
+            equipment: &equipment,
+        })
+        .await?;
         if let Some(c) = &plan.checked {
             bookings::check_stock(tx, &c.equipment, plan.starts_at, plan.blocked_until, id).await?;
         }

@@ -226,12 +226,41 @@ impl Tx {
 
     /// Serialises changes to the calendar (new or moved bookings, blocks),
     /// so a block and a booking made at the same moment cannot both miss
-    /// each other. SQLite write transactions are exclusive already.
-    pub async fn lock_calendar(&mut self) -> Result<(), AppError> {
-        if let TxInner::Postgres(t) = &mut self.inner {
-            sqlx::query("SELECT pg_advisory_xact_lock(7202)")
-                .execute(&mut **t)
-                .await?;
+    /// each other, and two bookings cannot both take the last of an item.
+    /// On PostgreSQL a change to one space locks that space (and the
+    /// equipment it takes) and shares the studio, so bookings of different
+    /// spaces go on in parallel; a studio-wide block takes the whole studio.
+    /// SQLite write transactions are exclusive already.
+    pub async fn lock_calendar(&mut self, scope: CalendarScope<'_>) -> Result<(), AppError> {
+        let TxInner::Postgres(t) = &mut self.inner else {
+            return Ok(());
+        };
+        match scope {
+            CalendarScope::Studio => {
+                sqlx::query("SELECT pg_advisory_xact_lock(7202)")
+                    .execute(&mut **t)
+                    .await?;
+            }
+            CalendarScope::Space { space_id, equipment } => {
+                sqlx::query("SELECT pg_advisory_xact_lock_shared(7202)")
+                    .execute(&mut **t)
+                    .await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7204, hashtext($1))")
+                    .bind(space_id)
+                    .execute(&mut **t)
+                    .await?;
+                // Always in the same order, so two bookings sharing items
+                // cannot wait for each other.
+                let mut items: Vec<&str> = equipment.iter().map(String::as_str).collect();
+                items.sort_unstable();
+                items.dedup();
+                for item in items {
+                    sqlx::query("SELECT pg_advisory_xact_lock(7205, hashtext($1))")
+                        .bind(item)
+                        .execute(&mut **t)
+                        .await?;
+                }
+            }
         }
         Ok(())
     }
@@ -267,6 +296,18 @@ impl Tx {
         self.committed.notify_one();
         Ok(())
     }
+}
+
+/// What a change to the calendar touches, for [`Tx::lock_calendar`].
+#[derive(Debug, Clone, Copy)]
+pub enum CalendarScope<'a> {
+    /// Every space: a studio-wide block.
+    Studio,
+    /// One space and the equipment a booking takes there.
+    Space {
+        space_id: &'a str,
+        equipment: &'a [String],
+    },
 }
 
 /// True when the database refused a booking because it overlaps another

@@ -5,6 +5,7 @@
 // script arrived is read from the form itself, not assumed.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
 
   function money(minor, lang) {
     var negative = minor < 0;
@@ -92,7 +93,10 @@
         });
     }
 
+    // Busy from the first keystroke until the server's answer is shown, so
+    // nobody (and no test) reads a total that is about to change.
     function soon() {
+      price.setAttribute("aria-busy", "true");
       clearTimeout(timer);
       timer = setTimeout(update, 200);
     }
@@ -107,7 +111,6 @@
     var toggle = document.querySelector(".menu-toggle");
     var nav = document.getElementById("site-nav");
     if (!toggle || !nav) return;
-    toggle.hidden = false;
     toggle.addEventListener("click", function () {
       var open = nav.classList.toggle("open");
       toggle.setAttribute("aria-expanded", open ? "true" : "false");

@@ -49,11 +49,11 @@ pub fn LocaleSwitcher() -> impl IntoView {
 }
 
 /// Header, footer and main area of the guest side around `children`.
+/// Guest pages are not hydrated: the menu button is worked by `guest.js`.
 #[component]
 pub fn GuestChrome(children: Children) -> impl IntoView {
     let catalog = CatalogResource(Resource::new(|| (), |_| get_catalog()));
     provide_context(catalog);
-    let menu_open = RwSignal::new(false);
     let studio_name = move || {
         Suspend::new(async move {
             catalog
@@ -75,12 +75,11 @@ pub fn GuestChrome(children: Children) -> impl IntoView {
                     type="button"
                     class="menu-toggle"
                     aria-controls="site-nav"
-                    aria-expanded=move || menu_open.get().to_string()
-                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                    aria-expanded="false"
                 >
                     {t(Msg::NavMenu)}
                 </button>
-                <nav id="site-nav" class="site-nav" class:open=move || menu_open.get()>
+                <nav id="site-nav" class="site-nav">
                     <a href="/#spaces">{t(Msg::NavSpaces)}</a>
                     <a href="/staff">{t(Msg::NavStaff)}</a>
                     <LocaleSwitcher />
