@@ -97,6 +97,8 @@
     // nobody (and no test) reads a total that is about to change.
     function soon() {
       price.setAttribute("aria-busy", "true");
+      // An answer still on its way is for values that no longer hold.
+      asked++;
       clearTimeout(timer);
       timer = setTimeout(update, 200);
     }
