@@ -272,6 +272,7 @@ macro_rules! nouns {
 
 nouns! {
     Person { en: ["person", "people"], ru: ["человек", "человека", "человек"] }
+    Guest { en: ["guest", "guests"], ru: ["гость", "гостя", "гостей"] }
     Hour { en: ["hour", "hours"], ru: ["час", "часа", "часов"] }
     Space { en: ["space", "spaces"], ru: ["зал", "зала", "залов"] }
 }
@@ -464,9 +465,10 @@ messages! {
     ShowMore { en: "Show more", ru: "Показать ещё" }
     MoveTo { en: "Move to…", ru: "Перевести в…" }
     MoveHint {
-        en: "Drag a card to another column, or focus it and press → to move it forward.",
-        ru: "Перетащите карточку в другую колонку или выберите её и нажмите →, чтобы перевести дальше.",
+        en: "Drag a card to another column, or focus it and press → to move it forward or M for all moves (the right mouse button too).",
+        ru: "Перетащите карточку в другую колонку или выберите её и нажмите → (дальше по процессу) или M (все переходы; или правой кнопкой мыши).",
     }
+    NoMoveFromHere { en: "This booking cannot be moved from here.", ru: "Эту бронь отсюда перевести нельзя." }
     LiveOn { en: "Live", ru: "Онлайн" }
     LiveOff { en: "Reconnecting…", ru: "Переподключение…" }
     PaymentUnpaid { en: "Unpaid", ru: "Не оплачено" }

@@ -6,7 +6,8 @@ use common::TestApp;
 
 const PASSWORD: &str = "north light over the river";
 
-/// `n` confirmed bookings over the next days, ten a day per space.
+/// `n` confirmed bookings over the next days, ten a day per space, with
+/// ids and names as long as real ones.
 async fn seed_open_bookings(app: &TestApp, n: usize) {
     let now = chrono::Utc::now().timestamp();
     let today = (chrono::Utc::now() + chrono::Duration::hours(3)).date_naive();
@@ -16,10 +17,13 @@ async fn seed_open_bookings(app: &TestApp, n: usize) {
         let space = if slot < 10 { "studio_a" } else { "studio_b" };
         let date = today + chrono::Duration::days(day as i64);
         // 09:00 Moscow is 06:00 UTC.
-        let start = date.and_hms_opt(6, 0, 0).unwrap().and_utc().timestamp() + (slot % 10) as i64 * 3600;
+        let start =
+            date.and_hms_opt(6, 0, 0).unwrap().and_utc().timestamp() + (slot % 10) as i64 * 3600;
         rows.push(format!(
-            "('board-{i}', 'REF-{}-{:04}', (SELECT id FROM spaces WHERE slug = '{space}'), {start}, {end}, {end}, 2, \
+            "('{:08x}-7c4d-4e8f-9a1b-{:012x}', 'REF-{}-{:04}', (SELECT id FROM spaces WHERE slug = '{space}'), {start}, {end}, {end}, 2, \
              'Гость Номер {i}', '+7916{:07}', '+7916{:07}', NULL, '', NULL, 250000, 0, 0, 0, 250000, 'website', 'confirmed', {now}, {now})",
+            i,
+            i,
             date.format("%Y%m%d"),
             i,
             i,
@@ -51,6 +55,7 @@ both_backends! {
         assert_eq!(res.status(), 200);
         let html = res.text().await.unwrap();
         assert_eq!(html.matches("class=\"card\"").count(), 2000, "every open booking is a card");
+        assert!(html.contains("Гость Номер 1999"), "cards carry their contents");
         assert!(html.len() <= 1_000_000, "{} bytes of HTML", html.len());
     }
 }

@@ -379,13 +379,81 @@ pub struct SpaceOption {
     pub name: String,
 }
 
+/// One card of the board. A busy board holds thousands, and the browser
+/// already has each card's markup in the page it was sent: what travels
+/// beside it (in the hydration data and the server function's answer) is
+/// only what sorting and moving need — the id, the version and the start.
+/// The markup (`html`) is made on the server for the page and kept by the
+/// browser from the page; it never travels twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardCard {
+    pub id: String,
+    pub state: BookingState,
+    pub version: i64,
+    /// RFC 3339 on the studio's clock: the cards' order.
+    pub start_time: String,
+    /// The card's inside, in the page's language (see the board page).
+    pub html: String,
+}
+
+impl BoardCard {
+    /// A card of a booking, its markup still to be made.
+    pub fn of(b: &BookingSummary) -> BoardCard {
+        BoardCard {
+            id: b.id.clone(),
+            state: b.state,
+            version: b.version,
+            start_time: b.start_time.clone(),
+            html: String::new(),
+        }
+    }
+}
+
 /// One column of the board.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "ColumnWire", from = "ColumnWire")]
 pub struct BoardColumn {
     pub state: BookingState,
     /// How many bookings the column holds in the filtered range.
     pub total: i64,
-    pub cards: Vec<BookingSummary>,
+    pub cards: Vec<BoardCard>,
+}
+
+/// A column as it travels: its state once, then `[id, version, start]`
+/// per card.
+#[derive(Serialize, Deserialize)]
+struct ColumnWire(BookingState, i64, Vec<(String, i64, String)>);
+
+impl From<BoardColumn> for ColumnWire {
+    fn from(c: BoardColumn) -> Self {
+        ColumnWire(
+            c.state,
+            c.total,
+            c.cards
+                .into_iter()
+                .map(|card| (card.id, card.version, card.start_time))
+                .collect(),
+        )
+    }
+}
+
+impl From<ColumnWire> for BoardColumn {
+    fn from(ColumnWire(state, total, cards): ColumnWire) -> Self {
+        BoardColumn {
+            state,
+            total,
+            cards: cards
+                .into_iter()
+                .map(|(id, version, start_time)| BoardCard {
+                    id,
+                    state,
+                    version,
+                    start_time,
+                    html: String::new(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Filters of the board; dates are local `YYYY-MM-DD`.
@@ -466,6 +534,33 @@ pub fn targets(from: BookingState, role: Role) -> Vec<BookingState> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_column_travels_with_ids_versions_and_starts_only() {
+        let column = super::BoardColumn {
+            state: super::BookingState::Confirmed,
+            total: 7,
+            cards: vec![super::BoardCard {
+                id: "0193a5b2-7c4d-4e8f-9a1b-2c3d4e5f6a7b".into(),
+                state: super::BookingState::Confirmed,
+                version: 3,
+                start_time: "2026-11-28T10:00:00+03:00".into(),
+                html: "<b>Анна</b>".into(),
+            }],
+        };
+        let json = serde_json::to_string(&column).unwrap();
+        assert_eq!(
+            json,
+            "[\"confirmed\",7,[[\"0193a5b2-7c4d-4e8f-9a1b-2c3d4e5f6a7b\",3,\"2026-11-28T10:00:00+03:00\"]]]"
+        );
+        let back: super::BoardColumn = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            back.cards[0].state,
+            super::BookingState::Confirmed,
+            "from the column"
+        );
+        assert_eq!(back.cards[0].html, "", "the markup stays in the page");
+    }
+
     use super::*;
 
     #[test]

@@ -20,9 +20,10 @@ use super::{
 use crate::{
     domain::{
         board::{
-            BatchOperation, BatchOutcome, BoardColumn, BoardData, BoardQuery, BookingAuditEntry,
-            BookingDetail, BookingList, BookingQuery, BookingSummary, BookingUpdate, EquipmentLine,
-            PaymentStatus, SpaceOption, StaffBookingRequest, StateHistoryEntry,
+            BatchOperation, BatchOutcome, BoardCard, BoardColumn, BoardData, BoardQuery,
+            BookingAuditEntry, BookingDetail, BookingList, BookingQuery, BookingSummary,
+            BookingUpdate, EquipmentLine, PaymentStatus, SpaceOption, StaffBookingRequest,
+            StateHistoryEntry,
         },
         booking::{BookingSource, BookingState, EquipmentRequest, QuoteRequest},
         pricing::{quote, Discount, EquipmentCharge, PriceBreakdown},
@@ -327,12 +328,18 @@ const FINAL: [BookingState; 3] = [
 const OPEN_LIMIT: i64 = 5000;
 
 /// The board: six columns over a date range (yesterday to two weeks
-/// ahead unless asked otherwise).
+/// ahead unless asked otherwise). `markup` makes the inside of each card
+/// (the page's business: its language, its look).
 pub async fn board(
     state: &AppState,
     role: Role,
     query: &BoardQuery,
+    markup: &(dyn Fn(&BookingSummary) -> String + Sync),
 ) -> Result<BoardData, AppError> {
+    let card = |b: &BookingSummary| BoardCard {
+        html: markup(b),
+        ..BoardCard::of(b)
+    };
     let config = config(state).await?;
     let today = config.rules.local_date(Utc::now());
     let mut errors = Fields::new();
@@ -395,7 +402,7 @@ pub async fn board(
         columns.push(BoardColumn {
             state: s,
             total: count_of(s),
-            cards,
+            cards: cards.iter().map(card).collect(),
         });
     }
     for s in FINAL {
@@ -410,7 +417,11 @@ pub async fn board(
         columns.push(BoardColumn {
             state: s,
             total: count_of(s),
-            cards: summaries(&state.store, &config, &sql, &f.args).await?,
+            cards: summaries(&state.store, &config, &sql, &f.args)
+                .await?
+                .iter()
+                .map(card)
+                .collect(),
         });
     }
     let spaces = state.active_spaces().await?;

@@ -13,7 +13,10 @@ use super::{
 };
 use crate::{
     domain::{
-        board::{next_forward, targets, BoardData, BookingSummary, LiveEvent, PaymentStatus},
+        board::{
+            next_forward, targets, BoardCard, BoardData, BookingSummary, LiveEvent, PaymentStatus,
+            SpaceOption,
+        },
         booking::{BookingSource, BookingState, BookingStateView, TransitionError},
         Role,
     },
@@ -43,11 +46,13 @@ pub async fn load_board(
         q,
         recent,
     };
-    session::report(staff_bookings::board(&state, me.role, &query).await)
+    let spaces = state.active_spaces().await?;
+    let markup = card_markup(locale::current(), spaces);
+    session::report(staff_bookings::board(&state, me.role, &query, &markup).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "board_card")]
-pub async fn board_card(id: String) -> Result<BookingSummary, AppError> {
+pub async fn one_card(id: String) -> Result<BookingSummary, AppError> {
     use super::staff::session;
     let (state, _, _) = session::report(session::settled_staff().await)?;
     session::report(crate::server::staff_bookings::summary(&state, &id).await)
@@ -157,10 +162,58 @@ pub(crate) fn error_text(locale: Locale, e: &AppError) -> String {
     locale.t(msg).to_owned()
 }
 
-fn sort_key(card: &BookingSummary) -> i64 {
+fn sort_key(card: &BoardCard) -> i64 {
     chrono::DateTime::parse_from_rfc3339(&card.start_time)
         .map(|t| t.timestamp())
         .unwrap_or_default()
+}
+
+/// Text for HTML: the five characters that could end or open markup.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The inside of a card, as one piece of markup: a board holds thousands
+/// of cards, and each of them as a tree of views (with their hydration
+/// markers and data) would weigh three times as much.
+fn card_html(locale: Locale, card: &BookingSummary, space_name: &str) -> String {
+    let pay = escape_html(payment_label(card.payment_status));
+    format!(
+        "<p><time>{time}</time><i class=\"pay-{pay_class}\" role=\"img\" aria-label=\"{pay}\"></i></p>\
+         <b>{client}</b><p>{space} · {people} · <b>{total}</b></p><small>{reference}</small>",
+        time = card_time(&card.start_time, &card.end_time),
+        pay_class = card.payment_status.as_str(),
+        client = escape_html(&card.client_name),
+        space = escape_html(space_name),
+        people = locale.count(u64::try_from(card.people_count).unwrap_or(0), crate::i18n::Noun::Guest),
+        total = locale.money(card.total_price),
+        reference = escape_html(&card.reference),
+    )
+}
+
+/// How the cards of a board look, in `locale`, with the spaces' names.
+pub fn card_markup(
+    locale: Locale,
+    spaces: Vec<SpaceOption>,
+) -> impl Fn(&BookingSummary) -> String + Sync {
+    move |card: &BookingSummary| {
+        let name = spaces
+            .iter()
+            .find(|s| s.slug == card.space)
+            .map_or(card.space_name.as_str(), |s| s.name.as_str());
+        card_html(locale, card, name)
+    }
 }
 
 fn index(state: BookingState) -> usize {
@@ -226,19 +279,27 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
         totals_init[index(column.state)] = column.total;
         all.extend(column.cards);
     }
+    let spaces = StoredValue::new(data.spaces.clone());
     let cards = RwSignal::new(all);
     let totals = RwSignal::new(totals_init);
     let dragging = RwSignal::new(None::<String>);
     let over = RwSignal::new(None::<BookingState>);
     let reopen = RwSignal::new(None::<(String, BookingState)>);
+    // The one move menu of the board: which card, and where to show it.
+    let menu = RwSignal::new(None::<MenuAt>);
     let held = StoredValue::new(Vec::<LiveEvent>::new());
     let range = StoredValue::new((from.clone(), to.clone()));
 
-    // Puts a card in a column (and keeps the counts right).
+    // Puts a card in a column (and keeps the counts right). The card is
+    // made anew in its new column: its markup is taken from the page first
+    // (cards the page was sent with carry none of their own).
     let place = move |id: &str, to: BookingState, version: Option<i64>| {
         let mut before = None;
         cards.update(|cs| {
             if let Some(c) = cs.iter_mut().find(|c| c.id == id) {
+                if c.html.is_empty() {
+                    c.html = dom::card_markup(id).unwrap_or_default();
+                }
                 before = Some(c.state);
                 c.state = to;
                 if let Some(v) = version {
@@ -254,7 +315,7 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
         }
     };
     // Adds or replaces a card fetched from the server.
-    let upsert = move |card: BookingSummary| {
+    let upsert = move |card: BoardCard| {
         let mut before = None;
         let mut newer = true;
         cards.update(|cs| match cs.iter_mut().find(|c| c.id == card.id) {
@@ -279,8 +340,12 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
     };
     let refresh_card = move |id: String| {
         leptos::task::spawn_local(async move {
-            match board_card(id.clone()).await {
-                Ok(card) => {
+            match one_card(id.clone()).await {
+                Ok(summary) => {
+                    let card = BoardCard {
+                        html: spaces.with_value(|list| card_markup(locale, list.clone())(&summary)),
+                        ..BoardCard::of(&summary)
+                    };
                     // A booking new to this screen shows only inside its dates.
                     let known = cards.with_untracked(|cs| cs.iter().any(|c| c.id == card.id));
                     let date = card.start_time.get(..10).unwrap_or_default().to_owned();
@@ -345,13 +410,16 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
     let drag_end = move || {
         dragging.set(None);
         over.set(None);
+        dom::clear_dragging();
         let waiting = held.try_update_value(std::mem::take).unwrap_or_default();
         for e in waiting {
             apply(e);
         }
     };
 
-    let request_move = move |id: String, to: BookingState, why: String| {
+    // `keep_focus`: a move made from the keyboard leaves the focus on the
+    // moved card, in its new column.
+    let request_move = move |id: String, to: BookingState, why: String, keep_focus: bool| {
         let Some(card) = cards.with_untracked(|cs| cs.iter().find(|c| c.id == id).cloned()) else {
             return;
         };
@@ -379,7 +447,12 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                 return;
             }
         }
+        // The client's name, for the toast: the card's first bold line.
+        let client = dom::card_client(&id).unwrap_or_default();
         place(&id, to, None);
+        if keep_focus {
+            dom::focus_card(&id);
+        }
         let version = card.version;
         let why = Some(why).filter(|r| !r.trim().is_empty());
         leptos::task::spawn_local(async move {
@@ -392,11 +465,14 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                             }
                         }
                     });
+                    if keep_focus {
+                        dom::focus_card(&v.id);
+                    }
                     toasts.success(format!(
                         "{} «{}»: {}",
                         t(Msg::MovedTo),
                         column_title(to),
-                        card.client_name
+                        client
                     ));
                 }
                 Err(e) => {
@@ -407,6 +483,9 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                     });
                     if still_ours {
                         place(&id, from, None);
+                        if keep_focus {
+                            dom::focus_card(&id);
+                        }
                     }
                     if matches!(e, AppError::Unauthorized { .. }) {
                         go_to_login();
@@ -419,6 +498,17 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                 }
             }
         });
+    };
+    // Opens the move menu of a card (from its id) at a point of the page.
+    let open_menu = move |id: String, x: f64, y: f64| {
+        let state = cards.with_untracked(|cs| cs.iter().find(|c| c.id == id).map(|c| c.state));
+        if let Some(state) = state {
+            if targets(state, role).is_empty() {
+                toasts.error(t(Msg::NoMoveFromHere));
+            } else {
+                menu.set(Some(MenuAt { id, state, x, y }));
+            }
+        }
     };
 
     let current = move |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
@@ -472,15 +562,15 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                 <a class="button button--quiet" href="/staff/board">{t(Msg::ResetFilters)}</a>
             </div>
         </form>
-        <p class="muted small">{t(Msg::MoveHint)}</p>
-        <div class="board">
+        <p class="muted small" id="board-hint">{t(Msg::MoveHint)}</p>
+        <div class="board" aria-describedby="board-hint">
             {BookingState::ALL.into_iter().map(|column| {
                 let shown = Memo::new(move |_| {
-                    let mut list: Vec<BookingSummary> = cards.with(|cs| cs.iter().filter(|c| c.state == column).cloned().collect());
+                    let mut list: Vec<BoardCard> = cards.with(|cs| cs.iter().filter(|c| c.state == column).cloned().collect());
                     if column.is_final() {
-                        list.sort_by_key(|c| std::cmp::Reverse(sort_key(c)));
+                        list.sort_by_cached_key(|c| std::cmp::Reverse(sort_key(c)));
                     } else {
-                        list.sort_by_key(sort_key);
+                        list.sort_by_cached_key(sort_key);
                     }
                     list
                 });
@@ -505,17 +595,57 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                                 .filter(|s| !s.is_empty())
                                 .or_else(|| dragging.get_untracked());
                             if let Some(id) = id {
-                                request_move(id, column, String::new());
+                                request_move(id, column, String::new(), false);
                             }
                         }>
                         <header class="board-column__head">
                             <h2 id=heading>{column_title(column)}</h2>
                             <span class="board-column__count" data-count>{move || totals.get()[index(column)]}</span>
                         </header>
-                        <ol class="board-column__cards">
+                        // One set of handlers per column for all its cards.
+                        <ol class="board-column__cards"
+                            on:dragstart=move |ev| {
+                                if let Some(id) = dom::card_id(ev.target()) {
+                                    if let Some(dt) = ev.data_transfer() {
+                                        let _ = dt.set_data("text/plain", &id);
+                                        dt.set_effect_allowed("move");
+                                    }
+                                    dom::mark_dragging(ev.target());
+                                    dragging.set(Some(id));
+                                }
+                            }
+                            on:dragend=move |_| drag_end()
+                            on:keydown=move |ev| {
+                                let Some(id) = dom::card_id(ev.target()) else { return };
+                                let state = cards.with_untracked(|cs| cs.iter().find(|c| c.id == id).map(|c| c.state));
+                                match ev.key().as_str() {
+                                    "ArrowRight" => {
+                                        if let Some(to) = state.and_then(next_forward) {
+                                            ev.prevent_default();
+                                            request_move(id, to, String::new(), true);
+                                        }
+                                    }
+                                    "m" | "M" | "ContextMenu" => {
+                                        ev.prevent_default();
+                                        let (x, y) = dom::corner(ev.target());
+                                        open_menu(id, x, y);
+                                    }
+                                    "F10" if ev.shift_key() => {
+                                        ev.prevent_default();
+                                        let (x, y) = dom::corner(ev.target());
+                                        open_menu(id, x, y);
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            on:contextmenu=move |ev| {
+                                if let Some(id) = dom::card_id(ev.target()) {
+                                    ev.prevent_default();
+                                    open_menu(id, f64::from(ev.page_x()), f64::from(ev.page_y()));
+                                }
+                            }>
                             <For each=move || shown.get() key=|c| (c.id.clone(), c.state, c.version) let:card>
-                                <Card card=card role=role dragging=dragging on_drag_end=Callback::new(move |()| drag_end())
-                                    on_move=Callback::new(move |(id, to): (String, BookingState)| request_move(id, to, String::new())) />
+                                <Card card=card />
                             </For>
                         </ol>
                         <Show when=move || shown.with(|s| s.is_empty())>
@@ -530,14 +660,248 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
                 }
             }).collect_view()}
         </div>
+        {move || menu.get().map(|at| view! {
+            <MoveMenu at=at role=role
+                on_choose=Callback::new(move |(id, to): (String, BookingState)| {
+                    menu.set(None);
+                    request_move(id, to, String::new(), true);
+                })
+                on_close=Callback::new(move |id: String| {
+                    menu.set(None);
+                    dom::focus_card(&id);
+                }) />
+        })}
         {move || reopen.get().map(|(id, to)| view! {
             <ReopenDialog to=to
                 on_confirm=Callback::new(move |why: String| {
                     reopen.set(None);
-                    request_move(id.clone(), to, why);
+                    request_move(id.clone(), to, why, false);
                 })
                 on_cancel=Callback::new(move |()| reopen.set(None)) />
         })}
+    }
+}
+
+/// Where the move menu opens: for which card, at which point of the page.
+#[derive(Debug, Clone, PartialEq)]
+struct MenuAt {
+    id: String,
+    state: BookingState,
+    x: f64,
+    y: f64,
+}
+
+/// The board's one "Move to…" menu, for the card it was opened on: the
+/// columns the state machine allows from there. Arrow keys move between
+/// the choices, Enter takes one, Escape closes it and the focus goes back
+/// to the card.
+#[component]
+fn MoveMenu(
+    at: MenuAt,
+    role: Role,
+    on_choose: Callback<(String, BookingState)>,
+    on_close: Callback<String>,
+) -> impl IntoView {
+    let choices = targets(at.state, role);
+    let first = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = first.get() {
+            let _ = button.focus();
+        }
+    });
+    let close_id = at.id.clone();
+    let key_id = at.id.clone();
+    view! {
+        <div class="move-menu-backdrop" on:click=move |_| on_close.run(close_id.clone())></div>
+        <div class="move-menu" role="menu" aria-label=t(Msg::MoveTo)
+            style=format!("left: {}px; top: {}px", at.x.max(0.0), at.y.max(0.0))
+            on:keydown=move |ev| match ev.key().as_str() {
+                "Escape" | "Tab" => {
+                    ev.prevent_default();
+                    on_close.run(key_id.clone());
+                }
+                "ArrowDown" | "ArrowUp" => {
+                    ev.prevent_default();
+                    dom::step_menu(ev.key() == "ArrowDown");
+                }
+                _ => {}
+            }>
+            <p class="move-menu__title">{t(Msg::MoveTo)}</p>
+            {choices.into_iter().enumerate().map(|(i, to)| {
+                let id = at.id.clone();
+                let node = if i == 0 { Some(first) } else { None };
+                view! {
+                    <button type="button" role="menuitem" class="move-menu__item" data-move-to=to.as_str()
+                        node_ref=node.unwrap_or_default()
+                        on:click=move |_| on_choose.run((id.clone(), to))>
+                        {column_title(to)}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// The DOM work of the board that views do not express: which card an
+/// event came from, focus after a move, the dragged card's look.
+mod dom {
+    #[cfg(feature = "hydrate")]
+    use wasm_bindgen::JsCast;
+
+    #[cfg(feature = "hydrate")]
+    fn card_of(target: Option<web_sys::EventTarget>) -> Option<web_sys::Element> {
+        target?
+            .dyn_into::<web_sys::Element>()
+            .ok()?
+            .closest("[data-booking-id]")
+            .ok()?
+    }
+
+    /// The booking id of the card an event happened on.
+    pub fn card_id(target: Option<web_sys::EventTarget>) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            card_of(target)?.get_attribute("data-booking-id")
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = target;
+            None
+        }
+    }
+
+    /// The bottom-left corner of the card, on the page (for the menu).
+    pub fn corner(target: Option<web_sys::EventTarget>) -> (f64, f64) {
+        #[cfg(feature = "hydrate")]
+        if let (Some(card), Some(window)) = (card_of(target), web_sys::window()) {
+            let r = card.get_bounding_client_rect();
+            let (sx, sy) = (
+                window.scroll_x().unwrap_or(0.0),
+                window.scroll_y().unwrap_or(0.0),
+            );
+            return (r.left() + sx, r.bottom() + sy);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = target;
+        (0.0, 0.0)
+    }
+
+    pub fn mark_dragging(target: Option<web_sys::EventTarget>) {
+        #[cfg(feature = "hydrate")]
+        if let Some(card) = card_of(target) {
+            let _ = card.class_list().add_1("card--dragging");
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = target;
+    }
+
+    /// Whatever was dragged looks like a card again, wherever it went.
+    pub fn clear_dragging() {
+        #[cfg(feature = "hydrate")]
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            if let Ok(list) = doc.query_selector_all(".card--dragging") {
+                for i in 0..list.length() {
+                    if let Some(el) = list
+                        .item(i)
+                        .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                    {
+                        let _ = el.class_list().remove_1("card--dragging");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The inside of the card of `id` as the page shows it.
+    pub fn card_markup(id: &str) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            web_sys::window()?
+                .document()?
+                .query_selector(&format!("[data-booking-id=\"{id}\"]"))
+                .ok()??
+                .inner_html()
+                .into()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = id;
+            None
+        }
+    }
+
+    /// The client's name on the card of `id`.
+    pub fn card_client(id: &str) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            web_sys::window()?
+                .document()?
+                .query_selector(&format!("[data-booking-id=\"{id}\"] b"))
+                .ok()??
+                .text_content()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = id;
+            None
+        }
+    }
+
+    /// Focuses the card of `id` once the board has re-rendered it.
+    pub fn focus_card(id: &str) {
+        #[cfg(feature = "hydrate")]
+        {
+            let selector = format!("[data-booking-id=\"{id}\"]");
+            leptos::prelude::request_animation_frame(move || {
+                if let Some(el) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.query_selector(&selector).ok().flatten())
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = el.focus();
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    }
+
+    /// Moves the focus to the next (or previous) item of the open menu.
+    pub fn step_menu(forward: bool) {
+        #[cfg(feature = "hydrate")]
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            let Ok(items) = doc.query_selector_all(".move-menu__item") else {
+                return;
+            };
+            let n = items.length();
+            if n == 0 {
+                return;
+            }
+            let active = doc.active_element();
+            let mut current = None;
+            for i in 0..n {
+                if items
+                    .item(i)
+                    .map(|x| x.is_same_node(active.as_ref().map(|a| a.as_ref())))
+                    == Some(true)
+                {
+                    current = Some(i);
+                }
+            }
+            let next = match (current, forward) {
+                (Some(i), true) => (i + 1) % n,
+                (Some(i), false) => (i + n - 1) % n,
+                (None, _) => 0,
+            };
+            if let Some(el) = items
+                .item(next)
+                .and_then(|x| x.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = forward;
     }
 }
 
@@ -575,80 +939,16 @@ pub(crate) fn ReopenDialog(
     }
 }
 
+/// One card: a link to the booking, which is also what is dragged (links
+/// are draggable), focused and moved from the keyboard (the column handles
+/// those events). Its inside comes from the server with the page; while the
+/// page hydrates the card keeps it.
 #[component]
-fn Card(
-    card: BookingSummary,
-    role: Role,
-    dragging: RwSignal<Option<String>>,
-    on_drag_end: Callback<()>,
-    on_move: Callback<(String, BookingState)>,
-) -> impl IntoView {
-    let locale = locale::current();
-    let state = card.state;
-    let options = targets(state, role);
-    let id = card.id.clone();
-    let when_text = when(locale, &card.start_time, &card.end_time);
-    let label = format!(
-        "{}, {}, {}",
-        card.client_name,
-        when_text,
-        column_title(state)
-    );
-    let (drag_id, key_id, select_id) = (id.clone(), id.clone(), id.clone());
+fn Card(card: BoardCard) -> impl IntoView {
     view! {
-        <li class="card" data-booking-id=id.clone() data-state=state.as_str() draggable="true" tabindex="0"
-            aria-label=label
-            class:card--dragging=move || dragging.with(|d| d.as_deref() == Some(drag_id.as_str()))
-            on:dragstart={
-                let id = id.clone();
-                move |ev| {
-                    if let Some(dt) = ev.data_transfer() {
-                        let _ = dt.set_data("text/plain", &id);
-                        dt.set_effect_allowed("move");
-                    }
-                    dragging.set(Some(id.clone()));
-                }
-            }
-            on:dragend=move |_| on_drag_end.run(())
-            on:keydown=move |ev| {
-                if ev.key() == "ArrowRight" {
-                    if let Some(to) = next_forward(state) {
-                        ev.prevent_default();
-                        on_move.run((key_id.clone(), to));
-                    }
-                }
-            }>
-            <div class="card__top">
-                <time datetime=card.start_time.clone() title=when_text.clone()>{card_time(&card.start_time, &card.end_time)}</time>
-                <span class=format!("badge badge--{}", card.payment_status.as_str())>{payment_label(card.payment_status)}</span>
-            </div>
-            <p class="card__client">{card.client_name.clone()}</p>
-            <p class="card__meta">
-                {card.space_name.clone()} " · " {card.people_count} " " {t(Msg::ColPeople).to_lowercase()} " · "
-                <strong>{locale.money(card.total_price)}</strong>
-            </p>
-            <div class="card__foot">
-                <a class="card__ref" href=format!("/staff/bookings/{id}")>{card.reference.clone()}</a>
-                {(!options.is_empty()).then(|| view! {
-                    <select class="card__move" aria-label=t(Msg::MoveTo)
-                        on:change=move |ev| {
-                            let value = event_target_value(&ev);
-                            #[cfg(feature = "hydrate")]
-                            {
-                                use wasm_bindgen::JsCast;
-                                if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
-                                    el.set_value("");
-                                }
-                            }
-                            if let Some(to) = BookingState::parse(&value) {
-                                on_move.run((select_id.clone(), to));
-                            }
-                        }>
-                        <option value="" selected>{t(Msg::MoveTo)}</option>
-                        {options.into_iter().map(|to| view! { <option value=to.as_str()>{column_title(to)}</option> }).collect_view()}
-                    </select>
-                })}
-            </div>
+        <li>
+            <a class="card" href=format!("/staff/bookings/{}", card.id) data-booking-id=card.id.clone()
+                inner_html=card.html></a>
         </li>
     }
 }

@@ -340,7 +340,10 @@ pub(crate) fn go_to_login() {
     }
 }
 
-/// The staff side's layout: only for signed-in employees.
+/// The staff side's layout: only for signed-in employees. The page itself
+/// (the outlet) is outside the suspense that waits for the profile: a page
+/// created inside it would be created twice while the server renders, its
+/// data read and sent twice.
 #[component]
 pub fn StaffLayout() -> impl IntoView {
     let me = Resource::new(|| (), |_| get_me());
@@ -349,98 +352,96 @@ pub fn StaffLayout() -> impl IntoView {
     let collapsed = RwSignal::new(false);
     let logout = ServerAction::<StaffLogout>::new();
     view! {
-        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Err(AppError::Unauthorized { .. }) => {
-                        go_to_login();
-                        view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
-                    }
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    Ok(profile) => {
-                        let manages = profile.role != crate::domain::Role::Manager;
-                        view! {
-                            <a class="skip-link" href="#work">{t(Msg::SkipToContent)}</a>
-                            <div class="staff" class:staff--collapsed=move || collapsed.get()>
-                                <aside class="staff-sidebar" aria-label=t(Msg::StaffArea)>
-                                    <div class="staff-sidebar__top">
-                                        <a class="brand" href="/staff">
-                                            <span class="brand__mark" aria-hidden="true">"◐"</span>
-                                            <span class="staff-sidebar__label">{t(Msg::StaffArea)}</span>
-                                        </a>
-                                        <button type="button" class="sidebar-toggle" aria-controls="staff-nav"
-                                            aria-expanded=move || (!collapsed.get()).to_string()
-                                            title=move || t(if collapsed.get() { Msg::ExpandSidebar } else { Msg::CollapseSidebar })
-                                            on:click=move |_| collapsed.update(|c| *c = !*c)>
-                                            <span aria-hidden="true">{move || if collapsed.get() { "»" } else { "«" }}</span>
-                                            <span class="visually-hidden">{move || t(if collapsed.get() { Msg::ExpandSidebar } else { Msg::CollapseSidebar })}</span>
-                                        </button>
-                                    </div>
-                                    <nav id="staff-nav" class="staff-nav">
-                                        <ul>
-                                            {[(Msg::StaffBoard, "/staff/board"), (Msg::StaffCalendar, "/staff/calendar"), (Msg::StaffBookings, "/staff/bookings"), (Msg::StaffClients, "/staff/clients")]
-                                                .into_iter()
-                                                .map(|(msg, href)| view! {
-                                                    <li><a class="staff-nav__item staff-nav__link" href=href title=t(msg)>
-                                                        <span class="staff-nav__dot" aria-hidden="true"></span>
-                                                        <span class="staff-sidebar__label">{t(msg)}</span>
-                                                    </a></li>
-                                                })
-                                                .collect_view()}
-                                            {[Msg::StaffAnalytics]
-                                                .into_iter()
-                                                .map(|msg| view! {
-                                                    <li><span class="staff-nav__item" aria-disabled="true" title=t(msg)>
-                                                        <span class="staff-nav__dot" aria-hidden="true"></span>
-                                                        <span class="staff-sidebar__label">{t(msg)}</span>
-                                                    </span></li>
-                                                })
-                                                .collect_view()}
-                                            {manages.then(|| view! {
-                                                <li><a class="staff-nav__item staff-nav__link" href="/staff/settings" title=t(Msg::StaffSettings)>
-                                                    <span class="staff-nav__dot" aria-hidden="true"></span>
-                                                    <span class="staff-sidebar__label">{t(Msg::StaffSettings)}</span>
-                                                </a></li>
-                                                <li><a class="staff-nav__item staff-nav__link" href="/staff/employees" title=t(Msg::StaffEmployees)>
-                                                    <span class="staff-nav__dot" aria-hidden="true"></span>
-                                                    <span class="staff-sidebar__label">{t(Msg::StaffEmployees)}</span>
-                                                </a></li>
-                                                <li><a class="staff-nav__item staff-nav__link" href="/staff/audit" title=t(Msg::StaffAudit)>
-                                                    <span class="staff-nav__dot" aria-hidden="true"></span>
-                                                    <span class="staff-sidebar__label">{t(Msg::StaffAudit)}</span>
-                                                </a></li>
-                                            })}
-                                            <li><a class="staff-nav__item staff-nav__link" href="/staff/profile" title=t(Msg::StaffProfile)>
-                                                <span class="staff-nav__dot" aria-hidden="true"></span>
-                                                <span class="staff-sidebar__label">{t(Msg::StaffProfile)}</span>
-                                            </a></li>
-                                        </ul>
-                                    </nav>
-                                    <div class="staff-sidebar__bottom">
-                                        <p class="staff-sidebar__who">{profile.full_name.clone()}</p>
-                                        <ActionForm action=logout>
-                                            <button type="submit" class="sidebar-toggle sign-out">{t(Msg::SignOut)}</button>
-                                        </ActionForm>
-                                        <LocaleSwitcher />
-                                    </div>
-                                </aside>
-                                <main id="work" class="staff-main">
-                                    {profile.must_change_password.then(|| view! {
-                                        <div class="notice notice--error" role="alert">{t(Msg::MustChangePassword)}</div>
-                                    })}
-                                    {(profile.must_enrol_mfa && !profile.must_change_password).then(|| view! {
-                                        <div class="notice notice--error" role="alert">{t(Msg::MustEnrolMfa)}</div>
-                                    })}
-                                    <Outlet />
-                                </main>
-                                <super::toast::ToastRegion />
-                            </div>
+        <a class="skip-link" href="#work">{t(Msg::SkipToContent)}</a>
+        <div class="staff" class:staff--collapsed=move || collapsed.get()>
+            <aside class="staff-sidebar" aria-label=t(Msg::StaffArea)>
+                <div class="staff-sidebar__top">
+                    <a class="brand" href="/staff">
+                        <span class="brand__mark" aria-hidden="true">"◐"</span>
+                        <span class="staff-sidebar__label">{t(Msg::StaffArea)}</span>
+                    </a>
+                    <button type="button" class="sidebar-toggle" aria-controls="staff-nav"
+                        aria-expanded=move || (!collapsed.get()).to_string()
+                        title=move || t(if collapsed.get() { Msg::ExpandSidebar } else { Msg::CollapseSidebar })
+                        on:click=move |_| collapsed.update(|c| *c = !*c)>
+                        <span aria-hidden="true">{move || if collapsed.get() { "»" } else { "«" }}</span>
+                        <span class="visually-hidden">{move || t(if collapsed.get() { Msg::ExpandSidebar } else { Msg::CollapseSidebar })}</span>
+                    </button>
+                </div>
+                <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+                    {move || Suspend::new(async move {
+                        match me.await {
+                            Err(AppError::Unauthorized { .. }) => {
+                                go_to_login();
+                                view! { <p class="muted">{t(Msg::SignInTitle)}</p> }.into_any()
+                            }
+                            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                            Ok(profile) => view! {
+                                <StaffNav manages=profile.role != crate::domain::Role::Manager />
+                                <div class="staff-sidebar__bottom">
+                                    <p class="staff-sidebar__who">{profile.full_name.clone()}</p>
+                                    <ActionForm action=logout>
+                                        <button type="submit" class="sidebar-toggle sign-out">{t(Msg::SignOut)}</button>
+                                    </ActionForm>
+                                    <LocaleSwitcher />
+                                </div>
+                            }
+                            .into_any(),
                         }
-                        .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+                    })}
+                </Suspense>
+            </aside>
+            <main id="work" class="staff-main">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        me.await.ok().map(|profile| view! {
+                            {profile.must_change_password.then(|| view! {
+                                <div class="notice notice--error" role="alert">{t(Msg::MustChangePassword)}</div>
+                            })}
+                            {(profile.must_enrol_mfa && !profile.must_change_password).then(|| view! {
+                                <div class="notice notice--error" role="alert">{t(Msg::MustEnrolMfa)}</div>
+                            })}
+                        })
+                    })}
+                </Suspense>
+                <Outlet />
+            </main>
+            <super::toast::ToastRegion />
+        </div>
+    }
+}
+
+/// The staff navigation; settings, employees and the audit log for owners
+/// and admins only.
+#[component]
+fn StaffNav(manages: bool) -> impl IntoView {
+    let item = |msg: Msg, href: &'static str| {
+        view! {
+            <li><a class="staff-nav__item staff-nav__link" href=href title=t(msg)>
+                <span class="staff-nav__dot" aria-hidden="true"></span>
+                <span class="staff-sidebar__label">{t(msg)}</span>
+            </a></li>
+        }
+    };
+    view! {
+        <nav id="staff-nav" class="staff-nav">
+            <ul>
+                {item(Msg::StaffBoard, "/staff/board")}
+                {item(Msg::StaffCalendar, "/staff/calendar")}
+                {item(Msg::StaffBookings, "/staff/bookings")}
+                {item(Msg::StaffClients, "/staff/clients")}
+                <li><span class="staff-nav__item" aria-disabled="true" title=t(Msg::StaffAnalytics)>
+                    <span class="staff-nav__dot" aria-hidden="true"></span>
+                    <span class="staff-sidebar__label">{t(Msg::StaffAnalytics)}</span>
+                </span></li>
+                {manages.then(|| view! {
+                    {item(Msg::StaffSettings, "/staff/settings")}
+                    {item(Msg::StaffEmployees, "/staff/employees")}
+                    {item(Msg::StaffAudit, "/staff/audit")}
+                })}
+                {item(Msg::StaffProfile, "/staff/profile")}
+            </ul>
+        </nav>
     }
 }
 
