@@ -29,24 +29,25 @@ pub fn use_live(
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    //! The socket itself, on gloo-net's WebSocket (a `Stream` of messages):
+    //! one task per open screen reads events, reconnects with back-off
+    //! after a drop and resumes after the last event it saw; it stops when
+    //! the screen is left.
     use super::LiveStatus;
     use crate::domain::board::LiveEvent;
+    use futures::{channel::oneshot, future::FutureExt, StreamExt};
+    use gloo_net::websocket::{futures::WebSocket, Message, State, WebSocketError};
     use leptos::prelude::*;
-    use std::{
-        cell::{Cell, RefCell},
-        rc::Rc,
-        time::Duration,
-    };
-    use wasm_bindgen::{prelude::Closure, JsCast};
-    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+    use std::{cell::RefCell, rc::Rc, time::Duration};
 
-    struct Conn {
-        last: Cell<Option<i64>>,
-        attempts: Cell<u32>,
-        closed: Cell<bool>,
-        socket: RefCell<Option<WebSocket>>,
-        on_event: Box<dyn Fn(LiveEvent)>,
-        status: RwSignal<LiveStatus>,
+    /// Why a connection ended.
+    enum Ended {
+        /// The screen was left: stop.
+        Left,
+        /// The session is over (close code 4401): to the sign-in page.
+        SignedOut,
+        /// Dropped or refused: try again.
+        Dropped,
     }
 
     pub(super) fn open(
@@ -54,30 +55,19 @@ mod browser {
         on_event: Box<dyn Fn(LiveEvent)>,
         status: RwSignal<LiveStatus>,
     ) {
-        let conn = Rc::new(Conn {
-            last: Cell::new(since),
-            attempts: Cell::new(0),
-            closed: Cell::new(false),
-            socket: RefCell::new(None),
-            on_event,
-            status,
-        });
-        connect(conn.clone());
-        let stored = StoredValue::new_local(conn);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let stop = StoredValue::new_local(RefCell::new(Some(stop)));
         on_cleanup(move || {
-            stored.with_value(|c| {
-                c.closed.set(true);
-                if let Some(ws) = c.socket.borrow_mut().take() {
-                    let _ = ws.close();
+            stop.with_value(|s| {
+                if let Some(s) = s.borrow_mut().take() {
+                    let _ = s.send(());
                 }
             })
         });
+        leptos::task::spawn_local(run(since, Rc::new(on_event), status, stopped));
     }
 
-    fn connect(conn: Rc<Conn>) {
-        if conn.closed.get() {
-            return;
-        }
+    fn address(since: Option<i64>) -> String {
         let location = window().location();
         let scheme = if location.protocol().ok().as_deref() == Some("https:") {
             "wss"
@@ -85,58 +75,100 @@ mod browser {
             "ws"
         };
         let host = location.host().unwrap_or_default();
-        let url = match conn.last.get() {
+        match since {
             Some(since) => format!("{scheme}://{host}/ws?since={since}"),
             None => format!("{scheme}://{host}/ws"),
-        };
-        let Ok(ws) = WebSocket::new(&url) else {
-            retry(conn);
-            return;
-        };
-        let c = conn.clone();
-        let on_open = Closure::<dyn FnMut()>::new(move || {
-            c.attempts.set(0);
-            c.status.set(LiveStatus::Live);
-        });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        on_open.forget();
-        let c = conn.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let Some(text) = e.data().as_string() else {
-                return;
-            };
-            if let Ok(event) = serde_json::from_str::<LiveEvent>(&text) {
-                if Some(event.event_id) > c.last.get() {
-                    c.last.set(Some(event.event_id));
-                }
-                (c.on_event)(event);
-            }
-        });
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
-        let c = conn.clone();
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
-            c.socket.borrow_mut().take();
-            if c.closed.get() {
-                return;
-            }
-            c.status.set(LiveStatus::Offline);
-            if e.code() == 4401 {
-                // Signed out elsewhere: the sign-in page says so.
-                let _ = window().location().set_href("/staff/login");
-                return;
-            }
-            retry(c.clone());
-        });
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        on_close.forget();
-        *conn.socket.borrow_mut() = Some(ws);
+        }
     }
 
-    fn retry(conn: Rc<Conn>) {
-        let n = conn.attempts.get().saturating_add(1);
-        conn.attempts.set(n);
-        let wait = (250u64 << n.min(6)).min(10_000);
-        set_timeout(move || connect(conn), Duration::from_millis(wait));
+    async fn run(
+        mut last: Option<i64>,
+        on_event: Rc<Box<dyn Fn(LiveEvent)>>,
+        status: RwSignal<LiveStatus>,
+        stopped: oneshot::Receiver<()>,
+    ) {
+        let mut stopped = stopped.fuse();
+        let mut attempts: u32 = 0;
+        loop {
+            let ended = match WebSocket::open(&address(last)) {
+                Err(_) => Ended::Dropped,
+                Ok(socket) => {
+                    let session = follow(socket, &mut last, &on_event, status, &mut attempts);
+                    futures::select! {
+                        ended = session.fuse() => ended,
+                        _ = stopped => Ended::Left,
+                    }
+                }
+            };
+            match ended {
+                Ended::Left => return,
+                Ended::SignedOut => {
+                    // Signed out elsewhere: the sign-in page says so.
+                    let _ = window().location().set_href("/staff/login");
+                    return;
+                }
+                Ended::Dropped => {
+                    status.set(LiveStatus::Offline);
+                    attempts = attempts.saturating_add(1);
+                    let wait = (250u64 << attempts.min(6)).min(10_000);
+                    let pause = gloo_timers_sleep(Duration::from_millis(wait));
+                    futures::select! {
+                        () = pause.fuse() => {}
+                        _ = stopped => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads one connection until it ends.
+    async fn follow(
+        mut socket: WebSocket,
+        last: &mut Option<i64>,
+        on_event: &Rc<Box<dyn Fn(LiveEvent)>>,
+        status: RwSignal<LiveStatus>,
+        attempts: &mut u32,
+    ) -> Ended {
+        // Ready to send once the handshake is over, whichever way it went.
+        let _ = futures::future::poll_fn(|cx| {
+            futures::Sink::<Message>::poll_ready(std::pin::Pin::new(&mut socket), cx)
+        })
+        .await;
+        if !matches!(socket.state(), State::Open) {
+            return Ended::Dropped;
+        }
+        status.set(LiveStatus::Live);
+        *attempts = 0;
+        let (_sink, mut stream) = socket.split();
+        while let Some(message) = stream.next().await {
+            match message {
+                Ok(Message::Text(text)) => {
+                    if let Ok(event) = serde_json::from_str::<LiveEvent>(&text) {
+                        if Some(event.event_id) > *last {
+                            *last = Some(event.event_id);
+                        }
+                        (on_event)(event);
+                    }
+                }
+                Ok(Message::Bytes(_)) => {}
+                Err(WebSocketError::ConnectionClose(e)) if e.code == 4401 => {
+                    return Ended::SignedOut;
+                }
+                Err(_) => return Ended::Dropped,
+            }
+        }
+        Ended::Dropped
+    }
+
+    /// A pause on the browser's clock.
+    async fn gloo_timers_sleep(wait: Duration) {
+        let (done, waited) = oneshot::channel::<()>();
+        set_timeout(
+            move || {
+                let _ = done.send(());
+            },
+            wait,
+        );
+        let _ = waited.await;
     }
 }
