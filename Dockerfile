@@ -18,7 +18,7 @@ COPY Cargo.lock ./
 # The wasm-bindgen CLI must match the library version in Cargo.lock.
 RUN cargo install wasm-bindgen-cli --version "$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)"
 COPY . .
-RUN cargo leptos build --release --precompress
+RUN cargo leptos build --release --split --precompress
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

@@ -29,12 +29,13 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/release/server
 TOOL_TOOLCHAIN := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo +nightly)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test tools build lint unit-test e2e wasm-size bench
+.PHONY: help run test tools build lint unit-test e2e wasm-size bench loadtest
 
 help:
 	@echo "make run   - build and serve the studio at http://127.0.0.1:3000 (SQLite in ./data)"
 	@echo "make test  - fmt, clippy, Rust tests on SQLite and PostgreSQL, Playwright in Chromium"
 	@echo "make bench - booking and availability with a year of bookings (BENCH_DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make loadtest - the release server under wrk on both backends, against this machine's ceilings (~10 min)"
 
 ## ---------- tools ----------
 
@@ -65,10 +66,12 @@ end2end/node_modules/.installed: end2end/package-lock.json
 
 ## ---------- build and run ----------
 
+# --split cuts the staff app into WASM chunks per group of pages (lazy
+# routes), so the first staff page loads only its own code;
 # --precompress writes .br and .gz beside every built file (served as
 # such); names carry content hashes (hash-files in Cargo.toml).
 build: tools
-	cargo leptos build --release --precompress
+	cargo leptos build --release --split --precompress
 	@$(MAKE) --no-print-directory wasm-size
 
 wasm-size:
@@ -96,3 +99,8 @@ test: lint unit-test e2e
 
 bench: tools
 	cargo bench -p server --bench booking
+
+# wrk from Debian drives the release server from outside, over loopback.
+loadtest: build
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+	STUDIO_SERVER_BIN=$(SERVER_BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) cargo bench -p server --bench loadtest

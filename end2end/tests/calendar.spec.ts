@@ -84,6 +84,8 @@ test("blocked time is added, changed and removed from the calendar", async ({ br
   const day = dayAfterTomorrow();
   const [page, errors] = await signIn(browser, "owner", OWNER_PASSWORD, 1000);
   await page.goto(`${base()}/staff/calendar?date=${day}&view=day`);
+  // The button works once the page is live (hydrated and connected).
+  await expect(page.locator(".live-status--on")).toBeVisible();
   await page.getByRole("button", { name: "Block time" }).click();
   await page.locator("#bl-space").selectOption("studio_a");
   await page.locator("#bl-reason").fill("Backdrop repair");

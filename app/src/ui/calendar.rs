@@ -5,7 +5,7 @@
 //! shaded and can be added or removed here. Follows `/ws` like the board.
 
 use super::{
-    board::{board_card, column_title, error_text, local},
+    board::{column_title, error_text, local, one_card},
     live::{use_live, LiveStatus},
     locale::{self, t},
     staff::{go_to_login, staff_page_error},
@@ -257,7 +257,7 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
         }
         let id = e.booking_id.clone();
         leptos::task::spawn_local(async move {
-            match board_card(id.clone()).await {
+            match one_card(id.clone()).await {
                 Ok(card) => upsert(card),
                 Err(AppError::NotFound { .. }) => bookings.update(|bs| bs.retain(|b| b.id != id)),
                 Err(_) => {}
@@ -365,15 +365,17 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
             }>{t(Msg::BlockTime)}</button>
             <a class="button button--quiet" href=format!("/staff/day-sheet?date={}", data.date)>{t(Msg::DaySheet)}</a>
         </nav>
-        {move || block_form.get().then(|| view! {
-            <BlockForm spaces=form_spaces.clone() block=editing.get() on_done=Callback::new(move |b: Block| {
+        {move || block_form.get().then(|| {
+            let on_done = Callback::new(move |b: Block| {
                 blocks.update(|bs| {
                     bs.retain(|x| x.id != b.id);
                     bs.push(b);
                 });
                 editing.set(None);
                 block_form.set(false);
-            }) />
+            });
+            let (spaces, block) = (form_spaces.clone(), editing.get());
+            Suspend::new(async move { block_form_dialog(spaces, block, on_done).await })
         })}
         <div class="cal" class:cal--dragging=move || drag_class.get() style=format!("--lanes: {lanes}")>
             <div class="cal__head">
@@ -489,14 +491,15 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
                 }).collect_view()}
             </div>
         </div>
-        {move || new_booking.get().map(|nb| view! {
-            <NewBookingDialog target=nb on_close=Callback::new(move |created: Option<BookingSummary>| {
+        {move || new_booking.get().map(|nb| {
+            let on_close = Callback::new(move |created: Option<BookingSummary>| {
                 if let Some(card) = created {
                     toasts.success(format!("{}: {}", t(Msg::NewBooking), card.client_name));
                     upsert(card);
                 }
                 new_booking.set(None);
-            }) />
+            });
+            Suspend::new(async move { new_booking_dialog(nb, on_close).await })
         })}
         {move || removing.get().map(|id| view! {
             <div class="dialog-backdrop">
@@ -519,6 +522,23 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
             </div>
         })}
     }
+}
+
+// The dialogs come with their own WASM chunks (with `--split`): most
+// visits of the calendar open neither.
+
+#[leptos::lazy]
+fn new_booking_dialog(target: NewBooking, on_close: Callback<Option<BookingSummary>>) -> AnyView {
+    view! { <NewBookingDialog target on_close /> }.into_any()
+}
+
+#[leptos::lazy]
+fn block_form_dialog(
+    spaces: Vec<crate::domain::board::SpaceOption>,
+    block: Option<Block>,
+    on_done: Callback<Block>,
+) -> AnyView {
+    view! { <BlockForm spaces block on_done /> }.into_any()
 }
 
 #[component]

@@ -28,7 +28,7 @@ use leptos_meta::MetaTags;
 use leptos_meta::{provide_meta_context, Link, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, LazyRoute, SsrMode,
 };
 use pages::{HomePage, NotFound};
 use settings::SettingsPage;
@@ -99,6 +99,141 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The pages, for the chunks that hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Home,
+    Book,
+    Manage,
+    Login,
+    Board,
+    Calendar,
+    Bookings,
+    BookingDetail,
+    Clients,
+    Client,
+    DaySheet,
+    Settings,
+    Profile,
+    Audit,
+    Employees,
+}
+
+// With `--split` each function below becomes a WASM chunk of its own,
+// fetched when one of its pages is first shown (and preloaded when the
+// server rendered it): the first staff page does not carry the code of all
+// the others. Pages used together share a chunk, which keeps the number of
+// chunks (each with its own imports) small. Guest pages never hydrate, so
+// their chunk never reaches a browser.
+
+#[leptos::lazy]
+fn guest_pages(page: Page) -> AnyView {
+    match page {
+        Page::Book => view! { <BookPage /> }.into_any(),
+        Page::Manage => view! { <ManagePage /> }.into_any(),
+        _ => view! { <HomePage /> }.into_any(),
+    }
+}
+
+#[leptos::lazy]
+fn login_page(_page: Page) -> AnyView {
+    view! { <LoginPage /> }.into_any()
+}
+
+#[leptos::lazy]
+fn board_page(_page: Page) -> AnyView {
+    view! { <BoardPage /> }.into_any()
+}
+
+#[leptos::lazy]
+fn calendar_page(_page: Page) -> AnyView {
+    view! { <CalendarPage /> }.into_any()
+}
+
+#[leptos::lazy]
+fn record_pages(page: Page) -> AnyView {
+    match page {
+        Page::BookingDetail => view! { <BookingDetailPage /> }.into_any(),
+        Page::Clients => view! { <ClientsPage /> }.into_any(),
+        Page::Client => view! { <ClientPage /> }.into_any(),
+        Page::DaySheet => view! { <DaySheetPage /> }.into_any(),
+        _ => view! { <BookingsPage /> }.into_any(),
+    }
+}
+
+#[leptos::lazy]
+fn admin_pages(page: Page) -> AnyView {
+    match page {
+        Page::Settings => view! { <SettingsPage /> }.into_any(),
+        Page::Audit => view! { <AuditPage /> }.into_any(),
+        Page::Employees => view! { <EmployeesPage /> }.into_any(),
+        _ => view! { <ProfilePage /> }.into_any(),
+    }
+}
+
+/// Declares each page as a lazy route that shows it from its chunk. The
+/// chunk is loaded before the page hydrates (`preload`): hydration cannot
+/// wait for it half-way.
+macro_rules! lazy_pages {
+    ($($route:ident => $chunk:ident($page:ident) $preload:ident),* $(,)?) => {$(
+        struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_this: Self) -> AnyView {
+                $chunk(Page::$page).await
+            }
+
+            async fn preload() {
+                #[cfg(target_arch = "wasm32")]
+                $preload().await;
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    HomeRoute => guest_pages(Home) __preload_guest_pages,
+    BookRoute => guest_pages(Book) __preload_guest_pages,
+    ManageRoute => guest_pages(Manage) __preload_guest_pages,
+    LoginRoute => login_page(Login) __preload_login_page,
+    BoardRoute => board_page(Board) __preload_board_page,
+    CalendarRoute => calendar_page(Calendar) __preload_calendar_page,
+    BookingsRoute => record_pages(Bookings) __preload_record_pages,
+    BookingDetailRoute => record_pages(BookingDetail) __preload_record_pages,
+    ClientsRoute => record_pages(Clients) __preload_record_pages,
+    ClientRoute => record_pages(Client) __preload_record_pages,
+    DaySheetRoute => record_pages(DaySheet) __preload_record_pages,
+    SettingsRoute => admin_pages(Settings) __preload_admin_pages,
+    ProfileRoute => admin_pages(Profile) __preload_admin_pages,
+    AuditRoute => admin_pages(Audit) __preload_admin_pages,
+    EmployeesRoute => admin_pages(Employees) __preload_admin_pages,
+}
+
+/// Loads the chunk of the page at `path` (a staff page; guest pages never
+/// hydrate) and resolves once it is resident. The browser entry awaits this
+/// before hydrating: otherwise hydration pauses inside the router while the
+/// chunk downloads, effects of the already hydrated layout run in that pause,
+/// and the page no longer matches what the server rendered. Paths the table
+/// does not know fall back to the router's own fetch.
+pub async fn preload_for_path(path: &str) {
+    let mut segments = path.trim_matches('/').split('/');
+    if segments.next() != Some("staff") {
+        return;
+    }
+    match segments.next().unwrap_or("") {
+        "" | "board" => BoardRoute::preload().await,
+        "login" => LoginRoute::preload().await,
+        "calendar" => CalendarRoute::preload().await,
+        "bookings" | "clients" | "day-sheet" => BookingsRoute::preload().await,
+        "settings" | "profile" | "audit" | "employees" => SettingsRoute::preload().await,
+        _ => {}
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -110,24 +245,24 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <GuestChrome><NotFound /></GuestChrome> }>
                 <ParentRoute path=path!("") view=GuestLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("book/:space") view=BookPage ssr=SsrMode::Async />
-                    <Route path=path!("booking/:token") view=ManagePage ssr=SsrMode::Async />
+                    <Route path=path!("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("book/:space") view={Lazy::<BookRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("booking/:token") view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
-                <Route path=path!("staff/login") view=LoginPage />
+                <Route path=path!("staff/login") view={Lazy::<LoginRoute>::new()} />
                 <ParentRoute path=path!("staff") view=StaffLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=BoardPage ssr=SsrMode::Async />
-                    <Route path=path!("board") view=BoardPage ssr=SsrMode::Async />
-                    <Route path=path!("bookings") view=BookingsPage ssr=SsrMode::Async />
-                    <Route path=path!("bookings/:id") view=BookingDetailPage ssr=SsrMode::Async />
-                    <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async />
-                    <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async />
-                    <Route path=path!("clients/:phone") view=ClientPage ssr=SsrMode::Async />
-                    <Route path=path!("day-sheet") view=DaySheetPage ssr=SsrMode::Async />
-                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
-                    <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("employees") view=EmployeesPage ssr=SsrMode::Async />
+                    <Route path=path!("") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("board") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("bookings") view={Lazy::<BookingsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("bookings/:id") view={Lazy::<BookingDetailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("calendar") view={Lazy::<CalendarRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("clients") view={Lazy::<ClientsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("clients/:phone") view={Lazy::<ClientRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("day-sheet") view={Lazy::<DaySheetRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("employees") view={Lazy::<EmployeesRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>
