@@ -74,19 +74,26 @@ pub(super) async fn space_by_slug(store: &Store, slug: &str) -> Result<Option<Sp
 /// days, so one starting earlier cannot reach `from`.
 async fn occupied(
     store: &Store,
-    space_id: &str,
+    space: SpaceRef<'_>,
     from: i64,
     to: i64,
 ) -> Result<Vec<TimeRange>, AppError> {
-    let rows: Vec<(i64, i64)> = with_pool!(store, p => sqlx::query_as(
+    // By slug the space is looked up in the same statement: availability,
+    // the hottest guest request, is one round trip.
+    let (space_id, key) = match space {
+        SpaceRef::Id(id) => ("$1", id),
+        SpaceRef::Slug(slug) => ("(SELECT id FROM spaces WHERE slug = $1)", slug),
+    };
+    let sql = format!(
         "SELECT starts_at, blocked_until FROM bookings \
-         WHERE space_id = $1 AND deleted_at IS NULL AND state NOT IN ('cancelled', 'no_show') \
+         WHERE space_id = {space_id} AND deleted_at IS NULL AND state NOT IN ('cancelled', 'no_show') \
            AND starts_at >= $2 AND starts_at < $3 AND blocked_until > $4 \
          UNION ALL \
          SELECT starts_at, ends_at FROM blocked_periods \
-         WHERE (space_id = $1 OR space_id IS NULL) AND starts_at < $3 AND ends_at > $4"
-    )
-    .bind(space_id)
+         WHERE (space_id = {space_id} OR space_id IS NULL) AND starts_at < $3 AND ends_at > $4"
+    );
+    let rows: Vec<(i64, i64)> = with_pool!(store, p => sqlx::query_as(&sql)
+    .bind(key)
     .bind(from - 2 * 86_400)
     .bind(to)
     .bind(from)
@@ -101,6 +108,13 @@ async fn occupied(
             )
         })
         .collect())
+}
+
+/// Which space [`occupied`] looks at.
+#[derive(Clone, Copy)]
+enum SpaceRef<'a> {
+    Id(&'a str),
+    Slug(&'a str),
 }
 
 pub(super) fn rfc3339(config: &StudioConfig, t: DateTime<Utc>) -> String {
@@ -165,12 +179,22 @@ pub async fn availability_with(
         )
     })?;
     let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
-    let space = space_by_slug(&state.store, slug)
-        .await?
+    // Active spaces are in the (cached) public catalog.
+    let catalog = super::catalog::public_catalog(&state.store, &state.catalog_cache).await?;
+    let space = catalog
+        .spaces
+        .iter()
+        .find(|s| s.slug == slug)
         .ok_or_else(|| AppError::not_found("space"))?;
     let from = day_start(&config, date);
     let to = day_start(&config, date + Duration::days(1));
-    let busy = occupied(&state.store, &space.id, from.timestamp(), to.timestamp()).await?;
+    let busy = occupied(
+        &state.store,
+        SpaceRef::Slug(&space.slug),
+        from.timestamp(),
+        to.timestamp(),
+    )
+    .await?;
     let mut slots = config.rules.day_slots(date, &busy, Utc::now());
     let buffer = config.rules.buffer_minutes * 60;
     if !wanted.is_empty() {
@@ -215,7 +239,7 @@ pub async fn availability_with(
         }
     }
     Ok(Availability {
-        space: space.slug,
+        space: space.slug.clone(),
         date: date.to_string(),
         time_zone: config.time_zone_name.clone(),
         slots: slots.iter().map(|s| slot_dto(&config, s)).collect(),
@@ -916,7 +940,13 @@ pub(super) async fn alternatives(
         let date = first_day + Duration::days(offset);
         let from = day_start(config, date);
         let to = day_start(config, date + Duration::days(1));
-        let busy = occupied(&state.store, &c.space.id, from.timestamp(), to.timestamp()).await?;
+        let busy = occupied(
+            &state.store,
+            SpaceRef::Id(&c.space.id),
+            from.timestamp(),
+            to.timestamp(),
+        )
+        .await?;
         found.extend(rules.day_slots(date, &busy, now));
         if found.len() >= 5 && offset > 0 {
             break;

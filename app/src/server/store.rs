@@ -12,7 +12,7 @@ use sqlx::{
     PgPool, Postgres, Sqlite, SqlitePool, Transaction,
 };
 use std::{str::FromStr, sync::Arc, time::Duration};
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -90,7 +90,16 @@ pub struct Store {
     committed: Arc<Notify>,
     /// The audit chain's keys and anchor (set once the secret is known).
     audit: Option<AuditSeal>,
+    /// SQLite has one writer at a time. Writers queue here, in arrival
+    /// order, instead of polling the database's busy handler (which lets a
+    /// late writer overtake and leaves the unlucky ones waiting for a
+    /// second or more). Unused on PostgreSQL.
+    write_gate: Arc<Mutex<()>>,
 }
+
+/// How long a SQLite writer waits for its turn before the request fails
+/// as unavailable (the busy timeout it replaces).
+const WRITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An open transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
@@ -100,6 +109,10 @@ pub struct Tx {
     /// The newest audit entry appended in this transaction, anchored
     /// outside the database once it commits.
     audit_head: Option<(i64, String)>,
+    /// This writer's turn at SQLite (see [`Store`]); given up on commit or
+    /// drop, after the transaction ended. Declared after `inner`, so a
+    /// dropped transaction rolls back before the next writer starts.
+    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 pub(crate) enum TxInner {
@@ -149,6 +162,7 @@ impl Store {
             pool,
             committed: Arc::new(Notify::new()),
             audit: None,
+            write_gate: Arc::new(Mutex::new(())),
         })
     }
 
@@ -181,16 +195,30 @@ impl Store {
     /// Opens a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write
     /// lock is taken up front, so a transaction that reads before it writes
     /// cannot fail half-way on a lock upgrade, and concurrent writers queue.
+    /// Writers of one process take their turn in arrival order before they
+    /// ask SQLite for the lock.
     pub async fn begin(&self) -> Result<Tx, AppError> {
-        let inner = match &self.pool {
-            DbPool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            DbPool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        let (inner, turn) = match &self.pool {
+            DbPool::Sqlite(p) => {
+                let turn =
+                    tokio::time::timeout(WRITE_QUEUE_TIMEOUT, self.write_gate.clone().lock_owned())
+                        .await
+                        .map_err(|_| AppError::Unavailable {
+                            message: "The database is busy; try again in a moment.".into(),
+                        })?;
+                (
+                    TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                    Some(turn),
+                )
+            }
+            DbPool::Postgres(p) => (TxInner::Postgres(p.begin().await?), None),
         };
         Ok(Tx {
             inner,
             committed: self.committed.clone(),
             audit: self.audit.clone(),
             audit_head: None,
+            _turn: turn,
         })
     }
 
@@ -241,7 +269,10 @@ impl Tx {
                     .execute(&mut **t)
                     .await?;
             }
-            CalendarScope::Space { space_id, equipment } => {
+            CalendarScope::Space {
+                space_id,
+                equipment,
+            } => {
                 sqlx::query("SELECT pg_advisory_xact_lock_shared(7202)")
                     .execute(&mut **t)
                     .await?;
@@ -286,14 +317,23 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<(), AppError> {
-        match self.inner {
+        let Tx {
+            inner,
+            committed,
+            audit,
+            audit_head,
+            _turn,
+        } = self;
+        match inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
-        if let (Some(seal), Some((id, hash))) = (&self.audit, &self.audit_head) {
+        // The next writer may start; the anchor keeps only the newest head.
+        drop(_turn);
+        if let (Some(seal), Some((id, hash))) = (&audit, &audit_head) {
             seal.anchor(*id, hash);
         }
-        self.committed.notify_one();
+        committed.notify_one();
         Ok(())
     }
 }
