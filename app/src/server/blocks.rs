@@ -89,6 +89,19 @@ struct Checked {
     reason: String,
 }
 
+impl Checked {
+    /// What the block takes from the calendar: its space, or the studio.
+    fn scope(&self) -> CalendarScope<'_> {
+        match self.space_id.as_deref() {
+            Some(space_id) => CalendarScope::Space {
+                space_id,
+                equipment: &[],
+            },
+            None => CalendarScope::Studio,
+        }
+    }
+}
+
 async fn check(state: &AppState, req: &BlockRequest) -> Result<Checked, AppError> {
     let mut errors = Fields::new();
     let space = req
@@ -232,14 +245,7 @@ pub async fn create(
     let c = check(state, req).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let mut tx = state.store.begin().await?;
-    tx.lock_calendar(match c.space_id.as_deref() {
-        Some(space_id) => CalendarScope::Space {
-            space_id,
-            equipment: &[],
-        },
-        None => CalendarScope::Studio,
-    })
-    .await?;
+    tx.lock_calendar(c.scope()).await?;
     no_bookings_under(&mut tx, &config, &c).await?;
     with_tx!(tx, t => sqlx::query(
         "INSERT INTO blocked_periods (id, space_id, starts_at, ends_at, reason, created_at, created_by) \
@@ -284,14 +290,7 @@ pub async fn update(
     let before = one(state, id).await?;
     let c = check(state, req).await?;
     let mut tx = state.store.begin().await?;
-    tx.lock_calendar(match c.space_id.as_deref() {
-        Some(space_id) => CalendarScope::Space {
-            space_id,
-            equipment: &[],
-        },
-        None => CalendarScope::Studio,
-    })
-    .await?;
+    tx.lock_calendar(c.scope()).await?;
     no_bookings_under(&mut tx, &config, &c).await?;
     let changed = with_tx!(tx, t => sqlx::query(
         "UPDATE blocked_periods SET space_id = $1, starts_at = $2, ends_at = $3, reason = $4 WHERE id = $5"

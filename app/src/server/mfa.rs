@@ -215,17 +215,12 @@ pub async fn enable(
     let totp = totp(decrypt(state, &sealed)?, &me.username)?;
     let now = u64::try_from(now_epoch()).unwrap_or(0);
     let Some(step) = matching_step(&totp, code, now) else {
-        let wrong = AppError::field(
-            "code",
-            FieldError::new("invalid_code", "The code does not match; try the next one."),
-        );
-        return Err(credentials::failed_recheck(
-            &state.store,
-            &state.auth,
-            &actor_of(me, origin),
-            &me.employee_id,
+        return Err(wrong_code(
+            state,
+            me,
+            origin,
             Recheck::MfaEnable,
-            wrong,
+            "The code does not match; try the next one.",
         )
         .await);
     };
@@ -254,6 +249,27 @@ pub async fn enable(
     })
 }
 
+/// Refuses a wrong code where a signed-in employee re-proves who they are:
+/// a field error, counted toward the same lockout as a wrong password.
+async fn wrong_code(
+    state: &AppState,
+    me: &Principal,
+    origin: &Origin,
+    recheck: Recheck,
+    message: &str,
+) -> AppError {
+    let wrong = AppError::field("code", FieldError::new("invalid_code", message));
+    credentials::failed_recheck(
+        &state.store,
+        &state.auth,
+        &actor_of(me, origin),
+        &me.employee_id,
+        recheck,
+        wrong,
+    )
+    .await
+}
+
 /// Switches MFA off, with both the password and a current code.
 pub async fn disable(
     state: &AppState,
@@ -273,17 +289,12 @@ pub async fn disable(
     )
     .await?;
     if !check_code(state, &me.employee_id, &me.username, code).await? {
-        let wrong = AppError::field(
-            "code",
-            FieldError::new("invalid_code", "The code does not match."),
-        );
-        return Err(credentials::failed_recheck(
-            &state.store,
-            &state.auth,
-            &actor_of(me, origin),
-            &me.employee_id,
+        return Err(wrong_code(
+            state,
+            me,
+            origin,
             Recheck::MfaDisable,
-            wrong,
+            "The code does not match.",
         )
         .await);
     }
