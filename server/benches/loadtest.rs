@@ -1,0 +1,652 @@
+//! `make loadtest`: the release server in its own process, on a database
+//! holding a year of bookings, loaded from outside by wrk over loopback for
+//! a bounded time, on SQLite and on PostgreSQL. Every figure is set beside
+//! two references measured in the same run on the same machine: an axum
+//! handler that returns a fixed availability-sized JSON body (the ceiling
+//! of HTTP on this machine), and a raw sqlx "check overlap, insert" loop on
+//! the same database (the ceiling of a booking write). Also: idle and
+//! loaded memory, cold start, and the cost of one booking write as the
+//! stored history grows from a thousand to a million bookings.
+//!
+//! Prints Markdown tables for the README. Needs `wrk` (Debian) and the
+//! release binary (`STUDIO_SERVER_BIN`); PostgreSQL at `TEST_DATABASE_URL`.
+
+use chrono::{Duration, Utc};
+use sqlx::Connection;
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Instant,
+};
+
+#[path = "support/seed.rs"]
+mod seed;
+
+const PASSWORD: &str = "north light over the river";
+const SECONDS: u32 = 10;
+
+/// One wrk run: requests per second, latency percentiles (ms), and how
+/// many answers were not 2xx/3xx.
+struct Load {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    errors: u64,
+}
+
+fn millis(text: &str) -> f64 {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
+    let n: f64 = number.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => f64::NAN,
+    }
+}
+
+/// Runs wrk against `url` (with an optional Lua script and headers).
+fn wrk(url: &str, connections: u32, script: Option<&Path>, headers: &[(&str, String)]) -> Load {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["--latency", "-t2"])
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{SECONDS}s"))
+        .arg("--timeout")
+        .arg("10s");
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
+    }
+    for (k, v) in headers {
+        cmd.arg("-H").arg(format!("{k}: {v}"));
+    }
+    let out = cmd.arg(url).output().expect("wrk (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .map(|l| l.trim_start()[prefix.len()..].trim().to_owned())
+    };
+    let rps = line("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let p50 = line("50%").map(|v| millis(&v)).unwrap_or(f64::NAN);
+    let p99 = line("99%").map(|v| millis(&v)).unwrap_or(f64::NAN);
+    let errors = line("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        + line("Socket errors:")
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
+                    .sum()
+            })
+            .unwrap_or(0);
+    Load {
+        rps,
+        p50,
+        p99,
+        errors,
+    }
+}
+
+/// Resident memory of a process, and its peak, in MB.
+fn memory(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    started_ms: f64,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// Starts the release server; the time to its first good `/health`.
+async fn start(bin: &Path, env: &HashMap<String, String>) -> Server {
+    let addr = free_addr();
+    let t = Instant::now();
+    let child = Command::new(bin)
+        .arg("serve")
+        .envs(env)
+        .env("STUDIO_ADDR", addr.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server binary");
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(format!("http://{addr}/health")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(t.elapsed().as_secs() < 30, "the server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    Server {
+        child,
+        addr,
+        started_ms: t.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+/// A fresh database of `backend`: its URL, and a PostgreSQL name to drop.
+async fn fresh_database(backend: &str, dir: &Path) -> (String, Option<String>) {
+    if backend == "sqlite" {
+        let file = dir.join(format!("load-{}.db", uuid::Uuid::new_v4().simple()));
+        return (format!("sqlite://{}", file.display()), None);
+    }
+    let admin = admin_url();
+    let name = format!("studio_load_{}", uuid::Uuid::new_v4().simple());
+    let mut c = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL");
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut c)
+        .await
+        .expect("create database");
+    let base = &admin[..admin.rfind('/').expect("a database in the URL")];
+    (format!("{base}/{name}"), Some(name))
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn drop_database(name: Option<String>) {
+    if let Some(name) = name {
+        if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url()).await {
+            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut c)
+                .await;
+        }
+    }
+}
+
+fn environment(url: &str, dir: &Path) -> HashMap<String, String> {
+    HashMap::from([
+        ("DATABASE_URL".into(), url.to_owned()),
+        ("STUDIO_DATA_DIR".into(), dir.display().to_string()),
+        (
+            "STUDIO_SECRET_KEY".into(),
+            "load-secret-key-that-is-long-enough-0123456789".into(),
+        ),
+        ("STUDIO_PUBLIC_RATE_PER_MINUTE".into(), "1000000000".into()),
+        ("STUDIO_PUBLIC_BURST".into(), "100000000".into()),
+        ("STUDIO_LOG".into(), "error".into()),
+        (
+            "LEPTOS_SITE_ROOT".into(),
+            std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()),
+        ),
+    ])
+}
+
+/// The Lua script that makes every request a new booking on a slot of its
+/// own: eight spaces, twelve hours a day, from `first_day` days ahead on.
+fn booking_script(dir: &Path, first_day: i64) -> PathBuf {
+    let today = seed::moscow_today();
+    let first = today + Duration::days(first_day);
+    let epoch = first.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp();
+    let script = format!(
+        r#"local spaces = {{"studio_a", "studio_b", "studio_2", "studio_3", "studio_4", "studio_5", "studio_6", "studio_7"}}
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+local n = 0
+request = function()
+  local k = n * 2 + tid
+  n = n + 1
+  local space = spaces[(k % 8) + 1]
+  local slot = math.floor(k / 8)
+  local day = math.floor(slot / 12)
+  local hour = 9 + (slot % 12)
+  local date = os.date("!%Y-%m-%d", {first_epoch} + day * 86400)
+  local body = string.format('{{"space":"%s","start_time":"%sT%02d:00:00+03:00","end_time":"%sT%02d:00:00+03:00","people_count":2,"client_name":"Load Test","client_phone":"+79161234567","consent":true}}', space, date, hour, date, hour + 1)
+  return wrk.format("POST", "/api/v1/public/bookings", {{["Content-Type"] = "application/json"}}, body)
+end
+"#,
+        first_epoch = epoch
+    );
+    let path = dir.join("book.lua");
+    std::fs::write(&path, script).unwrap();
+    path
+}
+
+/// A pool of either backend, for the raw references.
+#[derive(Clone)]
+enum Pool {
+    Lite(sqlx::SqlitePool),
+    Pg(sqlx::PgPool),
+}
+
+const INSERT: &str = "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+     client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+     price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5, 2, 'Raw', '+79160000000', '+79160000000', NULL, '', NULL, \
+     250000, 0, 0, 0, 250000, 'website', 'pending', $6, $6)";
+const OVERLAP: &str =
+    "SELECT COUNT(*) FROM bookings WHERE space_id = $1 AND starts_at < $2 AND blocked_until > $3 \
+     AND state NOT IN ('cancelled', 'no_show') AND deleted_at IS NULL";
+
+impl Pool {
+    async fn open(url: &str, size: u32) -> Pool {
+        if url.starts_with("sqlite:") {
+            use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+            use std::str::FromStr;
+            let options = SqliteConnectOptions::from_str(url)
+                .unwrap()
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(std::time::Duration::from_secs(10));
+            Pool::Lite(
+                SqlitePoolOptions::new()
+                    .max_connections(size)
+                    .connect_with(options)
+                    .await
+                    .unwrap(),
+            )
+        } else {
+            Pool::Pg(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(size)
+                    .connect(url)
+                    .await
+                    .unwrap(),
+            )
+        }
+    }
+
+    async fn space(&self, slug: &str) -> String {
+        let sql = "SELECT id FROM spaces WHERE slug = $1";
+        match self {
+            Pool::Lite(p) => sqlx::query_scalar(sql)
+                .bind(slug)
+                .fetch_one(p)
+                .await
+                .unwrap(),
+            Pool::Pg(p) => sqlx::query_scalar(sql)
+                .bind(slug)
+                .fetch_one(p)
+                .await
+                .unwrap(),
+        }
+    }
+
+    /// One transaction: is the slot free? then insert.
+    async fn write(&self, space: &str, start: i64) {
+        let id = uuid::Uuid::new_v4().to_string();
+        let reference = format!("RAW-{}", &id[..13]);
+        let now = Utc::now().timestamp();
+        match self {
+            Pool::Lite(p) => {
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await.unwrap();
+                let clash: i64 = sqlx::query_scalar(OVERLAP)
+                    .bind(space)
+                    .bind(start + 3600)
+                    .bind(start)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+                assert_eq!(clash, 0);
+                sqlx::query(INSERT)
+                    .bind(&id)
+                    .bind(&reference)
+                    .bind(space)
+                    .bind(start)
+                    .bind(start + 3600)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+            Pool::Pg(p) => {
+                let mut tx = p.begin().await.unwrap();
+                let clash: i64 = sqlx::query_scalar(OVERLAP)
+                    .bind(space)
+                    .bind(start + 3600)
+                    .bind(start)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+                assert_eq!(clash, 0);
+                sqlx::query(INSERT)
+                    .bind(&id)
+                    .bind(&reference)
+                    .bind(space)
+                    .bind(start)
+                    .bind(start + 3600)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        }
+    }
+
+    /// `n` past bookings of one space, in batches, then fresh statistics.
+    async fn fill_history(&self, space: &str, n: usize) {
+        let now = Utc::now().timestamp();
+        let first = now / 3600 * 3600 - n as i64 * 3600 - 3600;
+        for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|i| {
+                    let s = first + *i as i64 * 3600;
+                    format!(
+                        "('hist-{i}', 'HIST-{i}', '{space}', {s}, {e}, {e}, 2, 'Past', '+79160000000', '+79160000000', NULL, '', NULL, \
+                         250000, 0, 0, 0, 250000, 'website', 'completed', {now}, {now})",
+                        e = s + 3600
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+                 client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+                 price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+                 created_at, updated_at) VALUES {}",
+                rows.join(",")
+            );
+            match self {
+                Pool::Lite(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()).unwrap(),
+                Pool::Pg(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()).unwrap(),
+            }
+        }
+        match self {
+            Pool::Lite(p) => sqlx::raw_sql("ANALYZE")
+                .execute(p)
+                .await
+                .map(|_| ())
+                .unwrap(),
+            Pool::Pg(p) => sqlx::raw_sql("ANALYZE")
+                .execute(p)
+                .await
+                .map(|_| ())
+                .unwrap(),
+        }
+    }
+}
+
+/// The raw ceiling of a booking write on this database: concurrent
+/// transactions that check for an overlap and insert, with nothing else.
+async fn raw_write_loop(url: &str, writers: usize) -> (f64, f64, f64) {
+    let pool = Pool::open(url, writers as u32).await;
+    let space = pool.space("studio_a").await;
+    let counter = Arc::new(AtomicU64::new(0));
+    // Far beyond the seeded year: free slots for everyone.
+    let base = (Utc::now() + Duration::days(900)).timestamp() / 3600 * 3600;
+    let deadline = Instant::now() + std::time::Duration::from_secs(u64::from(SECONDS));
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let (pool, counter, space) = (pool.clone(), counter.clone(), space.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let k = counter.fetch_add(1, Ordering::Relaxed) as i64;
+                let t = Instant::now();
+                pool.write(&space, base + k * 3600).await;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    let rate = all.len() as f64 / f64::from(SECONDS);
+    (rate, pct(0.5), pct(0.99))
+}
+
+/// An axum handler answering a fixed body, for the HTTP ceiling.
+async fn fixed_handler(body: Vec<u8>) -> SocketAddr {
+    use axum::{http::header, routing::get, Router};
+    let body: &'static [u8] = Box::leak(body.into_boxed_slice());
+    let router = Router::new().route(
+        "/fixed",
+        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], body) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+async fn sign_in(addr: SocketAddr) -> String {
+    let res = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "owner", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn create_owner(bin: &Path, env: &HashMap<String, String>) {
+    let mut child = Command::new(bin)
+        .args([
+            "create-owner",
+            "--username",
+            "owner",
+            "--email",
+            "owner@studio.test",
+            "--full-name",
+            "Load Owner",
+        ])
+        .envs(env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(child.wait().unwrap().success(), "create-owner");
+}
+
+/// Overlapping live bookings of one space: must be none.
+async fn overlaps(url: &str) -> i64 {
+    let sql = "SELECT COUNT(*) FROM bookings a JOIN bookings b ON a.space_id = b.space_id AND a.id < b.id \
+               AND a.starts_at < b.blocked_until AND b.starts_at < a.blocked_until \
+               WHERE a.state NOT IN ('cancelled', 'no_show') AND b.state NOT IN ('cancelled', 'no_show') \
+               AND a.deleted_at IS NULL AND b.deleted_at IS NULL AND a.starts_at > $1";
+    let since = Utc::now().timestamp();
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(since)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(since)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    }
+}
+
+fn row(name: &str, l: &Load, reference: f64) {
+    println!(
+        "| {name:<44} | {:>9.0} | {:>8.2} | {:>8.2} | {:>6.1}% | {:>6} |",
+        l.rps,
+        l.p50,
+        l.p99,
+        100.0 * l.rps / reference,
+        l.errors
+    );
+}
+
+async fn backend_run(backend: &str, bin: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    // Cold start on a new database: migrations and the default studio.
+    let (url, pg) = fresh_database(backend, dir.path()).await;
+    let env = environment(&url, dir.path());
+    let cold = start(bin, &env).await;
+    let cold_ms = cold.started_ms;
+    drop(cold);
+    let seeded = seed::seed(&url).await;
+    create_owner(bin, &env);
+    let server = start(bin, &env).await;
+    let pid = server.child.id();
+    let addr = server.addr;
+    let client = reqwest::Client::new();
+    let date = (seed::moscow_today() + Duration::days(30)).to_string();
+    let availability =
+        format!("http://{addr}/api/v1/public/availability?space=studio_a&date={date}");
+    let sample = client
+        .get(&availability)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let fixed = fixed_handler(sample.to_vec()).await;
+    let token = sign_in(addr).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (idle_mb, _) = memory(pid);
+
+    println!("\n### {backend}: {seeded} bookings stored, cold start {cold_ms:.0} ms, idle RSS {idle_mb:.1} MB\n");
+    println!(
+        "| {:<44} | {:>9} | {:>8} | {:>8} | {:>7} | {:>6} |",
+        "wrk, 2 threads, 32 connections (16 for writes)",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "ratio",
+        "non-2xx"
+    );
+    println!(
+        "|{:-<46}|{:->11}|{:->10}|{:->10}|{:->9}|{:->8}|",
+        "", "", "", "", "", ""
+    );
+    let ceiling = wrk(&format!("http://{fixed}/fixed"), 32, None, &[]);
+    row("fixed JSON handler (reference)", &ceiling, ceiling.rps);
+    let avail = wrk(&availability, 32, None, &[]);
+    row("availability", &avail, ceiling.rps);
+    let home = wrk(&format!("http://{addr}/"), 32, None, &[]);
+    row("guest home page (SSR)", &home, ceiling.rps);
+    let bearer = ("Authorization", format!("Bearer {token}"));
+    let list = wrk(
+        &format!("http://{addr}/api/v1/bookings?from={date}&to={date}"),
+        32,
+        None,
+        std::slice::from_ref(&bearer),
+    );
+    row("staff booking list (JSON)", &list, ceiling.rps);
+    let to = (seed::moscow_today() + Duration::days(24)).to_string();
+    let board = wrk(
+        &format!(
+            "http://{addr}/staff/board?from={}&to={to}",
+            seed::moscow_today()
+        ),
+        32,
+        None,
+        &[("Cookie", format!("studio_access={token}"))],
+    );
+    row("board page, 2,000 open bookings (SSR)", &board, ceiling.rps);
+    let script = booking_script(dir.path(), 200);
+    let writes = wrk(
+        &format!("http://{addr}/api/v1/public/bookings"),
+        16,
+        Some(&script),
+        &[],
+    );
+    let (raw_rate, raw_p50, raw_p99) = raw_write_loop(&url, 16).await;
+    let raw = Load {
+        rps: raw_rate,
+        p50: raw_p50,
+        p99: raw_p99,
+        errors: 0,
+    };
+    row("raw sqlx check-and-insert loop (reference)", &raw, raw_rate);
+    row("guest booking creation, distinct slots", &writes, raw_rate);
+    let (loaded_mb, peak_mb) = memory(pid);
+    println!(
+        "\nRSS after load {loaded_mb:.1} MB (peak {peak_mb:.1} MB); overlapping bookings: {}",
+        overlaps(&url).await
+    );
+    drop(server);
+    drop_database(pg).await;
+}
+
+/// The cost of one booking write (through the database's no-overlap rule)
+/// with `n` bookings already stored in the same space.
+async fn write_cost(backend: &str, n: usize) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = fresh_database(backend, dir.path()).await;
+    let store = app::server::Store::connect(&url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    app::server::catalog::ensure_default_studio(&store)
+        .await
+        .unwrap();
+    store.close().await;
+    let pool = Pool::open(&url, 1).await;
+    let space = pool.space("studio_a").await;
+    pool.fill_history(&space, n).await;
+    let base = (Utc::now() + Duration::days(30)).timestamp() / 3600 * 3600;
+    let t = Instant::now();
+    for k in 0..300 {
+        pool.write(&space, base + k * 3600).await;
+    }
+    let per = t.elapsed().as_secs_f64() * 1000.0 / 300.0;
+    drop(pool);
+    drop_database(pg).await;
+    per
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let bin = PathBuf::from(
+        std::env::var("STUDIO_SERVER_BIN").expect("STUDIO_SERVER_BIN (make loadtest sets it)"),
+    );
+    for backend in ["sqlite", "postgres"] {
+        backend_run(backend, &bin).await;
+    }
+    println!("\n### One booking write by stored history (ms, mean of 300)\n");
+    println!("| bookings in the space | SQLite | PostgreSQL |");
+    println!("|---:|---:|---:|");
+    for n in [1_000, 100_000, 1_000_000] {
+        let s = write_cost("sqlite", n).await;
+        let p = write_cost("postgres", n).await;
+        println!("| {n} | {s:.3} | {p:.3} |");
+    }
+}

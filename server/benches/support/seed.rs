@@ -1,0 +1,87 @@
+//! A year of bookings for the benchmarks: eight spaces, ten one-hour
+//! bookings per space and day, half a year back and half a year ahead.
+#![allow(dead_code)]
+
+use chrono::{Duration, NaiveDate, Utc};
+use sqlx::Connection;
+
+pub const SPACES: usize = 8;
+pub const BOOKINGS_PER_SPACE_DAY: i64 = 10;
+pub const DAYS_BACK: i64 = 182;
+pub const DAYS_AHEAD: i64 = 183;
+
+pub fn moscow_today() -> NaiveDate {
+    (Utc::now() + Duration::hours(3)).date_naive()
+}
+
+pub async fn seed(url: &str) -> usize {
+    let now = Utc::now().timestamp();
+    let today = moscow_today();
+    let mut sql = String::from("BEGIN;\n");
+    sql.push_str("UPDATE studio_settings SET horizon_days = 400;\n");
+    for s in 2..SPACES {
+        sql.push_str(&format!(
+            "INSERT INTO spaces (id, slug, name, description, capacity, hourly_price, included_people, \
+             extra_person_price, active, sort_order, created_at, updated_at) VALUES \
+             ('bench-space-{s}', 'studio_{s}', 'Studio {s}', '', 8, 200000, 4, 20000, TRUE, {s}, {now}, {now});\n"
+        ));
+    }
+    sql.push_str("COMMIT;\n");
+    let mut rows = 0;
+    let mut inserts = Vec::new();
+    for day in -DAYS_BACK..DAYS_AHEAD {
+        let date = today + Duration::days(day);
+        // 09:00 Moscow = 06:00 UTC; ten one-hour bookings, the 11th hour free.
+        let base = date.and_hms_opt(6, 0, 0).unwrap().and_utc().timestamp();
+        for space in 0..SPACES {
+            for h in 0..BOOKINGS_PER_SPACE_DAY {
+                let hour = if h >= 5 { h + 1 } else { h };
+                let start = base + hour * 3600;
+                rows += 1;
+                inserts.push(format!(
+                    "('bench-{rows}', 'REF-BENCH-{rows}', {sid}, {start}, {end}, {end}, 2, 'Guest {rows}', \
+                     '+7916{:07}', '+7916{:07}', NULL, '', NULL, 250000, 0, 0, 0, 250000, 'website', '{state}', {now}, {now})",
+                    rows % 10_000_000,
+                    rows % 10_000_000,
+                    sid = if space < 2 {
+                        format!("(SELECT id FROM spaces WHERE slug = 'studio_{}')", ["a", "b"][space])
+                    } else {
+                        format!("'bench-space-{space}'")
+                    },
+                    end = start + 3600,
+                    state = if day < 0 { "completed" } else { "confirmed" },
+                ));
+            }
+        }
+    }
+    let mut batches = vec![sql];
+    for chunk in inserts.chunks(500) {
+        batches.push(format!(
+            "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+             client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+             price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+             created_at, updated_at) VALUES {};",
+            chunk.join(",\n")
+        ));
+    }
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        for b in batches {
+            sqlx::raw_sql(&b).execute(&mut c).await.expect("seed");
+        }
+        sqlx::raw_sql("ANALYZE")
+            .execute(&mut c)
+            .await
+            .expect("analyze");
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        for b in batches {
+            sqlx::raw_sql(&b).execute(&mut c).await.expect("seed");
+        }
+        sqlx::raw_sql("ANALYZE")
+            .execute(&mut c)
+            .await
+            .expect("analyze");
+    }
+    rows
+}
