@@ -49,7 +49,11 @@ test("two staff share a live board: a drag on one screen moves the card on the o
   await expect(card(b, "in_progress", shoot)).toBeVisible({ timeout: 3_000 });
   await expect(card(b, "confirmed", shoot)).toHaveCount(0);
   await expect(b.locator('[data-column="in_progress"] [data-count]')).toHaveText("1");
+  // A moved card keeps what it shows, on both screens; the toast names the client.
+  await expect(card(a, "in_progress", shoot)).toContainText("Irina Shoot");
+  await expect(card(b, "in_progress", shoot)).toContainText("Irina Shoot");
   await expect(a.locator("[data-toast]").first()).toContainText("In progress");
+  await expect(a.locator("[data-toast]").first()).toContainText("Irina Shoot");
 
   // Completed -> New is not an arrow of the machine (reopening goes back to
   // Confirmed): the card snaps back with a message.
@@ -64,6 +68,14 @@ test("two staff share a live board: a drag on one screen moves the card on the o
   await b.keyboard.press("ArrowRight");
   await expect(card(b, "completed", shoot)).toBeVisible({ timeout: 1_000 });
   await expect(card(a, "completed", shoot)).toBeVisible({ timeout: 3_000 });
+  await expect(card(a, "completed", shoot)).toContainText("Irina Shoot");
+
+  // The board opened from another page of the app (fetched, not rendered
+  // by the server) shows its cards in full.
+  await b.getByRole("link", { name: "Calendar", exact: true }).click();
+  await expect(b).toHaveURL(/\/staff\/calendar/);
+  await b.getByRole("link", { name: "Board", exact: true }).click();
+  await expect(card(b, "completed", done)).toContainText("Pavel Finished");
 
   // After a reload each screen shows what the server holds.
   await a.reload();

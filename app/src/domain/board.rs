@@ -379,12 +379,12 @@ pub struct SpaceOption {
     pub name: String,
 }
 
-/// One card of the board. A busy board holds thousands, and the browser
-/// already has each card's markup in the page it was sent: what travels
-/// beside it (in the hydration data and the server function's answer) is
-/// only what sorting and moving need — the id, the version and the start.
-/// The markup (`html`) is made on the server for the page and kept by the
-/// browser from the page; it never travels twice.
+/// One card of the board. A busy board holds thousands, and with a
+/// server-rendered board the browser already has each card's markup in the
+/// page: what travels beside it in the hydration data is only what sorting
+/// and moving need — the id, the version and the start. The markup (`html`)
+/// is made on the server; it travels in the data only when the browser
+/// asks for a board it does not have (see [`BoardColumn::with_markup`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardCard {
     pub id: String,
@@ -417,12 +417,17 @@ pub struct BoardColumn {
     /// How many bookings the column holds in the filtered range.
     pub total: i64,
     pub cards: Vec<BoardCard>,
+    /// Whether the cards' markup travels with the column: yes when the
+    /// browser fetches a board (a filter, a page opened inside the app),
+    /// no for the board the server renders into a page, whose markup the
+    /// browser reads from the page. Not itself sent.
+    pub with_markup: bool,
 }
 
-/// A column as it travels: its state once, then `[id, version, start]`
-/// per card.
+/// A column as it travels: its state once, then `[id, version, start,
+/// markup]` per card (the markup empty when it stays in the page).
 #[derive(Serialize, Deserialize)]
-struct ColumnWire(BookingState, i64, Vec<(String, i64, String)>);
+struct ColumnWire(BookingState, i64, Vec<(String, i64, String, String)>);
 
 impl From<BoardColumn> for ColumnWire {
     fn from(c: BoardColumn) -> Self {
@@ -431,7 +436,14 @@ impl From<BoardColumn> for ColumnWire {
             c.total,
             c.cards
                 .into_iter()
-                .map(|card| (card.id, card.version, card.start_time))
+                .map(|card| {
+                    let html = if c.with_markup {
+                        card.html
+                    } else {
+                        String::new()
+                    };
+                    (card.id, card.version, card.start_time, html)
+                })
                 .collect(),
         )
     }
@@ -444,14 +456,15 @@ impl From<ColumnWire> for BoardColumn {
             total,
             cards: cards
                 .into_iter()
-                .map(|(id, version, start_time)| BoardCard {
+                .map(|(id, version, start_time, html)| BoardCard {
                     id,
                     state,
                     version,
                     start_time,
-                    html: String::new(),
+                    html,
                 })
                 .collect(),
+            with_markup: false,
         }
     }
 }
@@ -536,7 +549,7 @@ pub fn targets(from: BookingState, role: Role) -> Vec<BookingState> {
 mod tests {
     #[test]
     fn a_column_travels_with_ids_versions_and_starts_only() {
-        let column = super::BoardColumn {
+        let mut column = super::BoardColumn {
             state: super::BookingState::Confirmed,
             total: 7,
             cards: vec![super::BoardCard {
@@ -546,11 +559,19 @@ mod tests {
                 start_time: "2026-11-28T10:00:00+03:00".into(),
                 html: "<b>Анна</b>".into(),
             }],
+            with_markup: true,
         };
+        let sent = serde_json::to_string(&column).unwrap();
+        let fetched: super::BoardColumn = serde_json::from_str(&sent).unwrap();
+        assert_eq!(
+            fetched.cards[0].html, "<b>Анна</b>",
+            "a fetched board carries its markup"
+        );
+        column.with_markup = false;
         let json = serde_json::to_string(&column).unwrap();
         assert_eq!(
             json,
-            "[\"confirmed\",7,[[\"0193a5b2-7c4d-4e8f-9a1b-2c3d4e5f6a7b\",3,\"2026-11-28T10:00:00+03:00\"]]]"
+            "[\"confirmed\",7,[[\"0193a5b2-7c4d-4e8f-9a1b-2c3d4e5f6a7b\",3,\"2026-11-28T10:00:00+03:00\",\"\"]]]"
         );
         let back: super::BoardColumn = serde_json::from_str(&json).unwrap();
         assert_eq!(

@@ -403,6 +403,7 @@ pub async fn board(
             state: s,
             total: count_of(s),
             cards: cards.iter().map(card).collect(),
+            with_markup: true,
         });
     }
     for s in FINAL {
@@ -422,6 +423,7 @@ pub async fn board(
                 .iter()
                 .map(card)
                 .collect(),
+            with_markup: true,
         });
     }
     let spaces = state.active_spaces().await?;

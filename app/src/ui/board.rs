@@ -48,7 +48,16 @@ pub async fn load_board(
     };
     let spaces = state.active_spaces().await?;
     let markup = card_markup(locale::current(), spaces);
-    session::report(staff_bookings::board(&state, me.role, &query, &markup).await)
+    let mut board = session::report(staff_bookings::board(&state, me.role, &query, &markup).await)?;
+    // Rendering the board page, the markup goes into the page and the
+    // hydration data carries none; asked for over HTTP (a filter, the board
+    // opened from another page) the answer carries it.
+    let over_http = leptos::prelude::use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with("/api/fn/"));
+    for column in &mut board.columns {
+        column.with_markup = over_http;
+    }
+    Ok(board)
 }
 
 #[server(prefix = "/api/fn", endpoint = "board_card")]
@@ -279,6 +288,14 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
         totals_init[index(column.state)] = column.total;
         all.extend(column.cards);
     }
+    // A board rendered by the server has its cards' markup in the page only:
+    // read once here, while the page is still as the server sent it.
+    if all.iter().any(|c| c.html.is_empty()) {
+        let mut in_page = dom::all_card_markup();
+        for card in all.iter_mut().filter(|c| c.html.is_empty()) {
+            card.html = in_page.remove(&card.id).unwrap_or_default();
+        }
+    }
     let spaces = StoredValue::new(data.spaces.clone());
     let cards = RwSignal::new(all);
     let totals = RwSignal::new(totals_init);
@@ -291,8 +308,7 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
     let range = StoredValue::new((from.clone(), to.clone()));
 
     // Puts a card in a column (and keeps the counts right). The card is
-    // made anew in its new column: its markup is taken from the page first
-    // (cards the page was sent with carry none of their own).
+    // made anew in its new column from the markup it holds.
     let place = move |id: &str, to: BookingState, version: Option<i64>| {
         let mut before = None;
         cards.update(|cs| {
@@ -810,6 +826,30 @@ mod dom {
                 }
             }
         }
+    }
+
+    /// Every card's inside as the page shows it, by booking id, read in
+    /// one pass (a board holds thousands).
+    pub fn all_card_markup() -> std::collections::HashMap<String, String> {
+        #[cfg_attr(not(feature = "hydrate"), allow(unused_mut))]
+        let mut found = std::collections::HashMap::new();
+        #[cfg(feature = "hydrate")]
+        if let Some(list) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector_all("[data-booking-id]").ok())
+        {
+            for i in 0..list.length() {
+                if let Some(el) = list
+                    .item(i)
+                    .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                {
+                    if let Some(id) = el.get_attribute("data-booking-id") {
+                        found.insert(id, el.inner_html());
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// The inside of the card of `id` as the page shows it.
