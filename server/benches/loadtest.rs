@@ -248,7 +248,9 @@ end
 /// A pool of either backend, for the raw references.
 #[derive(Clone)]
 enum Pool {
-    Lite(sqlx::SqlitePool),
+    /// With the writers' queue the server uses too (SQLite's busy handler
+    /// alone starves some writers past its timeout at 16 concurrent).
+    Lite(sqlx::SqlitePool, Arc<tokio::sync::Mutex<()>>),
     Pg(sqlx::PgPool),
 }
 
@@ -257,9 +259,11 @@ const INSERT: &str = "INSERT INTO bookings (id, reference, space_id, starts_at, 
      price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5, 2, 'Raw', '+79160000000', '+79160000000', NULL, '', NULL, \
      250000, 0, 0, 0, 250000, 'website', 'pending', $6, $6)";
+/// Bounded from below like the server's own search (no booking holds its
+/// space longer than two days), so the index does the work.
 const OVERLAP: &str =
     "SELECT COUNT(*) FROM bookings WHERE space_id = $1 AND starts_at < $2 AND blocked_until > $3 \
-     AND state NOT IN ('cancelled', 'no_show') AND deleted_at IS NULL";
+     AND starts_at >= $3 - 172800 AND state NOT IN ('cancelled', 'no_show') AND deleted_at IS NULL";
 
 impl Pool {
     async fn open(url: &str, size: u32) -> Pool {
@@ -276,6 +280,7 @@ impl Pool {
                     .connect_with(options)
                     .await
                     .unwrap(),
+                Arc::default(),
             )
         } else {
             Pool::Pg(
@@ -291,7 +296,7 @@ impl Pool {
     async fn space(&self, slug: &str) -> String {
         let sql = "SELECT id FROM spaces WHERE slug = $1";
         match self {
-            Pool::Lite(p) => sqlx::query_scalar(sql)
+            Pool::Lite(p, _) => sqlx::query_scalar(sql)
                 .bind(slug)
                 .fetch_one(p)
                 .await
@@ -310,8 +315,18 @@ impl Pool {
         let reference = format!("RAW-{}", &id[..13]);
         let now = Utc::now().timestamp();
         match self {
-            Pool::Lite(p) => {
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            Pool::Lite(p, queue) => {
+                let _turn = queue.lock().await;
+                // The server in the next process writes to the same file:
+                // its writers can hold SQLite's lock past one busy timeout.
+                let mut attempts = 0;
+                let mut tx = loop {
+                    match p.begin_with("BEGIN IMMEDIATE").await {
+                        Ok(tx) => break tx,
+                        Err(e) if attempts < 5 && e.to_string().contains("locked") => attempts += 1,
+                        Err(e) => panic!("raw writer: {e}"),
+                    }
+                };
                 let clash: i64 = sqlx::query_scalar(OVERLAP)
                     .bind(space)
                     .bind(start + 3600)
@@ -381,12 +396,12 @@ impl Pool {
                 rows.join(",")
             );
             match self {
-                Pool::Lite(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()).unwrap(),
+                Pool::Lite(p, _) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()).unwrap(),
                 Pool::Pg(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()).unwrap(),
             }
         }
         match self {
-            Pool::Lite(p) => sqlx::raw_sql("ANALYZE")
+            Pool::Lite(p, _) => sqlx::raw_sql("ANALYZE")
                 .execute(p)
                 .await
                 .map(|_| ())
