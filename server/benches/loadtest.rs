@@ -314,6 +314,30 @@ impl Pool {
         let id = uuid::Uuid::new_v4().to_string();
         let reference = format!("RAW-{}", &id[..13]);
         let now = Utc::now().timestamp();
+        // The same statements on either backend's transaction.
+        macro_rules! check_and_insert {
+            ($tx:ident) => {{
+                let clash: i64 = sqlx::query_scalar(OVERLAP)
+                    .bind(space)
+                    .bind(start + 3600)
+                    .bind(start)
+                    .fetch_one(&mut *$tx)
+                    .await
+                    .unwrap();
+                assert_eq!(clash, 0);
+                sqlx::query(INSERT)
+                    .bind(&id)
+                    .bind(&reference)
+                    .bind(space)
+                    .bind(start)
+                    .bind(start + 3600)
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await
+                    .unwrap();
+                $tx.commit().await.unwrap();
+            }};
+        }
         match self {
             Pool::Lite(p, queue) => {
                 let _turn = queue.lock().await;
@@ -327,47 +351,11 @@ impl Pool {
                         Err(e) => panic!("raw writer: {e}"),
                     }
                 };
-                let clash: i64 = sqlx::query_scalar(OVERLAP)
-                    .bind(space)
-                    .bind(start + 3600)
-                    .bind(start)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
-                assert_eq!(clash, 0);
-                sqlx::query(INSERT)
-                    .bind(&id)
-                    .bind(&reference)
-                    .bind(space)
-                    .bind(start)
-                    .bind(start + 3600)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                tx.commit().await.unwrap();
+                check_and_insert!(tx);
             }
             Pool::Pg(p) => {
                 let mut tx = p.begin().await.unwrap();
-                let clash: i64 = sqlx::query_scalar(OVERLAP)
-                    .bind(space)
-                    .bind(start + 3600)
-                    .bind(start)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
-                assert_eq!(clash, 0);
-                sqlx::query(INSERT)
-                    .bind(&id)
-                    .bind(&reference)
-                    .bind(space)
-                    .bind(start)
-                    .bind(start + 3600)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                tx.commit().await.unwrap();
+                check_and_insert!(tx);
             }
         }
     }

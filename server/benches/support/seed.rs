@@ -64,24 +64,23 @@ pub async fn seed(url: &str) -> usize {
             chunk.join(",\n")
         ));
     }
+    // The batches, then fresh statistics, on either backend's connection.
+    macro_rules! load {
+        ($connection:ty) => {{
+            let mut c = <$connection>::connect(url).await.expect("connect");
+            for b in batches {
+                sqlx::raw_sql(&b).execute(&mut c).await.expect("seed");
+            }
+            sqlx::raw_sql("ANALYZE")
+                .execute(&mut c)
+                .await
+                .expect("analyze");
+        }};
+    }
     if url.starts_with("sqlite:") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
-        for b in batches {
-            sqlx::raw_sql(&b).execute(&mut c).await.expect("seed");
-        }
-        sqlx::raw_sql("ANALYZE")
-            .execute(&mut c)
-            .await
-            .expect("analyze");
+        load!(sqlx::SqliteConnection);
     } else {
-        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
-        for b in batches {
-            sqlx::raw_sql(&b).execute(&mut c).await.expect("seed");
-        }
-        sqlx::raw_sql("ANALYZE")
-            .execute(&mut c)
-            .await
-            .expect("analyze");
+        load!(sqlx::PgConnection);
     }
     rows
 }
