@@ -256,6 +256,7 @@ async fn main() {
     let meta = RequestMeta {
         ip: "127.0.0.1".into(),
         user_agent: "bench".into(),
+        locale: Default::default(),
     };
     let mut samples = Vec::new();
     let mut n = 0;

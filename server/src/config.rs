@@ -65,6 +65,14 @@ pub struct Config {
     pub trusted_proxies: crate::http::TrustedProxies,
     /// When set, `/metrics` answers only to `Authorization: Bearer <token>`.
     pub metrics_token: Option<SecretKey>,
+    /// The studio's external base URL (`STUDIO_PUBLIC_URL`); without it,
+    /// links are made from the address the server listens on.
+    pub public_url: Option<String>,
+    pub telegram: Option<app::server::notify::Telegram>,
+    pub smtp: Option<app::server::notify::Smtp>,
+    pub retry: app::server::outbox::RetryPolicy,
+    pub outbox_alert_age_secs: i64,
+    pub jobs: app::server::jobs::Schedule,
 }
 
 impl Config {
@@ -149,7 +157,136 @@ impl Config {
             }
             None => None,
         };
+        let public_url = match get("STUDIO_PUBLIC_URL") {
+            None => None,
+            Some(raw) => {
+                let trimmed = raw.trim().trim_end_matches('/').to_owned();
+                let ok = reqwest_like_url(&trimmed);
+                if !ok {
+                    return Err(ConfigError::Invalid {
+                        name: "STUDIO_PUBLIC_URL",
+                        reason: "expected an http:// or https:// address such as https://studio.example.com".into(),
+                    });
+                }
+                Some(trimmed)
+            }
+        };
+        let telegram = match (
+            get("STUDIO_TELEGRAM_BOT_TOKEN"),
+            get("STUDIO_TELEGRAM_CHAT_ID"),
+        ) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid {
+                    name: "STUDIO_TELEGRAM_CHAT_ID",
+                    reason: "is required when STUDIO_TELEGRAM_BOT_TOKEN is set".into(),
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "STUDIO_TELEGRAM_BOT_TOKEN",
+                    reason: "is required when STUDIO_TELEGRAM_CHAT_ID is set".into(),
+                })
+            }
+            (Some(token), Some(chat_id)) => {
+                let token = token.trim().to_owned();
+                // Bot tokens look like `123456:ABC-def_…`.
+                if !token.contains(':')
+                    || !token
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_'))
+                {
+                    return Err(ConfigError::Invalid {
+                        name: "STUDIO_TELEGRAM_BOT_TOKEN",
+                        reason: "expected a bot token such as 123456:ABC-def (from @BotFather)"
+                            .into(),
+                    });
+                }
+                let chat_id = chat_id.trim().to_owned();
+                let numeric = chat_id.strip_prefix('-').unwrap_or(&chat_id);
+                if !(numeric.chars().all(|c| c.is_ascii_digit()) && !numeric.is_empty()
+                    || chat_id.starts_with('@') && chat_id.len() > 1)
+                {
+                    return Err(ConfigError::Invalid {
+                        name: "STUDIO_TELEGRAM_CHAT_ID",
+                        reason: "expected a chat id such as -1001234567890 or @channel".into(),
+                    });
+                }
+                let api_url = get("STUDIO_TELEGRAM_API_URL")
+                    .map(|u| u.trim().trim_end_matches('/').to_owned())
+                    .unwrap_or_else(|| "https://api.telegram.org".into());
+                if !reqwest_like_url(&api_url) {
+                    return Err(ConfigError::Invalid {
+                        name: "STUDIO_TELEGRAM_API_URL",
+                        reason: "expected an http:// or https:// address".into(),
+                    });
+                }
+                Some(app::server::notify::Telegram {
+                    api_url,
+                    token,
+                    chat_id,
+                })
+            }
+        };
+        let smtp = match get("STUDIO_SMTP_URL") {
+            None => None,
+            Some(url) => {
+                let from = get("STUDIO_MAIL_FROM").ok_or(ConfigError::Invalid {
+                    name: "STUDIO_MAIL_FROM",
+                    reason:
+                        "is required when STUDIO_SMTP_URL is set (e.g. Studio <studio@example.com>)"
+                            .into(),
+                })?;
+                Some(
+                    app::server::notify::Smtp::parse(&url, &from)
+                        .map_err(|(name, reason)| ConfigError::Invalid { name, reason })?,
+                )
+            }
+        };
+        let d = app::server::outbox::RetryPolicy::default();
+        let retry =
+            app::server::outbox::RetryPolicy {
+                base_secs: match get("STUDIO_OUTBOX_RETRY_BASE") {
+                    // 0 is allowed: tests retry at once.
+                    Some(v) => v.trim().parse::<u32>().map(i64::from).map_err(|_| {
+                        ConfigError::Invalid {
+                            name: "STUDIO_OUTBOX_RETRY_BASE",
+                            reason: "expected seconds (a whole number)".into(),
+                        }
+                    })?,
+                    None => d.base_secs,
+                },
+                max_attempts: i32::try_from(positive(
+                    "STUDIO_OUTBOX_MAX_ATTEMPTS",
+                    u32::try_from(d.max_attempts).unwrap_or(13),
+                )?)
+                .unwrap_or(d.max_attempts),
+                cap_secs: d.cap_secs,
+            };
+        let outbox_alert_age_secs = i64::from(positive("STUDIO_OUTBOX_ALERT_AGE", 900)?);
+        let jd = app::server::jobs::Schedule::default();
+        let jobs = app::server::jobs::Schedule {
+            outbox_poll: std::time::Duration::from_millis(u64::from(positive(
+                "STUDIO_OUTBOX_POLL_MS",
+                u32::try_from(jd.outbox_poll.as_millis()).unwrap_or(2000),
+            )?)),
+            jobs_every: std::time::Duration::from_secs(u64::from(positive(
+                "STUDIO_JOBS_INTERVAL",
+                u32::try_from(jd.jobs_every.as_secs()).unwrap_or(60),
+            )?)),
+            lease_secs: i64::from(positive(
+                "STUDIO_OUTBOX_LEASE",
+                u32::try_from(jd.lease_secs).unwrap_or(120),
+            )?),
+            ..jd
+        };
         Ok(Config {
+            public_url,
+            telegram,
+            smtp,
+            retry,
+            outbox_alert_age_secs,
+            jobs,
             database_url,
             db_max_connections,
             addr,
@@ -175,6 +312,17 @@ impl Config {
 
 /// The shortest secret accepted: 32 bytes, whether given in the
 /// environment or read from `secret.key`.
+/// An absolute http(s) URL with a host (what links and API calls need).
+fn reqwest_like_url(raw: &str) -> bool {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 const MIN_SECRET_BYTES: usize = 32;
 
 fn checked_secret(raw: &str, source: &'static str) -> Result<SecretKey, ConfigError> {

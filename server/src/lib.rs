@@ -53,12 +53,12 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     http: http::HttpOptions,
+    jobs: app::server::jobs::Schedule,
 }
 
 impl Application {
     /// Prepares the database and binds the listener (port 0 picks a free one).
     pub async fn build(config: &Config) -> Result<Application, StartupError> {
-        let store = open_store(config).await?;
         let listener =
             TcpListener::bind(config.addr)
                 .await
@@ -66,6 +66,19 @@ impl Application {
                     addr: config.addr,
                     source,
                 })?;
+        let local = listener.local_addr().unwrap_or(config.addr);
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"));
+        let mut notifier = app::server::notify::Notifier::new(
+            config.telegram.clone(),
+            config.smtp.clone(),
+            &public_url,
+            config.retry,
+        );
+        notifier.alert_after_secs = config.outbox_alert_age_secs;
+        let store = open_store(config).await?.with_outbox(notifier.wiring());
         let leptos_options = LeptosOptions::builder()
             .output_name("studio")
             .site_root(config.site_root.to_string_lossy().into_owned())
@@ -84,6 +97,7 @@ impl Application {
             auth: config.auth,
             secure_cookies: config.secure_cookies,
             live: Default::default(),
+            notifier: std::sync::Arc::new(notifier),
         };
         let http = http::HttpOptions {
             limits: http::RateLimits {
@@ -97,6 +111,7 @@ impl Application {
             listener,
             state,
             http,
+            jobs: config.jobs,
         })
     }
 
@@ -118,12 +133,14 @@ impl Application {
         let router = http::router(self.state.clone(), self.http.clone());
         tracing::info!(addr = %self.local_addr(), backend = self.state.store.backend().name(), "serving the studio");
         let relay = tokio::spawn(self.state.live.clone().relay(self.state.store.clone()));
+        let jobs = app::server::jobs::Jobs::start(self.state.clone(), self.jobs);
         let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        jobs.stop().await;
         relay.abort();
         served
     }

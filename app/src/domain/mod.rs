@@ -6,6 +6,7 @@ pub mod booking;
 pub mod calendar;
 pub mod employee;
 pub mod money;
+pub mod notifications;
 pub mod password;
 pub mod phone;
 pub mod pricing;

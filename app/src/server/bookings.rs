@@ -36,6 +36,8 @@ pub const CONSENT_TEXT_VERSION: &str = "2026-11-21";
 pub struct RequestMeta {
     pub ip: String,
     pub user_agent: String,
+    /// The language the guest sees the site in; their e-mails use it.
+    pub locale: crate::i18n::Locale,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -691,9 +693,9 @@ pub(super) async fn insert(
         "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
          client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
          price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
-         created_at, updated_at, notes, internal_notes, payment_status, created_by, updated_by) \
+         created_at, updated_at, notes, internal_notes, payment_status, created_by, updated_by, locale) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, \
-         $22, $23, $24, $25, $25)"
+         $22, $23, $24, $25, $25, $26)"
     )
     .bind(&id)
     .bind(reference.as_str())
@@ -720,6 +722,7 @@ pub(super) async fn insert(
     .bind(how.internal_notes)
     .bind(how.payment_status.as_str())
     .bind(staff_id.as_deref())
+    .bind(how.consent.map_or(crate::i18n::Locale::default(), |m| m.locale).tag())
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()));
@@ -807,7 +810,7 @@ pub(super) async fn insert(
     tx.commit().await?;
     tracing::info!(booking_id = %id, reference = reference.as_str(), "booking created");
     Ok(BookingConfirmation {
-        manage_url: format!("/booking/{}", tokens::manage_token(&state.signing_key, &id)),
+        manage_url: state.notifier.manage_url(&state.signing_key, &id),
         id,
         reference: reference.as_str().to_owned(),
         state: how.state,

@@ -17,10 +17,11 @@ pub struct NewEvent<'a, P: Serialize> {
 }
 
 pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result<i64, AppError> {
-    let payload = serde_json::to_string(event.payload).map_err(|e| {
+    let value = serde_json::to_value(event.payload).map_err(|e| {
         tracing::error!(error = %e, "cannot serialise an event payload");
         AppError::Internal
     })?;
+    let payload = value.to_string();
     let sql = "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
     let id: i64 = with_tx!(tx, c => sqlx::query_scalar(sql)
@@ -41,6 +42,17 @@ pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result
             .execute(&mut **t)
             .await?;
     }
+    // The messages the event causes, in the same transaction.
+    super::outbox::on_event(
+        tx,
+        id,
+        event.event_type,
+        event.aggregate_type,
+        event.aggregate_id,
+        &value,
+        event.actor,
+    )
+    .await?;
     Ok(id)
 }
 

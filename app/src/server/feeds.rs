@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 /// guest would end the content line early and let the text write
 /// properties of its own. Line breaks of every kind become `\n`; other
 /// control characters go.
-fn ics_text(raw: &str) -> String {
+pub(crate) fn ics_text(raw: &str) -> String {
     raw.replace("\r\n", "\n")
         .replace('\r', "\n")
         .chars()

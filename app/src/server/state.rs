@@ -18,6 +18,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Committed booking events, for the open staff screens.
     pub live: super::live::Live,
+    /// Notification channels, the public URL and the retry policy.
+    pub notifier: Arc<super::notify::Notifier>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -95,6 +95,9 @@ pub struct Store {
     /// late writer overtake and leaves the unlucky ones waiting for a
     /// second or more). Unused on PostgreSQL.
     write_gate: Arc<Mutex<()>>,
+    /// Which notification channels are configured, read by the outbox when
+    /// a change enqueues its messages; woken after a commit that did.
+    outbox: Arc<super::outbox::Wiring>,
 }
 
 /// How long a SQLite writer waits for its turn before the request fails
@@ -113,6 +116,10 @@ pub struct Tx {
     /// drop, after the transaction ended. Declared after `inner`, so a
     /// dropped transaction rolls back before the next writer starts.
     _turn: Option<OwnedMutexGuard<()>>,
+    outbox: Arc<super::outbox::Wiring>,
+    /// Set when this transaction wrote outbox rows: the delivery worker is
+    /// woken once it commits.
+    outbox_written: bool,
 }
 
 pub(crate) enum TxInner {
@@ -163,7 +170,19 @@ impl Store {
             committed: Arc::new(Notify::new()),
             audit: None,
             write_gate: Arc::new(Mutex::new(())),
+            outbox: Arc::default(),
         })
+    }
+
+    /// The store with the notification channels that are configured (only
+    /// those get outbox rows).
+    pub fn with_outbox(mut self, wiring: super::outbox::Wiring) -> Store {
+        self.outbox = Arc::new(wiring);
+        self
+    }
+
+    pub(crate) fn outbox_wiring(&self) -> &super::outbox::Wiring {
+        &self.outbox
     }
 
     /// The store with the audit chain's keys, derived from the server secret.
@@ -219,6 +238,8 @@ impl Store {
             audit: self.audit.clone(),
             audit_head: None,
             _turn: turn,
+            outbox: self.outbox.clone(),
+            outbox_written: false,
         })
     }
 
@@ -312,6 +333,14 @@ impl Tx {
         self.audit.as_ref()
     }
 
+    pub(crate) fn outbox_wiring(&self) -> &super::outbox::Wiring {
+        &self.outbox
+    }
+
+    pub(crate) fn mark_outbox_written(&mut self) {
+        self.outbox_written = true;
+    }
+
     pub(crate) fn set_audit_head(&mut self, id: i64, hash: String) {
         self.audit_head = Some((id, hash));
     }
@@ -323,6 +352,8 @@ impl Tx {
             audit,
             audit_head,
             _turn,
+            outbox,
+            outbox_written,
         } = self;
         match inner {
             TxInner::Sqlite(t) => t.commit().await?,
@@ -334,6 +365,9 @@ impl Tx {
             seal.anchor(*id, hash);
         }
         committed.notify_one();
+        if outbox_written {
+            outbox.wake.notify_one();
+        }
         Ok(())
     }
 }

@@ -67,7 +67,13 @@ pub async fn submit_booking(
     let error =
         match bookings::create_guest_booking(&state, &to_request(&space, &form), &meta).await {
             Ok(created) => {
-                return Redirect::to(&format!("{}?new=1", created.manage_url)).into_response()
+                // The page's own path: the redirect stays on the host the
+                // guest used, whatever the public URL says.
+                let path = created
+                    .manage_url
+                    .find("/booking/")
+                    .map_or(created.manage_url.as_str(), |i| &created.manage_url[i..]);
+                return Redirect::to(&format!("{path}?new=1")).into_response();
             }
             Err(e) => e,
         };

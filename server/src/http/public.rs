@@ -88,6 +88,12 @@ pub(crate) fn request_meta(addr: SocketAddr, headers: &HeaderMap) -> bookings::R
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned(),
+        locale: app::i18n::Locale::negotiate(
+            app::server::web_session::cookie_value(headers, app::i18n::LOCALE_COOKIE).as_deref(),
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        ),
     }
 }
 

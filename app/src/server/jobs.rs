@@ -1,0 +1,264 @@
+//! Background work, on tokio in every server instance: outbox delivery,
+//! guest reminders and the cancellation of bookings left unpaid. With
+//! several instances on one PostgreSQL each occurrence still happens once:
+//! outbox rows are leased (`FOR UPDATE SKIP LOCKED`), a reminder is an
+//! outbox row with a unique key, and an automatic cancellation is a
+//! version-checked update only one instance can make. [`Jobs::stop`] ends
+//! the loops cleanly: a delivery in flight finishes (or its lease runs out).
+
+use super::{
+    bookings::record_transition,
+    events::{self, NewEvent},
+    now_epoch,
+    outbox::{self, NewMessage},
+    store::{with_pool, with_tx},
+    AppState,
+};
+use crate::{domain::booking::BookingState, error::AppError};
+use std::time::{Duration, Instant};
+use tokio::{sync::watch, task::JoinHandle};
+
+/// How often the jobs run.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// Between two looks at the outbox when nothing woke the worker.
+    pub outbox_poll: Duration,
+    /// Between two runs of reminders and unpaid auto-cancel.
+    pub jobs_every: Duration,
+    /// How long a claimed row is reserved for its delivery.
+    pub lease_secs: i64,
+    /// Rows per claim, delivered concurrently.
+    pub batch: i64,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            outbox_poll: Duration::from_secs(2),
+            jobs_every: Duration::from_secs(60),
+            lease_secs: 120,
+            batch: 16,
+        }
+    }
+}
+
+/// The running jobs of one instance.
+pub struct Jobs {
+    stop: watch::Sender<bool>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Jobs {
+    pub fn start(state: AppState, schedule: Schedule) -> Jobs {
+        let (stop, stopped) = watch::channel(false);
+        let handles = vec![
+            tokio::spawn(deliver_loop(state.clone(), schedule, stopped.clone())),
+            tokio::spawn(schedule_loop(state, schedule, stopped)),
+        ];
+        Jobs { stop, handles }
+    }
+
+    /// Asks the loops to end and waits for them (at most 20 s).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let all = futures_util::future::join_all(self.handles);
+        if tokio::time::timeout(Duration::from_secs(20), all)
+            .await
+            .is_err()
+        {
+            tracing::warn!("background jobs did not stop within 20 s");
+        }
+    }
+}
+
+async fn deliver_loop(state: AppState, schedule: Schedule, mut stopped: watch::Receiver<bool>) {
+    let wiring_wake = || state.store.outbox_wiring();
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        let claimed = match outbox::claim(&state.store, schedule.batch, schedule.lease_secs).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e.code(), "cannot claim outbox rows");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            tokio::select! {
+                _ = wiring_wake().wake.notified() => {}
+                _ = tokio::time::sleep(schedule.outbox_poll) => {}
+                _ = stopped.changed() => return,
+            }
+            continue;
+        }
+        let deliveries = claimed.iter().map(|row| {
+            let state = &state;
+            async move {
+                let started = Instant::now();
+                let outcome = super::notify::deliver(state, row).await;
+                let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                match outbox::finish(&state.store, row, &outcome, ms, &state.notifier.retry).await {
+                    Ok(result) => {
+                        metrics::counter!(
+                            "studio_outbox_deliveries_total",
+                            "channel" => row.channel.clone(),
+                            "outcome" => result
+                        )
+                        .increment(1);
+                        tracing::info!(
+                            channel = %row.channel,
+                            kind = %row.kind,
+                            delivery_id = %row.delivery_id,
+                            attempt = row.attempts,
+                            outcome = result,
+                            "outbox delivery"
+                        );
+                    }
+                    // The lease runs out and the row is tried again.
+                    Err(e) => tracing::warn!(error = %e.code(), delivery_id = %row.delivery_id, "cannot record an outbox delivery"),
+                }
+            }
+        });
+        futures_util::future::join_all(deliveries).await;
+    }
+}
+
+async fn schedule_loop(state: AppState, schedule: Schedule, mut stopped: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = run_once(&state).await {
+            tracing::warn!(error = %e.code(), "a background job failed; it runs again later");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(schedule.jobs_every) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// What one run of the periodic jobs did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Ran {
+    pub reminders: usize,
+    pub cancelled: usize,
+}
+
+/// Reminders and unpaid auto-cancel, once.
+pub async fn run_once(state: &AppState) -> Result<Ran, AppError> {
+    let (reminder_hours, unpaid_hours): (i32, Option<i32>) = with_pool!(&state.store, p => sqlx::query_as(
+        "SELECT reminder_hours, unpaid_cancel_hours FROM studio_settings WHERE id = 1"
+    )
+    .fetch_one(p)
+    .await)?;
+    let mut ran = Ran::default();
+    if state.notifier.email_configured() && reminder_hours > 0 {
+        ran.reminders = reminders(state, i64::from(reminder_hours) * 3600).await?;
+    }
+    if let Some(hours) = unpaid_hours {
+        ran.cancelled = cancel_unpaid(state, i64::from(hours)).await?;
+    }
+    Ok(ran)
+}
+
+/// Queues a reminder for each booking that starts within `lead` seconds
+/// and was made earlier than `lead` before its start (a booking made later
+/// gets none). The unique key (booking and start) makes it once per start,
+/// however many instances look; a rescheduled booking is reminded again.
+async fn reminders(state: &AppState, lead: i64) -> Result<usize, AppError> {
+    let now = now_epoch();
+    let due: Vec<(String, i64)> = with_pool!(&state.store, p => sqlx::query_as(
+        "SELECT id, starts_at FROM bookings WHERE deleted_at IS NULL AND state IN ('pending', 'confirmed') \
+         AND client_email IS NOT NULL AND client_email <> '' \
+         AND starts_at > $1 AND starts_at <= $2 AND created_at <= starts_at - $3 ORDER BY starts_at LIMIT 500"
+    )
+    .bind(now)
+    .bind(now + lead)
+    .bind(lead)
+    .fetch_all(p)
+    .await)?;
+    let mut queued = 0;
+    for (id, starts_at) in due {
+        let mut tx = state.store.begin().await?;
+        let written = outbox::enqueue(
+            &mut tx,
+            NewMessage {
+                channel: "email",
+                kind: "reminder",
+                booking_id: Some(&id),
+                webhook_id: None,
+                event_id: None,
+                payload: "{}".into(),
+                dedup_key: Some(format!("reminder:{id}:{starts_at}")),
+                delivery_id: uuid::Uuid::new_v4().to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        if written {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// Cancels pending bookings still unpaid `hours` after they were made.
+/// The history, the event (and so the guest's e-mail and the staff
+/// message) say the system did it.
+async fn cancel_unpaid(state: &AppState, hours: i64) -> Result<usize, AppError> {
+    let cutoff = now_epoch() - hours * 3600;
+    let due: Vec<(String, i32)> = with_pool!(&state.store, p => sqlx::query_as(
+        "SELECT id, version FROM bookings WHERE deleted_at IS NULL AND state = 'pending' \
+         AND payment_status = 'unpaid' AND created_at <= $1 ORDER BY created_at LIMIT 200"
+    )
+    .bind(cutoff)
+    .fetch_all(p)
+    .await)?;
+    let mut cancelled = 0;
+    for (id, version) in due {
+        let mut tx = state.store.begin().await?;
+        let changed = with_tx!(tx, t => sqlx::query(
+            "UPDATE bookings SET state = 'cancelled', version = version + 1, updated_at = $1 \
+             WHERE id = $2 AND version = $3 AND state = 'pending' AND payment_status = 'unpaid' AND deleted_at IS NULL"
+        )
+        .bind(now_epoch())
+        .bind(&id)
+        .bind(version)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            // Paid, changed or cancelled meanwhile (or by another instance).
+            continue;
+        }
+        record_transition(
+            &mut tx,
+            &id,
+            Some(BookingState::Pending),
+            BookingState::Cancelled,
+            &format!("cancelled by the system: unpaid {hours} h after booking"),
+            None,
+        )
+        .await?;
+        events::record(
+            &mut tx,
+            NewEvent {
+                event_type: "BookingStateChanged",
+                aggregate_type: "booking",
+                aggregate_id: &id,
+                payload: &serde_json::json!({
+                    "from": BookingState::Pending.as_str(),
+                    "to": BookingState::Cancelled.as_str(),
+                    "state": BookingState::Cancelled.as_str(),
+                    "by": "system",
+                    "version": i64::from(version) + 1,
+                }),
+                actor: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(booking_id = %id, "unpaid booking cancelled by the system");
+        cancelled += 1;
+    }
+    Ok(cancelled)
+}
