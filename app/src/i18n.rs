@@ -525,6 +525,26 @@ messages! {
         ru: "Подпишитесь в календаре телефона. Кто знает ссылку, видит брони: замените ссылки, если одна утекла.",
     }
     RotateFeed { en: "Replace the links", ru: "Заменить ссылки" }
+    Notifications { en: "Notifications", ru: "Уведомления" }
+    TelegramChat { en: "Telegram chat of the staff", ru: "Telegram-чат сотрудников" }
+    GuestEmail { en: "E-mail to guests", ru: "Письма гостям" }
+    Configured { en: "Configured", ru: "Настроено" }
+    NotConfigured { en: "Not configured", ru: "Не настроено" }
+    LastDelivery { en: "Last delivery", ru: "Последняя отправка" }
+    NeverSent { en: "nothing sent yet", ru: "ещё ничего не отправлено" }
+    SendTestMessage { en: "Send a test message", ru: "Отправить тестовое сообщение" }
+    TestMessageQueued { en: "Test message queued", ru: "Тестовое сообщение поставлено в очередь" }
+    ReminderHours { en: "Remind guests, hours before (0 = never)", ru: "Напоминать гостям за, часов (0 — нет)" }
+    UnpaidCancelHours { en: "Cancel unpaid bookings after, hours (empty = never)", ru: "Отменять неоплаченные через, часов (пусто — нет)" }
+    TelegramEvents { en: "Tell the chat about", ru: "Сообщать в чат о" }
+    TgBookingCreated { en: "new bookings from guests", ru: "новых бронях гостей" }
+    TgBookingCancelled { en: "cancellations by guests or the system", ru: "отменах гостем или системой" }
+    TgBookingRescheduled { en: "reschedules", ru: "переносах" }
+    TgNoShow { en: "no-shows", ru: "неявках" }
+    DeadDeliveries { en: "Messages that could not be delivered", ru: "Неотправленные сообщения" }
+    NoDeadDeliveries { en: "Every message was delivered.", ru: "Все сообщения доставлены." }
+    RetryNow { en: "Retry now", ru: "Повторить сейчас" }
+    RetryQueued { en: "Queued again", ru: "Снова в очереди" }
     DurationHours { en: "Hours", ru: "Часов" }
     Week { en: "Week", ru: "Неделя" }
     Day { en: "Day", ru: "День" }

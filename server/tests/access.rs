@@ -160,6 +160,17 @@ both_backends! {
             ("DELETE", "/api/v1/auth/sessions/no-such-session".into(), None, [401, 204, 204, 204]),
             ("POST", "/api/v1/auth/password".into(), Some(json!({"current_password": "wrong", "new_password": "whatever it is"})), [401, 422, 422, 422]),
             ("POST", "/api/v1/auth/sessions/revoke-others".into(), None, [401, 204, 204, 204]),
+            ("GET", "/api/v1/webhooks".into(), None, [401, 403, 200, 200]),
+            ("POST", "/api/v1/webhooks".into(), Some(json!({"url": "ftp://x", "events": []})), [401, 403, 422, 422]),
+            ("GET", "/api/v1/webhooks/no-such-hook".into(), None, [401, 403, 404, 404]),
+            ("PUT", "/api/v1/webhooks/no-such-hook".into(), Some(json!({"url": "https://example.com/hook", "events": ["booking.created"]})), [401, 403, 404, 404]),
+            ("DELETE", "/api/v1/webhooks/no-such-hook".into(), None, [401, 403, 404, 404]),
+            ("GET", "/api/v1/webhooks/no-such-hook/deliveries".into(), None, [401, 403, 404, 404]),
+            ("GET", "/api/v1/settings/notifications".into(), None, [401, 403, 200, 200]),
+            ("PUT", "/api/v1/settings/notifications".into(), Some(json!({"reminder_hours": -1, "telegram_events": ["sms"]})), [401, 403, 422, 422]),
+            ("POST", "/api/v1/settings/notifications/telegram-test".into(), None, [401, 403, 409, 409]),
+            ("GET", "/api/v1/outbox/dead".into(), None, [401, 403, 200, 200]),
+            ("POST", "/api/v1/outbox/no-such-row/retry".into(), None, [401, 403, 404, 404]),
         ];
         for (method, path, body, expected) in &table {
             let mut got = [0u16; 4];

@@ -10,7 +10,10 @@ use super::{
     toast::toasts,
 };
 use crate::{
-    domain::settings::{EquipmentItem, PromoCode, SpaceAdmin, StudioSettings},
+    domain::{
+        notifications::{NotificationSettings, OutboxRow, TELEGRAM_KINDS},
+        settings::{EquipmentItem, PromoCode, SpaceAdmin, StudioSettings},
+    },
     error::AppError,
     i18n::Msg,
 };
@@ -26,12 +29,14 @@ pub struct SettingsPageData {
     pub promo_codes: Vec<PromoCode>,
     pub feed: Option<(String, Vec<(String, String)>)>,
     pub owner: bool,
+    pub notifications: NotificationSettings,
+    pub dead: Vec<OutboxRow>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "settings_page")]
 pub async fn load_settings_page() -> Result<SettingsPageData, AppError> {
     use super::staff::session;
-    use crate::server::{feeds, settings};
+    use crate::server::{feeds, settings, webhooks};
     let (state, _, me) = session::report(session::settled_staff().await)?;
     let feed = session::report(feeds::feed_links(&state, &me).await)?;
     Ok(SettingsPageData {
@@ -44,7 +49,85 @@ pub async fn load_settings_page() -> Result<SettingsPageData, AppError> {
             feed.spaces.into_iter().map(|s| (s.name, s.url)).collect(),
         )),
         owner: me.role == crate::domain::Role::Owner,
+        notifications: session::report(webhooks::settings(&state, &me).await)?,
+        dead: session::report(webhooks::dead(&state, &me).await)?,
     })
+}
+
+/// Saves the notification settings (one checkbox per Telegram event).
+#[server(prefix = "/api/fn", endpoint = "save_notifications")]
+pub async fn save_notifications(
+    reminder_hours: String,
+    unpaid_cancel_hours: String,
+    tg_booking_created: Option<String>,
+    tg_booking_cancelled: Option<String>,
+    tg_booking_rescheduled: Option<String>,
+    tg_no_show: Option<String>,
+) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::{
+        error::FieldError,
+        server::{web_session, webhooks},
+    };
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    // Owners and admins only, before anything of the form is read.
+    session::report(crate::server::settings::require_admin(&me))?;
+    let number = |field: &str, raw: &str| {
+        raw.trim().parse::<i32>().map_err(|_| {
+            AppError::field(
+                field,
+                FieldError::new("invalid", "A whole number of hours."),
+            )
+        })
+    };
+    let unpaid = match unpaid_cancel_hours.trim() {
+        "" => None,
+        raw => Some(number("unpaid_cancel_hours", raw)?),
+    };
+    let events = [
+        ("booking_created", &tg_booking_created),
+        ("booking_cancelled", &tg_booking_cancelled),
+        ("booking_rescheduled", &tg_booking_rescheduled),
+        ("no_show", &tg_no_show),
+    ]
+    .into_iter()
+    .filter(|(_, on)| on.is_some())
+    .map(|(k, _)| k.to_owned())
+    .collect();
+    let input = NotificationSettings {
+        reminder_hours: number("reminder_hours", &reminder_hours)?,
+        unpaid_cancel_hours: unpaid,
+        telegram_events: events,
+        telegram_configured: false,
+        email_configured: false,
+        telegram_last_delivery: None,
+        email_last_delivery: None,
+    };
+    session::report(
+        webhooks::update_settings(&state, &me, &web_session::origin(&parts), &input).await,
+    )
+    .map(|_| ())
+}
+
+/// Queues a test message to the staff's Telegram chat.
+#[server(prefix = "/api/fn", endpoint = "telegram_test")]
+pub async fn send_telegram_test() -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::server::{web_session, webhooks};
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(webhooks::telegram_test(&state, &me, &web_session::origin(&parts)).await)
+        .map(|_| ())
+}
+
+/// "Retry now" on a message that could not be delivered.
+#[server(prefix = "/api/fn", endpoint = "retry_delivery")]
+pub async fn retry_delivery(id: i64) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::server::{web_session, webhooks};
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(
+        webhooks::retry(&state, &me, &web_session::origin(&parts), &id.to_string()).await,
+    )
 }
 
 #[cfg(feature = "ssr")]
@@ -324,6 +407,9 @@ pub fn SettingsPage() -> impl IntoView {
     let item = ServerAction::<SaveEquipmentItem>::new();
     let promo = ServerAction::<SavePromoCode>::new();
     let rotate = ServerAction::<RotateFeed>::new();
+    let notify = ServerAction::<SaveNotifications>::new();
+    let tg_test = ServerAction::<SendTelegramTest>::new();
+    let retry = ServerAction::<RetryDelivery>::new();
     let data = Resource::new(
         move || {
             (
@@ -332,6 +418,11 @@ pub fn SettingsPage() -> impl IntoView {
                 item.version().get(),
                 promo.version().get(),
                 rotate.version().get(),
+                (
+                    notify.version().get(),
+                    tg_test.version().get(),
+                    retry.version().get(),
+                ),
             )
         },
         |_| load_settings_page(),
@@ -359,6 +450,15 @@ pub fn SettingsPage() -> impl IntoView {
         outcome(result)
     });
     Effect::new(move |_| outcome(rotate.value().get()));
+    Effect::new(move |_| outcome(notify.value().get()));
+    Effect::new(move |_| match tg_test.value().get() {
+        Some(Ok(())) => toasts.success(t(Msg::TestMessageQueued)),
+        other => outcome(other),
+    });
+    Effect::new(move |_| match retry.value().get() {
+        Some(Ok(())) => toasts.success(t(Msg::RetryQueued)),
+        other => outcome(other),
+    });
     let strands = move || {
         rules
             .value()
@@ -480,6 +580,7 @@ pub fn SettingsPage() -> impl IntoView {
                             </ActionForm>
                         })}
                     </section>
+                    <NotificationsCard data=d.notifications.clone() dead=d.dead.clone() notify tg_test retry />
                 }
                 .into_any()
             })}
@@ -553,5 +654,112 @@ fn EquipmentRow(
             <td><input form=form.clone() name="active" type="checkbox" value="yes" checked=active aria-label=t(Msg::EmpActive) /></td>
             <td><button form=form type="submit" class="button button--quiet">{if is_new { t(Msg::AddNew) } else { t(Msg::Save) }}</button></td>
         </tr>
+    }
+}
+
+/// When a channel last delivered, in words.
+fn last_delivery(
+    locale: crate::i18n::Locale,
+    last: &Option<crate::domain::notifications::LastDelivery>,
+) -> String {
+    match last {
+        None => t(Msg::NeverSent).to_owned(),
+        Some(l) => {
+            let at = chrono::DateTime::from_timestamp(l.at, 0)
+                .map(|d| {
+                    format!(
+                        "{} {}",
+                        locale.short_date(d.date_naive()),
+                        locale.time(d.time())
+                    )
+                })
+                .unwrap_or_default();
+            match l.status_code {
+                Some(code) => format!("{at} UTC · {} ({code})", l.outcome),
+                None => format!("{at} UTC · {}", l.outcome),
+            }
+        }
+    }
+}
+
+/// Channels, reminders, unpaid auto-cancel and the messages that could not
+/// be delivered (with "retry now").
+#[component]
+fn NotificationsCard(
+    data: NotificationSettings,
+    dead: Vec<OutboxRow>,
+    notify: ServerAction<SaveNotifications>,
+    tg_test: ServerAction<SendTelegramTest>,
+    retry: ServerAction<RetryDelivery>,
+) -> impl IntoView {
+    let locale = locale::current();
+    let state = |on: bool| {
+        if on {
+            t(Msg::Configured)
+        } else {
+            t(Msg::NotConfigured)
+        }
+    };
+    let kinds = [
+        (TELEGRAM_KINDS[0], Msg::TgBookingCreated),
+        (TELEGRAM_KINDS[1], Msg::TgBookingCancelled),
+        (TELEGRAM_KINDS[2], Msg::TgBookingRescheduled),
+        (TELEGRAM_KINDS[3], Msg::TgNoShow),
+    ];
+    view! {
+        <section class="panel panel--wide" aria-labelledby="notify-title" data-notifications>
+            <h2 id="notify-title">{t(Msg::Notifications)}</h2>
+            <dl class="channels">
+                <dt>{t(Msg::TelegramChat)}</dt>
+                <dd data-channel="telegram" data-configured=data.telegram_configured.to_string()>
+                    {state(data.telegram_configured)} " · " {t(Msg::LastDelivery)} ": " {last_delivery(locale, &data.telegram_last_delivery)}
+                </dd>
+                <dt>{t(Msg::GuestEmail)}</dt>
+                <dd data-channel="email" data-configured=data.email_configured.to_string()>
+                    {state(data.email_configured)} " · " {t(Msg::LastDelivery)} ": " {last_delivery(locale, &data.email_last_delivery)}
+                </dd>
+            </dl>
+            {data.telegram_configured.then(|| view! {
+                <ActionForm action=tg_test>
+                    <button type="submit" class="button button--quiet" data-telegram-test disabled=move || tg_test.pending().get()>{t(Msg::SendTestMessage)}</button>
+                </ActionForm>
+            })}
+            <ActionForm action=notify attr:class="stack stack--wide">
+                <div class="grid-2">
+                    <div class="field"><label for="n-remind">{t(Msg::ReminderHours)}</label><input id="n-remind" name="reminder_hours" type="number" min="0" max="720" value=data.reminder_hours /></div>
+                    <div class="field"><label for="n-unpaid">{t(Msg::UnpaidCancelHours)}</label><input id="n-unpaid" name="unpaid_cancel_hours" type="number" min="1" max="720" value=data.unpaid_cancel_hours.map(|h| h.to_string()).unwrap_or_default() /></div>
+                </div>
+                <fieldset>
+                    <legend>{t(Msg::TelegramEvents)}</legend>
+                    {kinds.into_iter().map(|(kind, msg)| {
+                        let on = data.telegram_events.iter().any(|e| e == kind);
+                        view! {
+                            <label class="check"><input type="checkbox" name=format!("tg_{kind}") value="on" checked=on /> " " {t(msg)}</label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <button type="submit" class="button" disabled=move || notify.pending().get()>{t(Msg::Save)}</button>
+            </ActionForm>
+            <h3>{t(Msg::DeadDeliveries)}</h3>
+            {if dead.is_empty() {
+                view! { <p class="muted small" data-dead-count="0">{t(Msg::NoDeadDeliveries)}</p> }.into_any()
+            } else {
+                let count = dead.len();
+                view! {
+                    <ul class="dead-list" data-dead-count=count>
+                        {dead.into_iter().map(|row| view! {
+                            <li data-delivery=row.delivery_id.clone()>
+                                <code>{row.channel.clone()}</code> " · " {row.kind.clone()} " · " {row.attempts} " × · "
+                                {row.last_error.clone().unwrap_or_default()}
+                                <ActionForm action=retry attr:class="inline">
+                                    <input type="hidden" name="id" value=row.id />
+                                    <button type="submit" class="button button--quiet">{t(Msg::RetryNow)}</button>
+                                </ActionForm>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }

@@ -121,3 +121,23 @@ pub async fn metrics(headers: HeaderMap, token: Option<std::sync::Arc<[u8]>>) ->
     )
         .into_response()
 }
+
+/// The outbox: how many messages wait, how long the oldest due one has
+/// waited, how many are dead. 503 once the oldest due message is older
+/// than `STUDIO_OUTBOX_ALERT_AGE` seconds (deliveries are stuck).
+#[utoipa::path(get, path = "/health/outbox", tag = "operations", responses(
+    (status = 200, description = "Deliveries keep up", body = app::server::outbox::Backlog),
+    (status = 503, description = "The oldest due message waits too long", body = app::server::outbox::Backlog)))]
+pub async fn outbox(State(state): State<AppState>) -> Response {
+    match app::server::outbox::backlog(&state.store).await {
+        Ok(b) => {
+            let status = if b.oldest_due_age_seconds > state.notifier.alert_after_secs {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::OK
+            };
+            (status, Json(b)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}

@@ -14,6 +14,7 @@ mod forms;
 mod health;
 mod live;
 mod locale;
+mod notifications;
 pub mod openapi;
 mod public;
 mod settings;
@@ -187,6 +188,27 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                 .route("/clients", get(calendar::list_clients))
                 .route("/clients/{phone}", get(calendar::get_client))
                 .route("/clients/{phone}/notes", put(calendar::set_client_notes))
+                .route(
+                    "/webhooks",
+                    get(notifications::list).post(notifications::create),
+                )
+                .route(
+                    "/webhooks/{id}",
+                    get(notifications::get)
+                        .put(notifications::update)
+                        .delete(notifications::delete),
+                )
+                .route("/webhooks/{id}/deliveries", get(notifications::deliveries))
+                .route(
+                    "/settings/notifications",
+                    get(notifications::settings).put(notifications::put_settings),
+                )
+                .route(
+                    "/settings/notifications/telegram-test",
+                    post(notifications::telegram_test),
+                )
+                .route("/outbox/dead", get(notifications::dead))
+                .route("/outbox/{id}/retry", post(notifications::retry))
                 .route("/audit", get(audit::list))
                 .route("/audit/export", get(audit::export))
                 .route("/auth/sessions", get(auth::sessions))
@@ -207,6 +229,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .route("/health", get(health::live))
         .route("/health/db", get(health::db))
         .route("/health/cache", get(health::cache))
+        .route("/health/outbox", get(health::outbox))
         .route(
             "/metrics",
             get(move |headers: axum::http::HeaderMap| {
