@@ -89,7 +89,8 @@ lint: tools
 	RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo clippy -p app -p server --all-targets -- -D warnings
 	RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-unit-test: tools
+# The notification tests run a real SMTP server (maildev, from end2end's npm packages).
+unit-test: tools end2end/node_modules/.installed
 	RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo test -p app -p server
 
 e2e: build end2end/node_modules/.installed

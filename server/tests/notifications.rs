@@ -334,7 +334,77 @@ both!(
     a_slow_telegram_does_not_slow_bookings,
     one_reminder_for_bookings_made_early_enough,
     unpaid_bookings_are_cancelled_by_the_system,
+    a_reschedule_by_staff_reaches_guest_and_chat,
+    the_outbox_health_fails_when_deliveries_are_stuck,
 );
+
+async fn a_reschedule_by_staff_reaches_guest_and_chat(db: Db) {
+    let s = studio(db, &[]).await;
+    let created = book_as_guest(&s.app, &booking(4, 12, Some("anna@example.com")), "en").await;
+    s.mail.wait_for(1).await;
+    s.telegram.wait_for(1).await;
+    let id = created["id"].as_str().unwrap();
+    let (status, moved) = send(
+        &s.app,
+        Method::PUT,
+        Some(&s.token),
+        &format!("/api/v1/bookings/{id}"),
+        Some(json!({ "version": 1, "start_time": at(5, 15), "end_time": at(5, 17) })),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    let mails = s.mail.wait_for(2).await;
+    let notice = mails
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap().contains("rescheduled"))
+        .expect("a reschedule notice in English");
+    let text = notice["text"].as_str().unwrap();
+    assert!(text.contains("15:00–17:00"), "the new time: {text}");
+    assert_eq!(
+        notice["attachments"][0]["fileName"],
+        format!("{}.ics", created["reference"].as_str().unwrap())
+    );
+    let sent = s.telegram.wait_for(2).await;
+    assert!(
+        sent[1]["text"].as_str().unwrap().contains("перенесена"),
+        "{}",
+        sent[1]
+    );
+    assert!(
+        sent[1]["text"].as_str().unwrap().contains("15:00–17:00"),
+        "{}",
+        sent[1]
+    );
+}
+
+async fn the_outbox_health_fails_when_deliveries_are_stuck(db: Db) {
+    let s = studio(
+        db,
+        &[
+            ("STUDIO_OUTBOX_ALERT_AGE", "1"),
+            ("STUDIO_OUTBOX_MAX_ATTEMPTS", "100000"),
+        ],
+    )
+    .await;
+    let health = s.app.get("/health/outbox").await;
+    assert_eq!(health.status(), 200);
+    s.telegram.always(Some(failing(500)));
+    book_as_guest(&s.app, &booking(3, 12, None), "ru").await;
+    wait_until("/health/outbox to report the stuck message", async || {
+        s.app.get("/health/outbox").await.status() == 503
+    })
+    .await;
+    let h: Value = s.app.get("/health/outbox").await.json().await.unwrap();
+    assert_eq!(h["backlog"], 1);
+    assert!(h["oldest_due_age_seconds"].as_i64().unwrap() > 1, "{h}");
+    // Telegram recovers: the message goes and the health is good again.
+    s.telegram.always(None);
+    wait_until("/health/outbox to recover", async || {
+        s.app.get("/health/outbox").await.status() == 200
+    })
+    .await;
+    assert_eq!(outbox_count(&s.app, "status = 'done'").await, 1);
+}
 
 async fn a_guest_booking_mails_the_guest_and_tells_the_staff_chat(db: Db) {
     let s = studio(db, &[]).await;

@@ -140,6 +140,17 @@ pub(crate) async fn on_event(
     // message says so.
     let by = payload.get("by").cloned().unwrap_or(Value::Null);
     let base = json!({ "event": event_type, "event_id": event_id, "by": by }).to_string();
+    // One row for the staff chat or the guest, rendered when it is sent.
+    let notice = |channel, kind| NewMessage {
+        channel,
+        kind,
+        booking_id: Some(aggregate_id),
+        webhook_id: None,
+        event_id: Some(event_id),
+        payload: base.clone(),
+        dedup_key: None,
+        delivery_id: delivery_id(),
+    };
     if let (true, Some(kind)) = (telegram_on, telegram_kind(event_type, to, actor)) {
         let wanted: String = with_tx!(tx, t => sqlx::query_scalar(
             "SELECT telegram_events FROM studio_settings WHERE id = 1"
@@ -147,20 +158,7 @@ pub(crate) async fn on_event(
         .fetch_one(&mut **t)
         .await)?;
         if wanted.split(',').any(|k| k.trim() == kind) {
-            enqueue(
-                tx,
-                NewMessage {
-                    channel: "telegram",
-                    kind,
-                    booking_id: Some(aggregate_id),
-                    webhook_id: None,
-                    event_id: Some(event_id),
-                    payload: base.clone(),
-                    dedup_key: None,
-                    delivery_id: delivery_id(),
-                },
-            )
-            .await?;
+            enqueue(tx, notice("telegram", kind)).await?;
         }
     }
     if let (true, Some(kind)) = (email_on, email_kind(event_type, to)) {
@@ -171,20 +169,7 @@ pub(crate) async fn on_event(
         .fetch_one(&mut **t)
         .await)?;
         if has_email > 0 {
-            enqueue(
-                tx,
-                NewMessage {
-                    channel: "email",
-                    kind,
-                    booking_id: Some(aggregate_id),
-                    webhook_id: None,
-                    event_id: Some(event_id),
-                    payload: base.clone(),
-                    dedup_key: None,
-                    delivery_id: delivery_id(),
-                },
-            )
-            .await?;
+            enqueue(tx, notice("email", kind)).await?;
         }
     }
     if let Some(name) = webhook_event(event_type) {
@@ -239,39 +224,35 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-       AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_attempt_at, id LIMIT $3) \
-     RETURNING id, delivery_id, channel, kind, booking_id, webhook_id, payload, attempts";
-const CLAIM_POSTGRES: &str = "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-       AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_attempt_at, id LIMIT $3 \
-       FOR UPDATE SKIP LOCKED) \
-     RETURNING id, delivery_id, channel, kind, booking_id, webhook_id, payload, attempts";
+/// The claim, with `$lock` after the row selection (PostgreSQL skips rows
+/// another instance is claiming; SQLite has one writer at a time).
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
+             AND (lease_until IS NULL OR lease_until <= $2) ORDER BY next_attempt_at, id LIMIT $3",
+            $lock,
+            ") RETURNING id, delivery_id, channel, kind, booking_id, webhook_id, payload, attempts"
+        )
+    };
+}
 
 /// Takes up to `limit` due rows for `lease_secs`; another instance (or
 /// this one after a crash) takes a row again only once its lease ran out.
 pub async fn claim(store: &Store, limit: i64, lease_secs: i64) -> Result<Vec<Claimed>, AppError> {
     let now = now_epoch();
     let mut tx = store.begin().await?;
-    let rows: Vec<Claimed> = match &mut tx.inner {
-        TxInner::Sqlite(t) => {
-            sqlx::query_as(CLAIM_SQLITE)
-                .bind(now + lease_secs)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(&mut **t)
-                .await?
-        }
-        TxInner::Postgres(t) => {
-            sqlx::query_as(CLAIM_POSTGRES)
-                .bind(now + lease_secs)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(&mut **t)
-                .await?
-        }
+    let sql = match &tx.inner {
+        TxInner::Sqlite(_) => claim_sql!(""),
+        TxInner::Postgres(_) => claim_sql!(" FOR UPDATE SKIP LOCKED"),
     };
+    let rows: Vec<Claimed> = with_tx!(tx, t => sqlx::query_as(sql)
+        .bind(now + lease_secs)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut **t)
+        .await)?;
     tx.commit().await?;
     Ok(rows)
 }

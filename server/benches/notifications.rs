@@ -1,0 +1,305 @@
+//! Notifications benchmark: booking creation with every channel on (a real
+//! SMTP server, a fake Telegram Bot API and a webhook receiver, all on
+//! loopback) against the same studio with notifications off, and the time
+//! until the messages of 1,000 bookings are all delivered.
+//!
+//! Two studios run side by side and bookings alternate between them, so
+//! both see the same machine. SQLite by default;
+//! `BENCH_DATABASE_URL=postgres://… cargo bench -p server --bench notifications`
+//! for PostgreSQL. Needs maildev from end2end's npm packages (`make test`
+//! installs them).
+
+use app::{
+    domain::booking::GuestBookingRequest,
+    server::{
+        bookings::{self, RequestMeta},
+        AppState,
+    },
+};
+use axum::{routing::post, Router};
+use chrono::Duration;
+use server::{config::Config, Application};
+use sqlx::Connection;
+use std::{
+    collections::HashMap,
+    process::{Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Instant,
+};
+
+const BOOKINGS: usize = 1000;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Counts POSTs to any path; answers like Telegram does.
+async fn counting_receiver(count: Arc<AtomicUsize>) -> String {
+    let app = Router::new().fallback(post(move || {
+        let count = count.clone();
+        async move {
+            count.fetch_add(1, Ordering::SeqCst);
+            axum::Json(serde_json::json!({ "ok": true, "result": { "message_id": 1 } }))
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+struct Studio {
+    state: AppState,
+    url: String,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+async fn studio(extra: &[(&str, String)]) -> Studio {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (url, pg) = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(admin) if admin.starts_with("postgres") => {
+            let name = format!("studio_bench_n_{}", uuid::Uuid::new_v4().simple());
+            let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
+            sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut c)
+                .await
+                .expect("create");
+            let base = &admin[..admin.rfind('/').expect("a database in the URL")];
+            (format!("{base}/{name}"), Some((admin.clone(), name)))
+        }
+        _ => (
+            format!("sqlite://{}", dir.path().join("bench.db").display()),
+            None,
+        ),
+    };
+    let mut env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", url.clone()),
+        ("STUDIO_ADDR", "127.0.0.1:0".into()),
+        ("STUDIO_DATA_DIR", dir.path().display().to_string()),
+        (
+            "STUDIO_SECRET_KEY",
+            "bench-secret-key-that-is-long-enough-0123456789".into(),
+        ),
+        ("STUDIO_LOG", "warn".into()),
+        ("STUDIO_OUTBOX_POLL_MS", "200".into()),
+    ]);
+    for (k, v) in extra {
+        env.insert(k, v.clone());
+    }
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
+    let app = Application::build(&config).await.expect("server");
+    let state = app.state().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    // Bookings may be made 200 days ahead.
+    exec(&url, "UPDATE studio_settings SET horizon_days = 200").await;
+    state.rules_cache.invalidate();
+    Studio {
+        state,
+        url,
+        _dir: dir,
+        pg,
+    }
+}
+
+async fn exec(url: &str, sql: &str) {
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+    }
+}
+
+async fn scalar(url: &str, sql: &str) -> i64 {
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+    }
+}
+
+fn request(i: usize) -> GuestBookingRequest {
+    let today = (chrono::Utc::now() + Duration::hours(3)).date_naive();
+    // Two spaces, twelve hours a day: 24 bookings a day from tomorrow.
+    let date = today + Duration::days(1 + (i / 24) as i64);
+    let space = if i.is_multiple_of(2) {
+        "studio_a"
+    } else {
+        "studio_b"
+    };
+    let hour = 9 + (i % 24) / 2;
+    serde_json::from_value(serde_json::json!({
+        "space": space,
+        "start_time": format!("{date}T{hour:02}:00:00+03:00"),
+        "end_time": format!("{date}T{:02}:00:00+03:00", hour + 1),
+        "people_count": 2,
+        "client_name": "Bench Guest",
+        "client_phone": "+7 916 555 01 23",
+        "client_email": format!("guest{i}@example.com"),
+        "consent": true,
+    }))
+    .expect("a booking request")
+}
+
+fn summary(name: &str, mut ms: Vec<f64>) -> f64 {
+    ms.sort_by(f64::total_cmp);
+    let n = ms.len();
+    let mean = ms.iter().sum::<f64>() / n as f64;
+    let pct = |p: f64| ms[((n as f64 * p) as usize).min(n - 1)];
+    println!(
+        "| {name:<32} | {n:>5} | {mean:>7.3} | {:>7.3} | {:>7.3} | {:>7.3} |",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99)
+    );
+    mean
+}
+
+#[tokio::main]
+async fn main() {
+    let maildev_bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../end2end/node_modules/.bin/maildev");
+    let (smtp, web) = (free_port(), free_port());
+    let mut maildev = Command::new(&maildev_bin)
+        .args([
+            "--ip",
+            "127.0.0.1",
+            "--smtp",
+            &smtp.to_string(),
+            "--web",
+            &web.to_string(),
+            "--silent",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("maildev (cd end2end && npm ci)");
+    let mail_api = format!("http://127.0.0.1:{web}/email");
+    let started = Instant::now();
+    while reqwest::get(&mail_api).await.is_err() {
+        assert!(started.elapsed().as_secs() < 30, "maildev did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let telegram_count = Arc::new(AtomicUsize::new(0));
+    let telegram = counting_receiver(telegram_count.clone()).await;
+    let hook_count = Arc::new(AtomicUsize::new(0));
+    let hook = counting_receiver(hook_count.clone()).await;
+
+    let off = studio(&[]).await;
+    let on = studio(&[
+        ("STUDIO_SMTP_URL", format!("smtp://127.0.0.1:{smtp}")),
+        ("STUDIO_MAIL_FROM", "Studio <studio@example.com>".into()),
+        ("STUDIO_TELEGRAM_BOT_TOKEN", "123456:BENCH-token".into()),
+        ("STUDIO_TELEGRAM_CHAT_ID", "-100900".into()),
+        ("STUDIO_TELEGRAM_API_URL", telegram),
+    ])
+    .await;
+    exec(
+        &on.url,
+        &format!(
+            "INSERT INTO webhooks (id, url, events, active, secret, created_at, updated_at) \
+             VALUES ('bench', '{hook}/hook', '[\"booking.created\"]', TRUE, 'whsec_bench', 0, 0)"
+        ),
+    )
+    .await;
+    let backend = on.state.store.backend().name();
+    let meta = RequestMeta::default();
+
+    // Warm-up on both.
+    for (k, s) in [&off, &on].into_iter().enumerate() {
+        for i in 0..10 {
+            bookings::create_guest_booking(
+                &s.state,
+                &request(BOOKINGS + 24 * 10 + i * 2 + k),
+                &meta,
+            )
+            .await
+            .expect("warm-up booking");
+        }
+    }
+    let warm_mails = 10;
+    let (mut t_off, mut t_on) = (Vec::new(), Vec::new());
+    let first = Instant::now();
+    for i in 0..BOOKINGS {
+        for (s, samples) in [(&off, &mut t_off), (&on, &mut t_on)] {
+            let t = Instant::now();
+            bookings::create_guest_booking(&s.state, &request(i), &meta)
+                .await
+                .expect("booking");
+            samples.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let booked_in = first.elapsed();
+    println!("backend: {backend}; {BOOKINGS} bookings per studio, alternating");
+    println!(
+        "| {:<32} | {:>5} | {:>7} | {:>7} | {:>7} | {:>7} |",
+        "booking creation (ms)", "n", "mean", "p50", "p95", "p99"
+    );
+    println!(
+        "|{:-<34}|{:->7}|{:->9}|{:->9}|{:->9}|{:->9}|",
+        "", "", "", "", "", ""
+    );
+    let m_off = summary("notifications off", t_off);
+    let m_on = summary("notifications on (3 channels)", t_on);
+    println!("on / off: {:.3}", m_on / m_off);
+
+    // Every message of the 1,000 bookings (and the warm-up) delivered.
+    let expected = BOOKINGS + warm_mails;
+    loop {
+        let pending = scalar(
+            &on.url,
+            "SELECT COUNT(*) FROM outbox WHERE status <> 'done'",
+        )
+        .await;
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            first.elapsed().as_secs() < 600,
+            "{pending} messages still undelivered after 10 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let all_delivered = first.elapsed();
+    let mails: Vec<serde_json::Value> = reqwest::get(&mail_api)
+        .await
+        .expect("maildev")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(mails.len(), expected, "one confirmation per booking");
+    assert_eq!(telegram_count.load(Ordering::SeqCst), expected);
+    assert_eq!(hook_count.load(Ordering::SeqCst), expected);
+    let dead = scalar(&on.url, "SELECT COUNT(*) FROM outbox WHERE status = 'dead'").await;
+    assert_eq!(dead, 0);
+    println!(
+        "{} messages ({expected} e-mails, {expected} Telegram, {expected} webhooks) of {expected} bookings: \
+         all delivered {:.1} s after the first booking (bookings took {:.1} s)",
+        3 * expected,
+        all_delivered.as_secs_f64(),
+        booked_in.as_secs_f64()
+    );
+    for s in [off, on] {
+        if let Some((admin, name)) = &s.pg {
+            s.state.store.close().await;
+            let mut c = sqlx::PgConnection::connect(admin).await.expect("connect");
+            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut c)
+                .await;
+        }
+    }
+    let _ = maildev.kill();
+    let _ = maildev.wait();
+}
