@@ -29,6 +29,9 @@ pub struct Schedule {
     pub lease_secs: i64,
     /// Rows per claim, delivered concurrently.
     pub batch: i64,
+    /// How long the worker waits after a commit woke it, to take the
+    /// messages of the commits right after in the same batch.
+    pub gather: Duration,
 }
 
 impl Default for Schedule {
@@ -37,7 +40,8 @@ impl Default for Schedule {
             outbox_poll: Duration::from_secs(2),
             jobs_every: Duration::from_secs(60),
             lease_secs: 120,
-            batch: 16,
+            batch: 32,
+            gather: Duration::from_millis(100),
         }
     }
 }
@@ -86,41 +90,53 @@ async fn deliver_loop(state: AppState, schedule: Schedule, mut stopped: watch::R
         };
         if claimed.is_empty() {
             tokio::select! {
-                _ = wiring_wake().wake.notified() => {}
+                _ = wiring_wake().wake.notified() => {
+                    // A commit wrote messages: let the next few commits
+                    // join them, so a busy studio's bookings share claims
+                    // and writes instead of each waking the worker alone.
+                    tokio::time::sleep(schedule.gather).await;
+                }
                 _ = tokio::time::sleep(schedule.outbox_poll) => {}
                 _ = stopped.changed() => return,
             }
             continue;
         }
-        let deliveries = claimed.iter().map(|row| {
+        let deliveries = claimed.into_iter().map(|row| {
             let state = &state;
             async move {
                 let started = Instant::now();
-                let outcome = super::notify::deliver(state, row).await;
+                let outcome = super::notify::deliver(state, &row).await;
                 let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-                match outbox::finish(&state.store, row, &outcome, ms, &state.notifier.retry).await {
-                    Ok(result) => {
-                        metrics::counter!(
-                            "studio_outbox_deliveries_total",
-                            "channel" => row.channel.clone(),
-                            "outcome" => result
-                        )
-                        .increment(1);
-                        tracing::info!(
-                            channel = %row.channel,
-                            kind = %row.kind,
-                            delivery_id = %row.delivery_id,
-                            attempt = row.attempts,
-                            outcome = result,
-                            "outbox delivery"
-                        );
-                    }
-                    // The lease runs out and the row is tried again.
-                    Err(e) => tracing::warn!(error = %e.code(), delivery_id = %row.delivery_id, "cannot record an outbox delivery"),
-                }
+                (row, outcome, ms)
             }
         });
-        futures_util::future::join_all(deliveries).await;
+        let attempts = futures_util::future::join_all(deliveries).await;
+        // One write for the whole batch: on SQLite every write waits for
+        // the one writer, bookings included.
+        match outbox::finish_all(&state.store, &attempts, &state.notifier.retry).await {
+            Ok(results) => {
+                for ((row, _, _), result) in attempts.iter().zip(results) {
+                    metrics::counter!(
+                        "studio_outbox_deliveries_total",
+                        "channel" => row.channel.clone(),
+                        "outcome" => result
+                    )
+                    .increment(1);
+                    tracing::info!(
+                        channel = %row.channel,
+                        kind = %row.kind,
+                        delivery_id = %row.delivery_id,
+                        attempt = row.attempts,
+                        outcome = result,
+                        "outbox delivery"
+                    );
+                }
+            }
+            // The leases run out and the rows are tried again.
+            Err(e) => {
+                tracing::warn!(error = %e.code(), rows = attempts.len(), "cannot record outbox deliveries")
+            }
+        }
     }
 }
 

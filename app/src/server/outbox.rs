@@ -113,10 +113,6 @@ pub(crate) async fn enqueue(tx: &mut Tx, m: NewMessage<'_>) -> Result<bool, AppE
     Ok(written > 0)
 }
 
-fn delivery_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
 /// Called by [`super::events::record`] for every event, inside its
 /// transaction: writes the messages the event causes.
 pub(crate) async fn on_event(
@@ -139,77 +135,60 @@ pub(crate) async fn on_event(
     // Who made the change ("guest", "system" or an employee id): the staff
     // message says so.
     let by = payload.get("by").cloned().unwrap_or(Value::Null);
-    let base = json!({ "event": event_type, "event_id": event_id, "by": by }).to_string();
-    // One row for the staff chat or the guest, rendered when it is sent.
-    let notice = |channel, kind| NewMessage {
-        channel,
-        kind,
-        booking_id: Some(aggregate_id),
-        webhook_id: None,
-        event_id: Some(event_id),
-        payload: base.clone(),
-        dedup_key: None,
-        delivery_id: delivery_id(),
-    };
-    if let (true, Some(kind)) = (telegram_on, telegram_kind(event_type, to, actor)) {
-        let wanted: String = with_tx!(tx, t => sqlx::query_scalar(
-            "SELECT telegram_events FROM studio_settings WHERE id = 1"
-        )
-        .fetch_one(&mut **t)
-        .await)?;
-        if wanted.split(',').any(|k| k.trim() == kind) {
-            enqueue(tx, notice("telegram", kind)).await?;
-        }
-    }
-    if let (true, Some(kind)) = (email_on, email_kind(event_type, to)) {
-        let has_email: i64 = with_tx!(tx, t => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM bookings WHERE id = $1 AND client_email IS NOT NULL AND client_email <> ''"
-        )
+    let notice = json!({ "event": event_type, "event_id": event_id, "by": by }).to_string();
+    let telegram = telegram_kind(event_type, to, actor).filter(|_| telegram_on);
+    let email = email_kind(event_type, to).filter(|_| email_on);
+    let hook = webhook_event(event_type);
+    // The webhook body: the event, which carries no guest data. The
+    // delivery id travels in a header, so every subscriber gets the same body.
+    let body = json!({
+        "event": hook,
+        "event_id": event_id,
+        "occurred_at": now_epoch(),
+        "booking_id": aggregate_id,
+        "data": payload,
+    })
+    .to_string();
+    // Every row of the event in one statement: a booking's transaction
+    // pays one round trip for its messages. Delivery ids are stable: the
+    // event (and the webhook) they come from.
+    let written = with_tx!(tx, t => sqlx::query(ON_EVENT)
+        .bind(format!("tg-{event_id}"))
+        .bind(telegram.unwrap_or(""))
         .bind(aggregate_id)
-        .fetch_one(&mut **t)
-        .await)?;
-        if has_email > 0 {
-            enqueue(tx, notice("email", kind)).await?;
-        }
-    }
-    if let Some(name) = webhook_event(event_type) {
-        let hooks: Vec<(String, String)> = with_tx!(tx, t => sqlx::query_as(
-            "SELECT id, events FROM webhooks WHERE active = TRUE AND deleted_at IS NULL"
-        )
-        .fetch_all(&mut **t)
-        .await)?;
-        for (hook_id, events) in hooks {
-            let events: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
-            if !events.iter().any(|e| e == name) {
-                continue;
-            }
-            let id = delivery_id();
-            let body = json!({
-                "delivery_id": id,
-                "event": name,
-                "occurred_at": now_epoch(),
-                "booking_id": aggregate_id,
-                "data": payload,
-            })
-            .to_string();
-            enqueue(
-                tx,
-                NewMessage {
-                    channel: "webhook",
-                    kind: name,
-                    booking_id: Some(aggregate_id),
-                    webhook_id: Some(&hook_id),
-                    event_id: Some(event_id),
-                    payload: body,
-                    dedup_key: None,
-                    delivery_id: id,
-                },
-            )
-            .await?;
-        }
+        .bind(event_id)
+        .bind(&notice)
+        .bind(now_epoch())
+        .bind(telegram.is_some())
+        .bind(format!("mail-{event_id}"))
+        .bind(email.unwrap_or(""))
+        .bind(email.is_some())
+        .bind(format!("wh-{event_id}-"))
+        .bind(hook.unwrap_or(""))
+        .bind(&body)
+        .bind(hook.is_some())
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if written > 0 {
+        tx.mark_outbox_written();
     }
     Ok(())
 }
+
+/// The rows an event causes: the staff chat's (if that kind of event is
+/// wanted), the guest's (if they gave an address) and one per webhook
+/// subscribed to the event.
+const ON_EVENT: &str = "INSERT INTO outbox (delivery_id, channel, kind, booking_id, webhook_id, event_id, payload, \
+     next_attempt_at, created_at) \
+     SELECT $1, 'telegram', $2, $3, NULL, $4, $5, $6, $6 FROM studio_settings s \
+       WHERE s.id = 1 AND $7 AND (',' || s.telegram_events || ',') LIKE ('%,' || $2 || ',%') \
+     UNION ALL \
+     SELECT $8, 'email', $9, b.id, NULL, $4, $5, $6, $6 FROM bookings b \
+       WHERE b.id = $3 AND $10 AND b.client_email IS NOT NULL AND b.client_email <> '' \
+     UNION ALL \
+     SELECT $11 || w.id, 'webhook', $12, $3, w.id, $4, $13, $6, $6 FROM webhooks w \
+       WHERE $14 AND w.active = TRUE AND w.deleted_at IS NULL AND w.events LIKE ('%\"' || $12 || '\"%')";
 
 /// A row taken for delivery.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -238,11 +217,25 @@ macro_rules! claim_sql {
     };
 }
 
+/// The worker's own bookkeeping (claims, outcomes) does not wait for the
+/// WAL flush on PostgreSQL, so it does not queue with the bookings' commits
+/// for the disk. A crash may forget the last few marks: the rows are then
+/// delivered again (at least once) or claimed again after their lease.
+async fn relaxed_commit(tx: &mut Tx) -> Result<(), AppError> {
+    if let TxInner::Postgres(t) = &mut tx.inner {
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Takes up to `limit` due rows for `lease_secs`; another instance (or
 /// this one after a crash) takes a row again only once its lease ran out.
 pub async fn claim(store: &Store, limit: i64, lease_secs: i64) -> Result<Vec<Claimed>, AppError> {
     let now = now_epoch();
     let mut tx = store.begin().await?;
+    relaxed_commit(&mut tx).await?;
     let sql = match &tx.inner {
         TxInner::Sqlite(_) => claim_sql!(""),
         TxInner::Postgres(_) => claim_sql!(" FOR UPDATE SKIP LOCKED"),
@@ -313,9 +306,28 @@ impl RetryPolicy {
     }
 }
 
-/// Records the attempt and what follows from it: done, another try, or dead.
-pub async fn finish(
+/// One delivery attempt: the row, how it went, how long it took (ms).
+pub type Attempt = (Claimed, Outcome, i64);
+
+/// Records a batch of attempts and what follows from each (done, another
+/// try, or dead) in one transaction; the result of each, in order.
+pub async fn finish_all(
     store: &Store,
+    attempts: &[Attempt],
+    policy: &RetryPolicy,
+) -> Result<Vec<&'static str>, AppError> {
+    let mut tx = store.begin().await?;
+    relaxed_commit(&mut tx).await?;
+    let mut results = Vec::with_capacity(attempts.len());
+    for (row, outcome, ms) in attempts {
+        results.push(finish_in(&mut tx, row, outcome, *ms, policy).await?);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+async fn finish_in(
+    tx: &mut Tx,
     row: &Claimed,
     outcome: &Outcome,
     duration_ms: i64,
@@ -329,7 +341,6 @@ pub async fn finish(
         Outcome::Skipped { reason } => (None, Some(reason.as_str()), "skipped"),
     };
     let status_code = status_code.map(i32::from);
-    let mut tx = store.begin().await?;
     with_tx!(tx, t => sqlx::query(
         "INSERT INTO outbox_attempts (outbox_id, attempt, at, status_code, outcome, error, duration_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -391,7 +402,6 @@ pub async fn finish(
             "dead"
         }
     };
-    tx.commit().await?;
     Ok(result)
 }
 
