@@ -134,8 +134,11 @@ test("a guest books, gets the e-mail, cancels from its link; staff see it live a
 
   // The settings card: both channels configured, the last deliveries, and
   // a test message that reaches the chat.
-  await board.goto(`${studio.url}/staff/settings`);
+  // Through the hydrated app (a click before hydration would post the form
+  // natively and leave the page).
+  await board.getByRole("link", { name: "Settings" }).click();
   const card = board.locator("[data-notifications]");
+  await expect(card).toBeVisible();
   await expect(card.locator('[data-channel="telegram"]')).toHaveAttribute("data-configured", "true");
   await expect(card.locator('[data-channel="email"]')).toHaveAttribute("data-configured", "true");
   await expect(card.locator('[data-channel="telegram"]')).toContainText("delivered (200)");

@@ -39,19 +39,29 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// Counts POSTs to any path; answers like Telegram does.
+/// Counts POSTs to any path; answers like Telegram does. It stands for a
+/// service elsewhere, so it runs on a thread and runtime of its own, not on
+/// the runtime whose booking latency is measured.
 async fn counting_receiver(count: Arc<AtomicUsize>) -> String {
-    let app = Router::new().fallback(post(move || {
-        let count = count.clone();
-        async move {
-            count.fetch_add(1, Ordering::SeqCst);
-            axum::Json(serde_json::json!({ "ok": true, "result": { "message_id": 1 } }))
-        }
-    }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let app = Router::new().fallback(post(move || {
+                let count = count.clone();
+                async move {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    axum::Json(serde_json::json!({ "ok": true, "result": { "message_id": 1 } }))
+                }
+            }));
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let _ = axum::serve(listener, app).await;
+        });
     });
     format!("http://{addr}")
 }

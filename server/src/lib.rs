@@ -67,10 +67,15 @@ impl Application {
                     source,
                 })?;
         let local = listener.local_addr().unwrap_or(config.addr);
-        let public_url = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{local}"));
+        let public_url = config.public_url.clone().unwrap_or_else(|| {
+            if local.ip().is_unspecified() {
+                tracing::warn!(
+                    "STUDIO_PUBLIC_URL is not set and the server listens on all addresses: \
+                     links in e-mails will name {local}; set STUDIO_PUBLIC_URL to the studio's address"
+                );
+            }
+            format!("http://{local}")
+        });
         let mut notifier = app::server::notify::Notifier::new(
             config.telegram.clone(),
             config.smtp.clone(),

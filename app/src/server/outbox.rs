@@ -316,93 +316,121 @@ pub async fn finish_all(
     attempts: &[Attempt],
     policy: &RetryPolicy,
 ) -> Result<Vec<&'static str>, AppError> {
+    if attempts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_epoch();
+    let planned: Vec<Planned> = attempts
+        .iter()
+        .map(|(row, outcome, ms)| plan(row, outcome, *ms, policy, now))
+        .collect();
+    // Two statements for the whole batch, whatever its size.
+    let n = planned.len();
+    let log = format!(
+        "INSERT INTO outbox_attempts (outbox_id, attempt, at, status_code, outcome, error, duration_ms) VALUES {}",
+        placeholders(n, 7)
+    );
+    let update = format!(
+        "UPDATE outbox SET status = v.column2, next_attempt_at = COALESCE(v.column3, outbox.next_attempt_at), \
+         delivered_at = v.column4, lease_until = NULL, last_status = v.column5, last_error = v.column6 \
+         FROM (VALUES {}) AS v WHERE outbox.id = v.column1",
+        placeholders(n, 6)
+    );
     let mut tx = store.begin().await?;
     relaxed_commit(&mut tx).await?;
-    let mut results = Vec::with_capacity(attempts.len());
-    for (row, outcome, ms) in attempts {
-        results.push(finish_in(&mut tx, row, outcome, *ms, policy).await?);
-    }
+    with_tx!(tx, t => {
+        let mut q = sqlx::query(&log);
+        for p in &planned {
+            q = q
+                .bind(p.id)
+                .bind(p.attempt)
+                .bind(now)
+                .bind(p.status_code)
+                .bind(p.label)
+                .bind(p.error.as_deref())
+                .bind(p.duration_ms);
+        }
+        q.execute(&mut **t).await.map(|r| r.rows_affected())
+    })?;
+    with_tx!(tx, t => {
+        let mut q = sqlx::query(&update);
+        for p in &planned {
+            q = q
+                .bind(p.id)
+                .bind(p.status)
+                .bind(p.next_attempt_at)
+                .bind(p.delivered_at)
+                .bind(p.status_code)
+                .bind(p.error.as_deref());
+        }
+        q.execute(&mut **t).await.map(|r| r.rows_affected())
+    })?;
     tx.commit().await?;
-    Ok(results)
+    Ok(planned.into_iter().map(|p| p.result).collect())
 }
 
-async fn finish_in(
-    tx: &mut Tx,
+/// `($1, $2, …), ($k+1, …)`: `rows` tuples of `width` placeholders.
+fn placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What an attempt writes: its log line and the row's next state.
+struct Planned {
+    id: i64,
+    attempt: i32,
+    status_code: Option<i32>,
+    label: &'static str,
+    error: Option<String>,
+    duration_ms: i64,
+    status: &'static str,
+    next_attempt_at: Option<i64>,
+    delivered_at: Option<i64>,
+    result: &'static str,
+}
+
+fn plan(
     row: &Claimed,
     outcome: &Outcome,
     duration_ms: i64,
     policy: &RetryPolicy,
-) -> Result<&'static str, AppError> {
-    let now = now_epoch();
+    now: i64,
+) -> Planned {
     let (status_code, error, label) = match outcome {
         Outcome::Delivered { status } => (*status, None, "delivered"),
-        Outcome::Failed { status, error, .. } => (*status, Some(error.as_str()), "failed"),
-        Outcome::Dropped { error } => (None, Some(error.as_str()), "dropped"),
-        Outcome::Skipped { reason } => (None, Some(reason.as_str()), "skipped"),
+        Outcome::Failed { status, error, .. } => (*status, Some(error.clone()), "failed"),
+        Outcome::Dropped { error } => (None, Some(error.clone()), "dropped"),
+        Outcome::Skipped { reason } => (None, Some(reason.clone()), "skipped"),
     };
-    let status_code = status_code.map(i32::from);
-    with_tx!(tx, t => sqlx::query(
-        "INSERT INTO outbox_attempts (outbox_id, attempt, at, status_code, outcome, error, duration_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    )
-    .bind(row.id)
-    .bind(row.attempts)
-    .bind(now)
-    .bind(status_code)
-    .bind(label)
-    .bind(error)
-    .bind(duration_ms)
-    .execute(&mut **t)
-    .await
-    .map(|r| r.rows_affected()))?;
-    let result = match outcome {
-        Outcome::Delivered { .. } | Outcome::Skipped { .. } => {
-            with_tx!(tx, t => sqlx::query(
-                "UPDATE outbox SET status = 'done', delivered_at = $1, lease_until = NULL, last_status = $2, \
-                 last_error = $3 WHERE id = $4"
-            )
-            .bind(now)
-            .bind(status_code)
-            .bind(error)
-            .bind(row.id)
-            .execute(&mut **t)
-            .await
-            .map(|r| r.rows_affected()))?;
-            label
-        }
+    let (status, next_attempt_at, delivered_at, result) = match outcome {
+        Outcome::Delivered { .. } | Outcome::Skipped { .. } => ("done", None, Some(now), label),
         Outcome::Failed { after, .. } if row.attempts < policy.max_attempts => {
             // Times are whole seconds: one more, so a `retry_after` is
             // never cut short by the fraction already gone.
             let wait = policy
                 .delay(row.attempts, rand::random::<f64>())
                 .max(after.map_or(0, |a| a + 1));
-            with_tx!(tx, t => sqlx::query(
-                "UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_status = $2, last_error = $3 \
-                 WHERE id = $4"
-            )
-            .bind(now + wait)
-            .bind(status_code)
-            .bind(error)
-            .bind(row.id)
-            .execute(&mut **t)
-            .await
-            .map(|r| r.rows_affected()))?;
-            "retry"
+            ("pending", Some(now + wait), None, "retry")
         }
-        Outcome::Failed { .. } | Outcome::Dropped { .. } => {
-            with_tx!(tx, t => sqlx::query(
-                "UPDATE outbox SET status = 'dead', lease_until = NULL, last_status = $1, last_error = $2 WHERE id = $3"
-            )
-            .bind(status_code)
-            .bind(error)
-            .bind(row.id)
-            .execute(&mut **t)
-            .await
-            .map(|r| r.rows_affected()))?;
-            "dead"
-        }
+        Outcome::Failed { .. } | Outcome::Dropped { .. } => ("dead", None, None, "dead"),
     };
-    Ok(result)
+    Planned {
+        id: row.id,
+        attempt: row.attempts,
+        status_code: status_code.map(i32::from),
+        label,
+        error,
+        duration_ms,
+        status,
+        next_attempt_at,
+        delivered_at,
+        result,
+    }
 }
 
 const ROW_COLUMNS: &str =
