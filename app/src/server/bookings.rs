@@ -903,6 +903,49 @@ async fn fresh_reference(
     Err(AppError::Internal)
 }
 
+/// Who moved a booking to another state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ChangedBy<'a> {
+    Guest,
+    System,
+    Employee(&'a str),
+}
+
+/// A state change's history line and its `BookingStateChanged` event (and
+/// so its notifications), in the caller's transaction, after the caller
+/// updated the row to `new_version`.
+pub(crate) async fn record_state_change(
+    tx: &mut Tx,
+    booking_id: &str,
+    from: BookingState,
+    to: BookingState,
+    reason: &str,
+    by: ChangedBy<'_>,
+    new_version: i64,
+) -> Result<(), AppError> {
+    let (employee, by) = match by {
+        ChangedBy::Guest => (None, "guest"),
+        ChangedBy::System => (None, "system"),
+        ChangedBy::Employee(id) => (Some(id), id),
+    };
+    record_transition(tx, booking_id, Some(from), to, reason, employee).await?;
+    events::record(
+        tx,
+        NewEvent {
+            event_type: "BookingStateChanged",
+            aggregate_type: "booking",
+            aggregate_id: booking_id,
+            payload: &serde_json::json!({
+                "from": from.as_str(), "to": to.as_str(), "state": to.as_str(),
+                "by": by, "version": new_version
+            }),
+            actor: employee,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Appends to the booking's state history.
 pub(crate) async fn record_transition(
     tx: &mut Tx,
@@ -1088,30 +1131,14 @@ pub async fn cancel_guest_booking(
             details: None,
         });
     }
-    record_transition(
+    record_state_change(
         &mut tx,
         &id,
-        Some(view.state),
+        view.state,
         BookingState::Cancelled,
         "cancelled by the guest",
-        None,
-    )
-    .await?;
-    events::record(
-        &mut tx,
-        NewEvent {
-            event_type: "BookingStateChanged",
-            aggregate_type: "booking",
-            aggregate_id: &id,
-            payload: &serde_json::json!({
-                "from": view.state.as_str(),
-                "to": BookingState::Cancelled.as_str(),
-                "state": BookingState::Cancelled.as_str(),
-                "by": "guest",
-                "version": version + 1,
-            }),
-            actor: None,
-        },
+        ChangedBy::Guest,
+        i64::from(version) + 1,
     )
     .await?;
     tx.commit().await?;
@@ -1249,20 +1276,15 @@ pub(super) async fn transition_in(
         Err(e) if is_overlap_violation(&e) => return Err(slot_taken()),
         Err(e) => return Err(e.into()),
     }
-    record_transition(tx, id, Some(from), to, reason.trim(), Some(&me.employee_id)).await?;
     let new_version = i64::from(version) + 1;
-    events::record(
+    record_state_change(
         tx,
-        NewEvent {
-            event_type: "BookingStateChanged",
-            aggregate_type: "booking",
-            aggregate_id: id,
-            payload: &serde_json::json!({
-                "from": from.as_str(), "to": to.as_str(), "state": to.as_str(),
-                "by": me.employee_id, "version": new_version
-            }),
-            actor: Some(&me.employee_id),
-        },
+        id,
+        from,
+        to,
+        reason.trim(),
+        ChangedBy::Employee(&me.employee_id),
+        new_version,
     )
     .await?;
     super::audit::append(

@@ -7,8 +7,7 @@
 //! the loops cleanly: a delivery in flight finishes (or its lease runs out).
 
 use super::{
-    bookings::record_transition,
-    events::{self, NewEvent},
+    bookings::{record_state_change, ChangedBy},
     now_epoch,
     outbox::{self, NewMessage},
     store::{with_pool, with_tx},
@@ -76,7 +75,6 @@ impl Jobs {
 }
 
 async fn deliver_loop(state: AppState, schedule: Schedule, mut stopped: watch::Receiver<bool>) {
-    let wiring_wake = || state.store.outbox_wiring();
     loop {
         if *stopped.borrow() {
             return;
@@ -90,7 +88,7 @@ async fn deliver_loop(state: AppState, schedule: Schedule, mut stopped: watch::R
         };
         if claimed.is_empty() {
             tokio::select! {
-                _ = wiring_wake().wake.notified() => {
+                _ = state.store.outbox_wiring().wake.notified() => {
                     // A commit wrote messages: let the next few commits
                     // join them, so a busy studio's bookings share claims
                     // and writes instead of each waking the worker alone.
@@ -246,30 +244,14 @@ async fn cancel_unpaid(state: &AppState, hours: i64) -> Result<usize, AppError> 
             // Paid, changed or cancelled meanwhile (or by another instance).
             continue;
         }
-        record_transition(
+        record_state_change(
             &mut tx,
             &id,
-            Some(BookingState::Pending),
+            BookingState::Pending,
             BookingState::Cancelled,
             &format!("cancelled by the system: unpaid {hours} h after booking"),
-            None,
-        )
-        .await?;
-        events::record(
-            &mut tx,
-            NewEvent {
-                event_type: "BookingStateChanged",
-                aggregate_type: "booking",
-                aggregate_id: &id,
-                payload: &serde_json::json!({
-                    "from": BookingState::Pending.as_str(),
-                    "to": BookingState::Cancelled.as_str(),
-                    "state": BookingState::Cancelled.as_str(),
-                    "by": "system",
-                    "version": i64::from(version) + 1,
-                }),
-                actor: None,
-            },
+            ChangedBy::System,
+            i64::from(version) + 1,
         )
         .await?;
         tx.commit().await?;

@@ -175,12 +175,6 @@ impl Notifier {
     }
 }
 
-impl Default for Notifier {
-    fn default() -> Self {
-        Notifier::new(None, None, "http://127.0.0.1:3000", RetryPolicy::default())
-    }
-}
-
 /// Delivers one claimed row.
 pub async fn deliver(state: &AppState, row: &Claimed) -> Outcome {
     let result = match row.channel.as_str() {

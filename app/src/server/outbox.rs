@@ -16,7 +16,7 @@ use super::{
     store::{with_pool, with_tx, Store, Tx, TxInner},
 };
 pub use crate::domain::notifications::{LastDelivery, OutboxRow, TELEGRAM_KINDS};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
@@ -437,17 +437,12 @@ const ROW_COLUMNS: &str =
     "id, delivery_id, channel, kind, booking_id, webhook_id, status, attempts, \
      next_attempt_at, last_status, last_error, created_at, delivered_at";
 
-/// Rows of one status, newest first (at most 200).
-pub async fn list(store: &Store, status: &str) -> Result<Vec<OutboxRow>, AppError> {
-    if !["pending", "done", "dead"].contains(&status) {
-        return Err(AppError::field(
-            "status",
-            FieldError::new("invalid", "One of pending, done, dead."),
-        ));
-    }
-    let sql =
-        format!("SELECT {ROW_COLUMNS} FROM outbox WHERE status = $1 ORDER BY id DESC LIMIT 200");
-    Ok(with_pool!(store, p => sqlx::query_as(&sql).bind(status).fetch_all(p).await)?)
+/// Dead rows, newest first (at most 200).
+pub async fn dead(store: &Store) -> Result<Vec<OutboxRow>, AppError> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT 200"
+    );
+    Ok(with_pool!(store, p => sqlx::query_as(&sql).fetch_all(p).await)?)
 }
 
 /// Puts a dead row back in the queue, due now, with a fresh count of

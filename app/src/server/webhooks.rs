@@ -460,7 +460,7 @@ pub async fn telegram_test(
 /// Dead deliveries, for owners and admins.
 pub async fn dead(state: &AppState, me: &Principal) -> Result<Vec<outbox::OutboxRow>, AppError> {
     require_admin(me)?;
-    outbox::list(&state.store, "dead").await
+    outbox::dead(&state.store).await
 }
 
 /// "Retry now" on a dead delivery.
