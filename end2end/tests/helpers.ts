@@ -46,6 +46,7 @@ export async function signIn(browser: Browser, username: string, password: strin
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${base()}/staff/login`);
+  await page.locator("main.login[data-ready]").waitFor();
   await page.locator("#username").fill(username);
   await page.locator("#password").fill(password);
   await page.locator("form.login__form button[type=submit]").click();

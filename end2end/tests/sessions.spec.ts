@@ -19,6 +19,7 @@ test("staff stay signed in when the access token expires, on reloads and in two 
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${base()}/staff/login`);
+  await page.locator("main.login[data-ready]").waitFor();
   await page.locator("#username").fill("owner");
   await page.locator("#password").fill(OWNER_PASSWORD);
   await page.locator("form.login__form button[type=submit]").click();

@@ -21,6 +21,7 @@ function totp(secret: string, steps = 0): string {
 
 async function signIn(page: Page, code?: string) {
   await page.goto(`${base()}/staff/login`);
+  await page.locator("main.login[data-ready]").waitFor();
   await page.locator("#username").fill("owner");
   await page.locator("#password").fill(PASSWORD);
   await page.locator("form.login__form button[type=submit]").click();
@@ -64,6 +65,7 @@ test("the owner enrols in MFA, signs in with a code and sees it in the audit log
 
   // A wrong password first: a clear message, no way in.
   await page.goto(`${base()}/staff/login`);
+  await page.locator("main.login[data-ready]").waitFor();
   await page.locator("#username").fill("owner");
   await page.locator("#password").fill("not the password at all");
   await page.locator("form.login__form button[type=submit]").click();

@@ -283,9 +283,14 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || login.value().get().and_then(|r| r.err());
     let needs_code =
         move || error().is_some_and(|e| matches!(e.code(), "mfa_required" | "invalid_mfa_code"));
+    // Set once the page is hydrated (effects run only in the browser): a
+    // submit before that posts the form natively, which signs in but cannot
+    // ask for the second factor on the same page. Tests wait for it.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     view! {
         <Title text=t(Msg::SignInTitle) />
-        <main class="login">
+        <main class="login" data-ready=move || ready.get().then_some("true")>
             <section class="login__card">
                 <p class="brand"><span class="brand__mark" aria-hidden="true">"◐"</span> "Studio"</p>
                 <h1>{t(Msg::SignInTitle)}</h1>
