@@ -613,6 +613,53 @@ messages! {
     MoveButtons { en: "Change state", ru: "Сменить статус" }
     ByGuest { en: "guest", ru: "гость" }
     OpenBooking { en: "Open", ru: "Открыть" }
+    AnVsPrevious { en: "vs previous", ru: "к прошлому периоду" }
+    AnVsYear { en: "vs a year ago", ru: "к прошлому году" }
+    AnBookings { en: "Bookings", ru: "Бронирования" }
+    AnCancelled { en: "Cancelled", ru: "Отмены" }
+    AnRevenue { en: "Revenue", ru: "Выручка" }
+    AnBookedValue { en: "Booked value", ru: "Сумма броней" }
+    AnAverageDuration { en: "Average duration", ru: "Средняя длительность" }
+    AnAverageLead { en: "Booked ahead", ru: "Бронируют заранее" }
+    AnHoursShort { en: "h", ru: "ч" }
+    AnBookingsChart { en: "Bookings by day", ru: "Бронирования по дням" }
+    AnRevenueChart { en: "Revenue by day", ru: "Выручка по дням" }
+    AnUpcoming { en: "Upcoming or in progress", ru: "Предстоят или идут" }
+    AnAsTable { en: "Show as a table", ru: "Показать таблицей" }
+    AnDate { en: "Date", ru: "Дата" }
+    AnOccupancy { en: "Occupancy", ru: "Загрузка" }
+    AnBookedHours { en: "Booked hours", ru: "Занято часов" }
+    AnOpenHours { en: "Open hours", ru: "Рабочих часов" }
+    AnHeatMap { en: "Demand by weekday and hour", ru: "Спрос по дням недели и часам" }
+    AnHeatMapHint { en: "Darker cells: more booked time at that hour.", ru: "Чем темнее клетка, тем больше занятого времени в этот час." }
+    AnByGuest { en: "By the guest", ru: "Гостем" }
+    AnByStaff { en: "By staff", ru: "Сотрудником" }
+    AnBySystem { en: "Automatically (unpaid)", ru: "Автоматически (без оплаты)" }
+    AnNone { en: "None in this period.", ru: "В этом периоде нет." }
+    AnTopClients { en: "Top clients", ru: "Лучшие клиенты" }
+    AnBySource { en: "Where bookings come from", ru: "Откуда приходят брони" }
+    AnCancellations { en: "Who cancels", ru: "Кто отменяет" }
+    AnPromoCodes { en: "Promo codes", ru: "Промокоды" }
+    AnDay { en: "Day", ru: "День" }
+    AnWeek { en: "Week", ru: "Неделя" }
+    AnMonth { en: "Month", ru: "Месяц" }
+    AnQuarter { en: "Quarter", ru: "Квартал" }
+    AnYear { en: "Year", ru: "Год" }
+    AnCustom { en: "Custom dates", ru: "Свои даты" }
+    AnPeriod { en: "Period", ru: "Период" }
+    AnAnyDayIn { en: "A day in the period", ru: "День внутри периода" }
+    AnFrom { en: "From (custom)", ru: "С (свои даты)" }
+    AnTo { en: "To (custom)", ru: "По (свои даты)" }
+    AnPrevious { en: "Earlier", ru: "Раньше" }
+    AnNext { en: "Later", ru: "Позже" }
+    AnExportCsv { en: "CSV", ru: "Выгрузить CSV" }
+    AnExportXlsx { en: "Excel", ru: "Выгрузить Excel" }
+    AnEmpty { en: "No bookings in this period yet: the figures are zero.", ru: "В этом периоде бронирований нет — все показатели нулевые." }
+    AnDefinitionsTitle { en: "How the figures are counted", ru: "Как считаются показатели" }
+    AnDefinitions {
+        en: "A booking counts on the studio day it starts; deleted bookings never count. Revenue: total of completed bookings. Booked value: total of bookings that hold or held their time (all but cancelled; a no-show held it). Cancellation rate: cancelled / all bookings; no-show rate: no-shows / bookings that held their time. Average duration: over bookings that held their time; booked ahead: start minus the moment of booking. Occupancy: booked hours / opening hours, closed dates and blocked periods left out.",
+        ru: "Бронь относится к дню студии, в который начинается; удалённые брони не учитываются. Выручка — сумма завершённых броней. Сумма броней — брони, которые занимают или занимали время (все, кроме отменённых; неявка время занимала). Доля отмен — отменённые / все брони; доля неявок — неявки / брони, занимавшие время. Средняя длительность — по броням, занимавшим время; «бронируют заранее» — начало минус момент бронирования. Загрузка — занятые часы / часы работы без выходных дат и блокировок.",
+    }
     FooterPrivacy {
         en: "We process personal data under Russian law 152-FZ and the GDPR.",
         ru: "Мы обрабатываем персональные данные в соответствии с 152-ФЗ и GDPR.",

@@ -46,6 +46,11 @@ pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
     {
         tracing::info!("fresh database: created the default studio");
     }
+    // Rollups of a database from before analytics (or of another time
+    // zone) are built before the first request.
+    app::server::analytics::ensure_current(&store)
+        .await
+        .map_err(StartupError::Seed)?;
     Ok(store)
 }
 

@@ -1,4 +1,5 @@
-//! `server`: serve the studio, migrate the database, or create the first owner.
+//! `server`: serve the studio, migrate the database, create the first owner,
+//! verify the audit log or rebuild the analytics rollups.
 #![forbid(unsafe_code)]
 #![recursion_limit = "512"]
 
@@ -29,6 +30,8 @@ enum Command {
     Migrate,
     /// Check that no audit log entry was edited or removed.
     AuditVerify,
+    /// Recompute the analytics rollups from the bookings (repairs).
+    AnalyticsRebuild,
     /// Create the studio's first owner; the password is read from standard input.
     CreateOwner {
         #[arg(long)]
@@ -61,6 +64,7 @@ async fn main() -> ExitCode {
             .map(|_| println!("database is up to date"))
             .map_err(|e| e.to_string()),
         Command::AuditVerify => audit_verify(&config).await,
+        Command::AnalyticsRebuild => analytics_rebuild(&config).await,
         Command::CreateOwner {
             username,
             email,
@@ -105,6 +109,18 @@ async fn audit_verify(config: &Config) -> Result<(), String> {
             Err(format!("audit log checkpoint refused: {reason}"))
         }
     }
+}
+
+async fn analytics_rebuild(config: &Config) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    let done = app::server::analytics::rebuild(&store)
+        .await
+        .map_err(|e| e.message())?;
+    println!(
+        "analytics rebuilt: {} bookings on {} space-days",
+        done.bookings, done.days
+    );
+    Ok(())
 }
 
 async fn serve(config: &Config) -> Result<(), String> {

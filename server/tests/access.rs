@@ -171,6 +171,11 @@ both_backends! {
             ("POST", "/api/v1/settings/notifications/telegram-test".into(), None, [401, 403, 409, 409]),
             ("GET", "/api/v1/outbox/dead".into(), None, [401, 403, 200, 200]),
             ("POST", "/api/v1/outbox/no-such-row/retry".into(), None, [401, 403, 404, 404]),
+            ("GET", "/api/v1/analytics/summary".into(), None, [401, 200, 200, 200]),
+            ("GET", "/api/v1/analytics/summary?space=no-such-space".into(), None, [401, 422, 422, 422]),
+            ("GET", "/api/v1/analytics/export.csv".into(), None, [401, 200, 200, 200]),
+            ("GET", "/api/v1/analytics/export.csv?table=top_clients".into(), None, [401, 403, 200, 200]),
+            ("GET", "/api/v1/analytics/export.xlsx".into(), None, [401, 200, 200, 200]),
         ];
         for (method, path, body, expected) in &table {
             let mut got = [0u16; 4];

@@ -1,7 +1,7 @@
 //! Blocked periods, equipment stock and the client base, on both backends.
 
 mod common;
-use common::{at, date_ahead, free_hours, send, TestApp};
+use common::{at, date_ahead, free_hours, move_through, send, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -25,18 +25,6 @@ fn guest(
         "space": space, "start_time": at(day, from), "end_time": at(day, to), "people_count": 2,
         "client_name": name, "client_phone": phone, "consent": true, "equipment": equipment
     })
-}
-
-async fn move_to(app: &TestApp, token: &str, id: &str, to: &str) {
-    let (status, body) = send(
-        app,
-        Method::POST,
-        Some(token),
-        &format!("/api/v1/bookings/{id}/state"),
-        Some(json!({"target_state": to, "reason": "test"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
 }
 
 both_backends! {
@@ -119,7 +107,7 @@ both_backends! {
             Some(json!({"version": 1, "start_time": at(9, 11), "end_time": at(9, 12)}))).await;
         assert_eq!((status, err["error"]["code"].as_str()), (409, Some("equipment_unavailable")));
         // Cancelling the first gives its lights back.
-        move_to(&app, &token, first["id"].as_str().unwrap(), "cancelled").await;
+        move_through(&app, &token, first["id"].as_str().unwrap(), &["cancelled"]).await;
         let (status, _) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_b", 9, 10, 11, "Vera", "+7 916 555 01 04", light(2)))).await;
         assert_eq!(status, 201);
     }
@@ -133,11 +121,11 @@ both_backends! {
             ids.push(b["id"].as_str().unwrap().to_owned());
         }
         for to in ["confirmed", "in_progress", "completed"] {
-            move_to(&app, &token, &ids[0], to).await;
+            move_through(&app, &token, &ids[0], &[to]).await;
         }
-        move_to(&app, &token, &ids[1], "confirmed").await;
-        move_to(&app, &token, &ids[1], "no_show").await;
-        move_to(&app, &token, &ids[2], "cancelled").await;
+        move_through(&app, &token, &ids[1], &["confirmed"]).await;
+        move_through(&app, &token, &ids[1], &["no_show"]).await;
+        move_through(&app, &token, &ids[2], &["cancelled"]).await;
 
         let (status, all) = send(&app, Method::GET, Some(&token), "/api/v1/clients", None).await;
         assert_eq!(status, 200, "{all}");
@@ -176,7 +164,7 @@ both_backends! {
             assert_eq!(status, 201, "{b}");
             ids.push(b["id"].as_str().unwrap().to_owned());
         }
-        move_to(&app, &token, &ids[2], "cancelled").await;
+        move_through(&app, &token, &ids[2], &["cancelled"]).await;
         let (status, _) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(json!({"space": "studio_a", "start_time": at(5, 9), "end_time": at(5, 12), "reason": "repainting"}))).await;
         assert_eq!(status, 201);
 

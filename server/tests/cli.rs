@@ -122,6 +122,25 @@ async fn audit_verify_reports_an_intact_and_a_broken_chain(db: Db) {
     assert!(stderr.contains("audit log broken"), "{stderr}");
 }
 
+async fn analytics_rebuild_repairs_the_rollups(db: Db) {
+    let db = TestDb::new(db).await;
+    let (ok, _, stderr) = run(&db, &["migrate"], "");
+    assert!(ok, "{stderr}");
+    // A rollup row no booking stands behind, as a bug or a hand edit would leave.
+    db.exec(
+        "INSERT INTO analytics_daily (space_id, day, bookings, completed, cancelled_guest, \
+         cancelled_staff, cancelled_system, no_show, revenue, booked_value, held, held_minutes, \
+         lead_minutes, from_website, from_phone, from_walk_in, from_staff, hours) \
+         SELECT id, '2026-01-01', 5, 5, 0, 0, 0, 0, 100, 100, 5, 300, 0, 5, 0, 0, 0, '' \
+         FROM spaces WHERE slug = 'studio_a'",
+    )
+    .await;
+    let (ok, stdout, stderr) = run(&db, &["analytics-rebuild"], "");
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("analytics rebuilt: 0 bookings"), "{stdout}");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM analytics_daily").await, 0);
+}
+
 macro_rules! cli_tests {
     ($($name:ident),*) => {
         $(mod $name {
@@ -138,5 +157,6 @@ cli_tests!(
     create_owner_refuses_weak_or_empty_passwords,
     create_owner_creates_the_first_owner_once,
     create_owner_reports_every_bad_field,
-    audit_verify_reports_an_intact_and_a_broken_chain
+    audit_verify_reports_an_intact_and_a_broken_chain,
+    analytics_rebuild_repairs_the_rollups
 );

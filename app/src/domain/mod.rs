@@ -1,6 +1,7 @@
 //! Pure domain rules and value types. No I/O: everything here compiles to
 //! WASM as well as to the server, and is unit-tested densely.
 
+pub mod analytics;
 pub mod board;
 pub mod booking;
 pub mod calendar;

@@ -523,7 +523,7 @@ pub async fn search(
 
 /// One CSV cell: quoted when needed, and defused when a spreadsheet would
 /// read it as a formula.
-fn csv_cell(value: &str) -> String {
+pub(crate) fn csv_cell(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

@@ -929,6 +929,19 @@ pub(crate) async fn record_state_change(
         ChangedBy::Employee(id) => (Some(id), id),
     };
     record_transition(tx, booking_id, Some(from), to, reason, employee).await?;
+    if to == BookingState::Cancelled {
+        // Who cancelled, for analytics (guest, staff or system).
+        let who = match employee {
+            Some(_) => "staff",
+            None => by,
+        };
+        with_tx!(tx, c => sqlx::query("UPDATE bookings SET cancelled_by = $1 WHERE id = $2")
+            .bind(who)
+            .bind(booking_id)
+            .execute(&mut **c)
+            .await
+            .map(|_| ()))?;
+    }
     events::record(
         tx,
         NewEvent {

@@ -42,6 +42,10 @@ pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result
             .execute(&mut **t)
             .await?;
     }
+    // A booking's day in the analytics rollups, in the same transaction.
+    if event.aggregate_type == "booking" {
+        super::analytics::touch(tx, event.aggregate_id).await?;
+    }
     // The messages the event causes, in the same transaction.
     super::outbox::on_event(
         tx,

@@ -1,6 +1,7 @@
 //! Server-only code (`ssr`): storage, services and shared state. Server
 //! functions and REST handlers are thin doors into the services here.
 
+pub mod analytics;
 pub mod assets;
 pub mod audit;
 pub mod auth;

@@ -2,6 +2,7 @@
 //! are rendered completely on the server (they work without JavaScript);
 //! the staff side hydrates into an interactive app.
 
+pub mod analytics;
 pub mod board;
 pub mod book;
 pub mod bookings;
@@ -16,6 +17,7 @@ pub mod staff;
 pub mod toast;
 
 use crate::i18n::Locale;
+use analytics::AnalyticsPage;
 use board::BoardPage;
 use book::{BookPage, ManagePage};
 use bookings::{BookingDetailPage, BookingsPage};
@@ -116,6 +118,7 @@ enum Page {
     Settings,
     Profile,
     Audit,
+    Analytics,
     Employees,
 }
 
@@ -167,6 +170,7 @@ fn admin_pages(page: Page) -> AnyView {
         Page::Settings => view! { <SettingsPage /> }.into_any(),
         Page::Audit => view! { <AuditPage /> }.into_any(),
         Page::Employees => view! { <EmployeesPage /> }.into_any(),
+        Page::Analytics => view! { <AnalyticsPage /> }.into_any(),
         _ => view! { <ProfilePage /> }.into_any(),
     }
 }
@@ -211,6 +215,7 @@ lazy_pages! {
     ProfileRoute => admin_pages(Profile) __preload_admin_pages,
     AuditRoute => admin_pages(Audit) __preload_admin_pages,
     EmployeesRoute => admin_pages(Employees) __preload_admin_pages,
+    AnalyticsRoute => admin_pages(Analytics) __preload_admin_pages,
 }
 
 /// Loads the chunk of the page at `path` (a staff page; guest pages never
@@ -229,7 +234,9 @@ pub async fn preload_for_path(path: &str) {
         "login" => LoginRoute::preload().await,
         "calendar" => CalendarRoute::preload().await,
         "bookings" | "clients" | "day-sheet" => BookingsRoute::preload().await,
-        "settings" | "profile" | "audit" | "employees" => SettingsRoute::preload().await,
+        "settings" | "profile" | "audit" | "employees" | "analytics" => {
+            SettingsRoute::preload().await
+        }
         _ => {}
     }
 }
@@ -263,6 +270,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("employees") view={Lazy::<EmployeesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("analytics") view={Lazy::<AnalyticsRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

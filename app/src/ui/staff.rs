@@ -435,10 +435,7 @@ fn StaffNav(manages: bool) -> impl IntoView {
                 {item(Msg::StaffCalendar, "/staff/calendar")}
                 {item(Msg::StaffBookings, "/staff/bookings")}
                 {item(Msg::StaffClients, "/staff/clients")}
-                <li><span class="staff-nav__item" aria-disabled="true" title=t(Msg::StaffAnalytics)>
-                    <span class="staff-nav__dot" aria-hidden="true"></span>
-                    <span class="staff-sidebar__label">{t(Msg::StaffAnalytics)}</span>
-                </span></li>
+                {item(Msg::StaffAnalytics, "/staff/analytics")}
                 {manages.then(|| view! {
                     {item(Msg::StaffSettings, "/staff/settings")}
                     {item(Msg::StaffEmployees, "/staff/employees")}

@@ -64,7 +64,12 @@ pub async fn seed(url: &str) -> usize {
             chunk.join(",\n")
         ));
     }
-    // The batches, then fresh statistics, on either backend's connection.
+    load(url, batches).await;
+    rows
+}
+
+/// Runs SQL batches, then fresh statistics, on either backend's connection.
+pub async fn load(url: &str, batches: Vec<String>) {
     macro_rules! load {
         ($connection:ty) => {{
             let mut c = <$connection>::connect(url).await.expect("connect");
@@ -82,5 +87,45 @@ pub async fn seed(url: &str) -> usize {
     } else {
         load!(sqlx::PgConnection);
     }
-    rows
+}
+
+/// A database of its own for a benchmark: a new PostgreSQL database when
+/// `BENCH_DATABASE_URL` names a server (dropped by [`BenchDb::drop`]), or a
+/// SQLite file in `dir`.
+pub struct BenchDb {
+    pub url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl BenchDb {
+    pub async fn create(dir: &std::path::Path, tag: &str) -> BenchDb {
+        match std::env::var("BENCH_DATABASE_URL") {
+            Ok(admin) if admin.starts_with("postgres") => {
+                let name = format!("studio_bench_{tag}_{}", std::process::id());
+                let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
+                sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut c)
+                    .await
+                    .expect("create");
+                let base = &admin[..admin.rfind('/').expect("a database in the URL")];
+                BenchDb {
+                    url: format!("{base}/{name}"),
+                    postgres: Some((admin.clone(), name)),
+                }
+            }
+            _ => BenchDb {
+                url: format!("sqlite://{}", dir.join("bench.db").display()),
+                postgres: None,
+            },
+        }
+    }
+
+    pub async fn drop(self) {
+        if let Some((admin, name)) = self.postgres {
+            let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
+            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut c)
+                .await;
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! `/api/v1` with its OpenAPI document and docs, operations endpoints, and
 //! the middleware every request passes through.
 
+mod analytics;
 mod assets;
 mod audit;
 mod auth;
@@ -185,6 +186,9 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                     "/settings/calendar-feed/rotate",
                     post(calendar::rotate_feed),
                 )
+                .route("/analytics/summary", get(analytics::summary))
+                .route("/analytics/export.csv", get(analytics::export_csv))
+                .route("/analytics/export.xlsx", get(analytics::export_xlsx))
                 .route("/clients", get(calendar::list_clients))
                 .route("/clients/{phone}", get(calendar::get_client))
                 .route("/clients/{phone}/notes", put(calendar::set_client_notes))

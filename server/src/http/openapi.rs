@@ -81,6 +81,9 @@ use utoipa::{
         super::notifications::telegram_test,
         super::notifications::dead,
         super::notifications::retry,
+        super::analytics::summary,
+        super::analytics::export_csv,
+        super::analytics::export_xlsx,
     ),
     components(schemas(
         app::error::ErrorBody,
@@ -136,6 +139,11 @@ use utoipa::{
         app::domain::board::BatchOperation,
         app::domain::board::BatchRequest,
         app::domain::board::BatchOutcome,
+        app::domain::analytics::Summary,
+        app::domain::analytics::Occupancy,
+        app::domain::analytics::DailyFigures,
+        app::domain::analytics::BySource,
+        app::domain::analytics::CancelledBy,
         app::domain::calendar::Block,
         app::domain::calendar::BlockRequest,
         app::domain::calendar::ClientSummary,
@@ -166,6 +174,7 @@ use utoipa::{
         (name = "audit", description = "The tamper-evident audit log (owner and admin)"),
         (name = "bookings", description = "Bookings as the staff run them"),
         (name = "notifications", description = "Webhooks, notification settings and the outbox (owner and admin)"),
+        (name = "analytics", description = "A period's figures and exports; money for owners and admins only"),
     )
 )]
 pub struct ApiDoc;

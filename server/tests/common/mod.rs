@@ -356,6 +356,22 @@ pub async fn send(
     )
 }
 
+/// Moves a booking through `states` in order, as staff; each step must
+/// succeed.
+pub async fn move_through(app: &TestApp, token: &str, id: &str, states: &[&str]) {
+    for to in states {
+        let (status, body) = send(
+            app,
+            reqwest::Method::POST,
+            Some(token),
+            &format!("/api/v1/bookings/{id}/state"),
+            Some(serde_json::json!({"target_state": to, "reason": "test"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{to}: {body}");
+    }
+}
+
 /// The free starts (`HH:MM`) of a space on a date, from the public API.
 pub async fn free_hours(app: &TestApp, space: &str, day: i64) -> Vec<String> {
     let path = format!(
