@@ -42,13 +42,28 @@ CREATE TABLE analytics_daily (
 );
 CREATE INDEX analytics_daily_day ON analytics_daily (day);
 
--- The space and day each booking was last counted under, so a reschedule
--- refreshes the day it left as well as the one it moved to.
-CREATE TABLE analytics_booking_days (
-    booking_id  TEXT PRIMARY KEY REFERENCES bookings (id),
-    space_id    TEXT NOT NULL,
-    day         TEXT NOT NULL
+-- Where each booking was last counted (its space and start), so a
+-- reschedule refreshes the day it left as well as the one it moved to. A
+-- new booking is counted where it starts: the trigger writes that within
+-- the INSERT itself, so creating a booking costs no extra statement here.
+CREATE TABLE analytics_counted (
+    booking_id  TEXT   PRIMARY KEY REFERENCES bookings (id),
+    space_id    TEXT   NOT NULL,
+    starts_at   BIGINT NOT NULL
 );
+INSERT INTO analytics_counted (booking_id, space_id, starts_at)
+    SELECT id, space_id, starts_at FROM bookings;
+
+CREATE FUNCTION analytics_booking_counted() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO analytics_counted (booking_id, space_id, starts_at)
+    VALUES (NEW.id, NEW.space_id, NEW.starts_at);
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER bookings_analytics_counted AFTER INSERT ON bookings
+    FOR EACH ROW EXECUTE FUNCTION analytics_booking_counted();
 
 -- The time zone the rollups were built in; a different zone in the
 -- settings (or no row: a database from before this migration) makes the

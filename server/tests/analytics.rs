@@ -307,10 +307,10 @@ both_backends! {
         assert_eq!(before["bookings"], 1);
         // As a database from before analytics: no rollups, no state.
         app.exec("DELETE FROM analytics_daily").await;
-        app.exec("DELETE FROM analytics_booking_days").await;
+        app.exec("DELETE FROM analytics_counted").await;
         app.exec("DELETE FROM analytics_state").await;
         assert_eq!(summary(&app, &token, &period).await, before);
-        assert_eq!(app.scalar("SELECT COUNT(*) FROM analytics_booking_days").await, 1);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM analytics_counted").await, 1);
         // Another time zone: days are the studio's days, so they are rebuilt.
         app.exec("UPDATE studio_settings SET time_zone = 'Asia/Vladivostok'").await;
         app.state.rules_cache.invalidate();

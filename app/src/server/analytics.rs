@@ -4,8 +4,8 @@
 //!
 //! A refresh recomputes the whole day of a space from its bookings (a few
 //! rows), so a rollup always equals a recomputation whatever path changed
-//! the booking; `analytics_booking_days` remembers the day a booking was
-//! counted under, so a reschedule refreshes the day it left too. A year's
+//! the booking; `analytics_counted` remembers where a booking was
+//! counted (kept by an insert trigger, moved along here), so a reschedule refreshes the day it left too. A year's
 //! summary then reads ~365 rows per space. [`rebuild`] recomputes
 //! everything (the `analytics-rebuild` command, an upgrade, a new time
 //! zone).
@@ -93,7 +93,7 @@ struct TouchRow {
     starts_at: i64,
     time_zone: String,
     old_space: Option<String>,
-    old_day: Option<String>,
+    old_start: Option<i64>,
     b_starts_at: Option<i64>,
     b_ends_at: Option<i64>,
     b_created_at: Option<i64>,
@@ -104,11 +104,11 @@ struct TouchRow {
 }
 
 const TOUCH: &str = "SELECT t.space_id, t.starts_at, s.time_zone, d.space_id AS old_space, \
-     d.day AS old_day, b.starts_at AS b_starts_at, b.ends_at AS b_ends_at, \
+     d.starts_at AS old_start, b.starts_at AS b_starts_at, b.ends_at AS b_ends_at, \
      b.created_at AS b_created_at, b.state AS b_state, b.cancelled_by AS b_cancelled_by, \
      b.source AS b_source, b.price_total AS b_total \
      FROM bookings t JOIN studio_settings s ON s.id = 1 \
-     LEFT JOIN analytics_booking_days d ON d.booking_id = t.id \
+     LEFT JOIN analytics_counted d ON d.booking_id = t.id \
      LEFT JOIN bookings b ON b.space_id = t.space_id AND b.deleted_at IS NULL \
      AND b.starts_at > t.starts_at - 108000 AND b.starts_at < t.starts_at + 108000 \
      WHERE t.id = $1";
@@ -127,12 +127,13 @@ pub async fn touch(tx: &mut Tx, booking_id: &str) -> Result<(), AppError> {
     };
     let zone = zone(&first.time_zone)?;
     let (space, day) = (first.space_id.clone(), local_day(zone, first.starts_at));
-    let before = first.old_space.clone().zip(
-        first
-            .old_day
-            .as_deref()
-            .and_then(|d| d.parse::<NaiveDate>().ok()),
-    );
+    // Where it was counted before: written by the insert trigger for a new
+    // booking (then where it is now), moved along below on a reschedule.
+    let before = first
+        .old_space
+        .clone()
+        .zip(first.old_start.map(|t| local_day(zone, t)));
+    let start_now = first.starts_at;
     let mut figures = DayFigures::default();
     for r in rows {
         let (
@@ -172,12 +173,12 @@ pub async fn touch(tx: &mut Tx, booking_id: &str) -> Result<(), AppError> {
             refresh(tx, zone, &old_space, old_day).await?;
         }
         with_tx!(tx, c => sqlx::query(
-            "INSERT INTO analytics_booking_days (booking_id, space_id, day) VALUES ($1, $2, $3) \
-             ON CONFLICT (booking_id) DO UPDATE SET space_id = excluded.space_id, day = excluded.day"
+            "INSERT INTO analytics_counted (booking_id, space_id, starts_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (booking_id) DO UPDATE SET space_id = excluded.space_id, starts_at = excluded.starts_at"
         )
         .bind(booking_id)
         .bind(&space)
-        .bind(day.to_string())
+        .bind(start_now)
         .execute(&mut **c)
         .await
         .map(|_| ()))?;
@@ -283,11 +284,11 @@ pub struct Rebuilt {
 pub async fn rebuild(store: &Store) -> Result<Rebuilt, AppError> {
     let mut tx = store.begin().await?;
     if let super::store::TxInner::Postgres(t) = &mut tx.inner {
-        sqlx::query("LOCK TABLE analytics_daily, analytics_booking_days IN EXCLUSIVE MODE")
+        sqlx::query("LOCK TABLE analytics_daily, analytics_counted IN EXCLUSIVE MODE")
             .execute(&mut **t)
             .await?;
     }
-    for table in ["analytics_daily", "analytics_booking_days"] {
+    for table in ["analytics_daily", "analytics_counted"] {
         with_tx!(tx, c => sqlx::query(&format!("DELETE FROM {table}")).execute(&mut **c).await
             .map(|_| ()))?;
     }
@@ -299,43 +300,31 @@ pub async fn rebuild(store: &Store) -> Result<Rebuilt, AppError> {
     let zone = zone(&zone_name)?;
     #[derive(sqlx::FromRow)]
     struct Row {
-        id: String,
         space_id: String,
         #[sqlx(flatten)]
         facts: FactRow,
     }
-    let sql = "SELECT id, space_id, starts_at, ends_at, created_at, state, cancelled_by, source, \
+    let sql = "SELECT space_id, starts_at, ends_at, created_at, state, cancelled_by, source, \
                price_total FROM bookings WHERE deleted_at IS NULL";
     let rows: Vec<Row> = with_tx!(tx, c => sqlx::query_as(sql).fetch_all(&mut **c).await)?;
     let mut days: BTreeMap<(String, NaiveDate), DayFigures> = BTreeMap::new();
-    let mut counted: Vec<(String, String, String)> = Vec::with_capacity(rows.len());
     let bookings = rows.len();
     for r in rows {
         let day = local_day(zone, r.facts.starts_at);
-        days.entry((r.space_id.clone(), day))
+        days.entry((r.space_id, day))
             .or_default()
             .fold(&r.facts.into(), zone);
-        counted.push((r.id, r.space_id, day.to_string()));
     }
     for ((space, day), figures) in &days {
         write_day(&mut tx, space, *day, figures).await?;
     }
-    for chunk in counted.chunks(300) {
-        let values = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO analytics_booking_days (booking_id, space_id, day) VALUES {values}"
-        );
-        with_tx!(tx, c => {
-            let mut q = sqlx::query(&sql);
-            for (id, space, day) in chunk {
-                q = q.bind(id).bind(space).bind(day);
-            }
-            q.execute(&mut **c).await.map(|_| ())
-        })?;
-    }
+    with_tx!(tx, c => sqlx::query(
+        "INSERT INTO analytics_counted (booking_id, space_id, starts_at) \
+         SELECT id, space_id, starts_at FROM bookings"
+    )
+    .execute(&mut **c)
+    .await
+    .map(|_| ()))?;
     with_tx!(tx, c => sqlx::query(
         "INSERT INTO analytics_state (id, time_zone, rebuilt_at) VALUES (1, $1, $2) \
          ON CONFLICT (id) DO UPDATE SET time_zone = excluded.time_zone, rebuilt_at = excluded.rebuilt_at"
