@@ -11,12 +11,12 @@ use app::{
     server::{analytics, credentials::Principal},
 };
 use chrono::{Duration, NaiveDate, Utc};
-use server::{config::Config, Application};
-use std::{collections::HashMap, time::Instant};
+use server::Application;
+use std::time::Instant;
 
 #[path = "support/seed.rs"]
 mod seed;
-use seed::{load, BenchDb};
+use seed::{bench_config, load, BenchDb};
 
 const SPACES: usize = 8;
 const PER_DAY: i64 = 11;
@@ -106,17 +106,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let db = BenchDb::create(dir.path(), "analytics").await;
     let url = db.url.clone();
-    let env: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", url.clone()),
-        ("STUDIO_ADDR", "127.0.0.1:0".into()),
-        ("STUDIO_DATA_DIR", dir.path().display().to_string()),
-        (
-            "STUDIO_SECRET_KEY",
-            "bench-secret-key-that-is-long-enough-0123456789".into(),
-        ),
-        ("STUDIO_LOG", "warn".into()),
-    ]);
-    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
+    let config = bench_config(&url, dir.path(), &[]);
     let app = Application::build(&config).await.expect("server");
     let state = app.state().clone();
     let addr = app.local_addr();

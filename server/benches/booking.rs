@@ -11,13 +11,12 @@ use app::{
     server::bookings::{self, RequestMeta},
 };
 use chrono::{Duration, NaiveDate};
-use server::{config::Config, Application};
-use sqlx::Connection;
-use std::{collections::HashMap, time::Instant};
+use server::Application;
+use std::time::Instant;
 
 #[path = "support/seed.rs"]
 mod seed;
-use seed::{moscow_today, seed, DAYS_AHEAD, SPACES};
+use seed::{bench_config, moscow_today, seed, BenchDb, DAYS_AHEAD, SPACES};
 
 struct Stats {
     name: &'static str,
@@ -156,35 +155,16 @@ async fn board(state: &app::server::AppState, addr: std::net::SocketAddr, today:
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (url, pg) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) if admin.starts_with("postgres") => {
-            let name = format!("studio_bench_{}", std::process::id());
-            let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
-            sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut c)
-                .await
-                .expect("create");
-            let base = &admin[..admin.rfind('/').expect("a database in the URL")];
-            (format!("{base}/{name}"), Some((admin.clone(), name)))
-        }
-        _ => (
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-            None,
-        ),
-    };
-    let env: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", url.clone()),
-        ("STUDIO_ADDR", "127.0.0.1:0".into()),
-        ("STUDIO_DATA_DIR", dir.path().display().to_string()),
-        (
-            "STUDIO_SECRET_KEY",
-            "bench-secret-key-that-is-long-enough-0123456789".into(),
-        ),
-        ("STUDIO_PUBLIC_RATE_PER_MINUTE", "100000000".into()),
-        ("STUDIO_PUBLIC_BURST", "1000000".into()),
-        ("STUDIO_LOG", "warn".into()),
-    ]);
-    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
+    let db = BenchDb::create(dir.path(), "booking").await;
+    let url = db.url.clone();
+    let config = bench_config(
+        &url,
+        dir.path(),
+        &[
+            ("STUDIO_PUBLIC_RATE_PER_MINUTE", "100000000"),
+            ("STUDIO_PUBLIC_BURST", "1000000"),
+        ],
+    );
     let app = Application::build(&config).await.expect("server");
     let state = app.state().clone();
     let addr = app.local_addr();
@@ -304,11 +284,6 @@ async fn main() {
     }
     .print();
 
-    if let Some((admin, name)) = pg {
-        state.store.close().await;
-        let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
-        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut c)
-            .await;
-    }
+    state.store.close().await;
+    db.drop().await;
 }

@@ -9,6 +9,8 @@
 //! for PostgreSQL. Needs maildev from end2end's npm packages (`make test`
 //! installs them).
 
+#[path = "support/seed.rs"]
+mod seed;
 use app::{
     domain::booking::GuestBookingRequest,
     server::{
@@ -18,10 +20,10 @@ use app::{
 };
 use axum::{routing::post, Router};
 use chrono::Duration;
-use server::{config::Config, Application};
+use seed::{bench_config, BenchDb};
+use server::Application;
 use sqlx::Connection;
 use std::{
-    collections::HashMap,
     process::{Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -70,42 +72,16 @@ struct Studio {
     state: AppState,
     url: String,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    db: BenchDb,
 }
 
 async fn studio(extra: &[(&str, String)]) -> Studio {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (url, pg) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) if admin.starts_with("postgres") => {
-            let name = format!("studio_bench_n_{}", uuid::Uuid::new_v4().simple());
-            let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
-            sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut c)
-                .await
-                .expect("create");
-            let base = &admin[..admin.rfind('/').expect("a database in the URL")];
-            (format!("{base}/{name}"), Some((admin.clone(), name)))
-        }
-        _ => (
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-            None,
-        ),
-    };
-    let mut env: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", url.clone()),
-        ("STUDIO_ADDR", "127.0.0.1:0".into()),
-        ("STUDIO_DATA_DIR", dir.path().display().to_string()),
-        (
-            "STUDIO_SECRET_KEY",
-            "bench-secret-key-that-is-long-enough-0123456789".into(),
-        ),
-        ("STUDIO_LOG", "warn".into()),
-        ("STUDIO_OUTBOX_POLL_MS", "200".into()),
-    ]);
-    for (k, v) in extra {
-        env.insert(k, v.clone());
-    }
-    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
+    let db = BenchDb::create(dir.path(), "n").await;
+    let url = db.url.clone();
+    let mut settings = vec![("STUDIO_OUTBOX_POLL_MS", "200")];
+    settings.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
+    let config = bench_config(&url, dir.path(), &settings);
     let app = Application::build(&config).await.expect("server");
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
@@ -116,7 +92,7 @@ async fn studio(extra: &[(&str, String)]) -> Studio {
         state,
         url,
         _dir: dir,
-        pg,
+        db,
     }
 }
 
@@ -302,13 +278,8 @@ async fn main() {
         booked_in.as_secs_f64()
     );
     for s in [off, on] {
-        if let Some((admin, name)) = &s.pg {
-            s.state.store.close().await;
-            let mut c = sqlx::PgConnection::connect(admin).await.expect("connect");
-            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut c)
-                .await;
-        }
+        s.state.store.close().await;
+        s.db.drop().await;
     }
     let _ = maildev.kill();
     let _ = maildev.wait();

@@ -99,9 +99,11 @@ pub struct BenchDb {
 
 impl BenchDb {
     pub async fn create(dir: &std::path::Path, tag: &str) -> BenchDb {
+        static CREATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match std::env::var("BENCH_DATABASE_URL") {
             Ok(admin) if admin.starts_with("postgres") => {
-                let name = format!("studio_bench_{tag}_{}", std::process::id());
+                let name = format!("studio_bench_{tag}_{}_{n}", std::process::id());
                 let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
                 sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
                     .execute(&mut c)
@@ -114,7 +116,7 @@ impl BenchDb {
                 }
             }
             _ => BenchDb {
-                url: format!("sqlite://{}", dir.join("bench.db").display()),
+                url: format!("sqlite://{}", dir.join(format!("bench-{n}.db")).display()),
                 postgres: None,
             },
         }
@@ -128,4 +130,30 @@ impl BenchDb {
                 .await;
         }
     }
+}
+
+/// The server's configuration for a benchmark studio on `url`, with data in
+/// `dir`, logging warnings only; `extra` adds or overrides variables.
+pub fn bench_config(
+    url: &str,
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> server::config::Config {
+    let mut env: std::collections::HashMap<String, String> = [
+        ("DATABASE_URL", url.to_owned()),
+        ("STUDIO_ADDR", "127.0.0.1:0".to_owned()),
+        ("STUDIO_DATA_DIR", dir.display().to_string()),
+        (
+            "STUDIO_SECRET_KEY",
+            "bench-secret-key-that-is-long-enough-0123456789".to_owned(),
+        ),
+        ("STUDIO_LOG", "warn".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    server::config::Config::from_lookup(|k| env.get(k).cloned()).expect("config")
 }
