@@ -74,6 +74,8 @@ test("the owner reads a period's figures, changes the period and downloads CSV a
   await expect(page.locator("[data-chart='bookings'] svg rect.chart__completed")).toHaveCount(1);
   await expect(page.locator("[data-chart='revenue'] svg")).toBeVisible();
   await expect(page.locator("[data-chart='heat'] svg rect.heat__cell--5").first()).toBeVisible();
+  // Every chart has a table alternative: the heat map's lists the week's days.
+  await expect(page.locator("[data-heat-table] tbody tr")).toHaveCount(7);
   await expect(page.locator("[data-occupancy] tr[data-space='studio_a']")).toContainText("33.3 %");
   await expect(page.locator("[data-top-clients]")).toContainText("Вера Аналитикова");
   await page.screenshot({ path: "test-results/analytics.png", fullPage: true });

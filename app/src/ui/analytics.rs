@@ -434,11 +434,33 @@ fn heat_map(l: Locale, p: &PageData) -> impl IntoView {
         }
     }
     svg.push_str("</svg>");
+    // The same figures as a table (hours booked), for screen readers and print.
+    let head = (first..=last)
+        .map(|hour| view! { <th scope="col">{format!("{hour:02}")}</th> })
+        .collect_view();
+    let rows = p
+        .heat
+        .iter()
+        .zip(days)
+        .map(|(row, day)| {
+            let cells = (first..=last)
+                .map(|hour| view! { <td>{format!("{:.1}", row[hour] as f64 / 60.0)}</td> })
+                .collect_view();
+            view! { <tr><th scope="row">{day}</th>{cells}</tr> }
+        })
+        .collect_view();
     view! {
         <section class="an-card" data-chart="heat">
             <h2>{title}</h2>
             <p class="muted">{l.t(Msg::AnHeatMapHint)}</p>
             <div inner_html=svg></div>
+            <details class="chart-table">
+                <summary>{l.t(Msg::AnAsTable)}</summary>
+                <table class="table" data-heat-table>
+                    <thead><tr><td></td>{head}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </details>
         </section>
     }
 }
