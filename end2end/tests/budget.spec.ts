@@ -8,7 +8,7 @@ import type { Browser } from "@playwright/test";
 useStudio();
 
 // The goal is 400 KB (issue 11). Split by route the board's first load is
-// 443,687 bytes and the calendar's 437,300 (brotli), down from 1,124 KB
+// 446,972 bytes and the calendar's 441,292 (brotli), down from 1,124 KB
 // (gzip) for the whole app; the budget holds what was reached so that no
 // change grows it unnoticed, until the shared core shrinks further.
 const BUDGET = 450 * 1000;
