@@ -105,8 +105,12 @@ pub async fn socket(
         }
         .into_response();
     };
+    // Subscribe before the handshake completes: a change the client makes
+    // (or learns of) once it holds the open socket is then never missed,
+    // however late the upgraded connection's task starts.
+    let feed = state.live.subscribe();
     upgrade
-        .on_upgrade(move |socket| serve(socket, state, me, query.since))
+        .on_upgrade(move |socket| serve(socket, state, me, query.since, feed))
         .into_response()
 }
 
@@ -135,11 +139,17 @@ fn resync() -> Message {
     })
 }
 
-async fn serve(socket: WebSocket, state: AppState, me: Principal, since: Option<i64>) {
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    me: Principal,
+    since: Option<i64>,
+    mut feed: tokio::sync::broadcast::Receiver<LiveEvent>,
+) {
     let (mut sink, mut stream) = socket.split();
-    // Subscribe before reading the backlog: an event committed in between
-    // arrives twice rather than never, and clients ignore repeats.
-    let mut feed = state.live.subscribe();
+    // Subscribed (in `socket`) before reading the backlog: an event
+    // committed in between arrives twice rather than never, and clients
+    // ignore repeats.
     if let Some(since) = since {
         match live::events_since(&state.store, since, CATCH_UP_LIMIT + 1).await {
             Ok(events) if events.len() as i64 <= CATCH_UP_LIMIT => {
