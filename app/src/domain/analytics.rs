@@ -124,6 +124,29 @@ impl PeriodKind {
         PeriodKind::ALL.into_iter().find(|k| k.as_str() == raw)
     }
 
+    /// The query for a period picked on the page: `from`/`to` as typed for
+    /// custom dates, otherwise the period of this kind around `at` (a date,
+    /// default today).
+    pub fn query(
+        self,
+        at: Option<&str>,
+        from: Option<String>,
+        to: Option<String>,
+        space: Option<String>,
+        today: NaiveDate,
+    ) -> AnalyticsQuery {
+        if self == PeriodKind::Custom {
+            return AnalyticsQuery { from, to, space };
+        }
+        let anchor = at.and_then(parse_date).unwrap_or(today);
+        let (from, to) = self.around(anchor);
+        AnalyticsQuery {
+            from: Some(from.to_string()),
+            to: Some(to.to_string()),
+            space,
+        }
+    }
+
     /// The period of this kind that contains `anchor` (custom: the day).
     pub fn around(self, anchor: NaiveDate) -> (NaiveDate, NaiveDate) {
         let month_start = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(anchor);
@@ -589,6 +612,19 @@ mod tests {
         for k in PeriodKind::ALL {
             assert_eq!(PeriodKind::parse(k.as_str()), Some(k));
         }
+        let week = PeriodKind::Week.query(Some("2026-11-27"), None, None, None, a);
+        assert_eq!(
+            (week.from.as_deref(), week.to.as_deref()),
+            (Some("2026-11-23"), Some("2026-11-29"))
+        );
+        let this_month = PeriodKind::Month.query(Some("not a date"), None, None, None, a);
+        assert_eq!(this_month.from.as_deref(), Some("2026-11-01"));
+        let custom =
+            PeriodKind::Custom.query(None, Some("2026-01-05".into()), Some("x".into()), None, a);
+        assert_eq!(
+            (custom.from.as_deref(), custom.to.as_deref()),
+            (Some("2026-01-05"), Some("x"))
+        );
     }
 
     fn facts(state: &str, by: Option<&str>, start: &str, hours: i64, total: i64) -> BookingFacts {

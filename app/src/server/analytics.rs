@@ -779,6 +779,54 @@ pub async fn page(
     })
 }
 
+/// A period's tables for download, and the file name they go under.
+pub struct Export {
+    pub name: String,
+    pub tables: Vec<Table>,
+}
+
+/// The tables of a period for an export (`format` and `table` only go to
+/// the audit log): exports are audited, since the top clients table names
+/// people.
+pub async fn export(
+    state: &AppState,
+    me: &Principal,
+    origin: &super::credentials::Origin,
+    query: &AnalyticsQuery,
+    format: &str,
+    table: Option<&str>,
+) -> Result<Export, AppError> {
+    let page = page(state, me, query, PeriodKind::Custom).await?;
+    let s = &page.summary;
+    let name = format!(
+        "analytics-{}-{}{}",
+        s.from,
+        s.to,
+        s.space
+            .as_deref()
+            .map(|x| format!("-{x}"))
+            .unwrap_or_default()
+    );
+    let entry = super::audit::Entry {
+        action: "analytics_exported",
+        target_type: "analytics",
+        target_id: "",
+        details: serde_json::json!({
+            "from": s.from, "to": s.to, "space": s.space, "format": format, "table": table,
+        }),
+    };
+    super::audit::record(
+        &state.store,
+        &super::credentials::actor_of(me, origin),
+        entry,
+    )
+    .await?;
+    Ok(Export {
+        name,
+        tables: tables(&page),
+    })
+}
+
 /// One cell of an exported table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {

@@ -26,7 +26,6 @@ pub async fn load_analytics(
     space: Option<String>,
 ) -> Result<PageData, AppError> {
     use super::staff::session;
-    use crate::domain::{analytics::AnalyticsQuery, calendar::parse_date};
     let (state, _, me) = session::report(session::settled_staff().await)?;
     let zone = session::zone(&state).await;
     let today = chrono::Utc::now().with_timezone(&zone).date_naive();
@@ -34,17 +33,7 @@ pub async fn load_analytics(
         .as_deref()
         .and_then(PeriodKind::parse)
         .unwrap_or(PeriodKind::Month);
-    let query = if kind == PeriodKind::Custom {
-        AnalyticsQuery { from, to, space }
-    } else {
-        let anchor = at.as_deref().and_then(parse_date).unwrap_or(today);
-        let (from, to) = kind.around(anchor);
-        AnalyticsQuery {
-            from: Some(from.to_string()),
-            to: Some(to.to_string()),
-            space,
-        }
-    };
+    let query = kind.query(at.as_deref(), from, to, space, today);
     session::report(crate::server::analytics::page(&state, &me, &query, kind).await)
 }
 

@@ -7,14 +7,9 @@ use super::{
     extract::ApiQuery,
 };
 use app::{
-    domain::analytics::{AnalyticsQuery, PeriodKind, Summary},
+    domain::analytics::{AnalyticsQuery, Summary},
     error::{AppError, ErrorBody, FieldError},
-    server::{
-        analytics,
-        audit::{self, Entry},
-        credentials::{actor_of, Principal},
-        AppState,
-    },
+    server::{analytics, AppState},
 };
 use axum::{
     extract::{ConnectInfo, State},
@@ -55,41 +50,14 @@ pub struct ExportQuery {
     pub table: Option<String>,
 }
 
-async fn export_tables(
-    state: &AppState,
-    me: &Principal,
-    who: &app::server::audit::Actor,
-    q: &ExportQuery,
-    format: &str,
-) -> Result<(Vec<analytics::Table>, String), AppError> {
-    let query = AnalyticsQuery {
-        from: q.from.clone(),
-        to: q.to.clone(),
-        space: q.space.clone(),
-    };
-    let page = analytics::page(state, me, &query, PeriodKind::Custom).await?;
-    let name = format!(
-        "analytics-{}-{}{}",
-        page.summary.from,
-        page.summary.to,
-        page.summary
-            .space
-            .as_deref()
-            .map(|s| format!("-{s}"))
-            .unwrap_or_default()
-    );
-    // The top clients table names clients: exports are audited.
-    let entry = Entry {
-        action: "analytics_exported",
-        target_type: "analytics",
-        target_id: "",
-        details: serde_json::json!({
-            "from": page.summary.from, "to": page.summary.to,
-            "space": page.summary.space, "format": format, "table": q.table,
-        }),
-    };
-    audit::record(&state.store, who, entry).await?;
-    Ok((analytics::tables(&page), name))
+impl ExportQuery {
+    fn period(&self) -> AnalyticsQuery {
+        AnalyticsQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            space: self.space.clone(),
+        }
+    }
 }
 
 /// A file to download.
@@ -132,15 +100,15 @@ pub async fn export_csv(
             FieldError::new("unknown_table", "There is no such table."),
         ));
     }
-    let who = actor_of(&me, &origin(addr, &headers));
-    let (tables, name) = export_tables(&state, &me, &who, &q, "csv").await?;
-    let Some(found) = tables.iter().find(|t| t.name == table) else {
+    let origin = origin(addr, &headers);
+    let export = analytics::export(&state, &me, &origin, &q.period(), "csv", Some(&table)).await?;
+    let Some(found) = export.tables.iter().find(|t| t.name == table) else {
         // top_clients without the right to see money.
         return Err(AppError::Forbidden);
     };
     Ok(attachment(
         "text/csv; charset=utf-8",
-        &format!("{name}-{table}.csv"),
+        &format!("{}-{table}.csv", export.name),
         analytics::csv(found).into_bytes(),
     ))
 }
@@ -157,14 +125,15 @@ pub async fn export_xlsx(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let who = actor_of(&me, &origin(addr, &headers));
-    let (tables, name) = export_tables(&state, &me, &who, &q, "xlsx").await?;
+    let origin = origin(addr, &headers);
+    let export = analytics::export(&state, &me, &origin, &q.period(), "xlsx", None).await?;
+    let tables = export.tables;
     let body = tokio::task::spawn_blocking(move || analytics::xlsx(&tables))
         .await
         .map_err(|_| AppError::Internal)??;
     Ok(attachment(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &format!("{name}.xlsx"),
+        &format!("{}.xlsx", export.name),
         body,
     ))
 }
