@@ -9,6 +9,8 @@
 //! for PostgreSQL. Needs maildev from end2end's npm packages (`make test`
 //! installs them).
 
+#[path = "../tests/common/maildev.rs"]
+mod maildev;
 #[path = "support/seed.rs"]
 mod seed;
 use app::{
@@ -20,11 +22,11 @@ use app::{
 };
 use axum::{routing::post, Router};
 use chrono::Duration;
+use maildev::Maildev;
 use seed::{bench_config, BenchDb};
 use server::Application;
 use sqlx::Connection;
 use std::{
-    process::{Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
@@ -33,13 +35,6 @@ use std::{
 };
 
 const BOOKINGS: usize = 1000;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// Counts POSTs to any path; answers like Telegram does. It stands for a
 /// service elsewhere, so it runs on a thread and runtime of its own, not on
@@ -155,29 +150,8 @@ fn summary(name: &str, mut ms: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let maildev_bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../end2end/node_modules/.bin/maildev");
-    let (smtp, web) = (free_port(), free_port());
-    let mut maildev = Command::new(&maildev_bin)
-        .args([
-            "--ip",
-            "127.0.0.1",
-            "--smtp",
-            &smtp.to_string(),
-            "--web",
-            &web.to_string(),
-            "--silent",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("maildev (cd end2end && npm ci)");
-    let mail_api = format!("http://127.0.0.1:{web}/email");
-    let started = Instant::now();
-    while reqwest::get(&mail_api).await.is_err() {
-        assert!(started.elapsed().as_secs() < 30, "maildev did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let maildev = Maildev::start().await;
+    let smtp = maildev.smtp;
     let telegram_count = Arc::new(AtomicUsize::new(0));
     let telegram = counting_receiver(telegram_count.clone()).await;
     let hook_count = Arc::new(AtomicUsize::new(0));
@@ -259,12 +233,7 @@ async fn main() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let all_delivered = first.elapsed();
-    let mails: Vec<serde_json::Value> = reqwest::get(&mail_api)
-        .await
-        .expect("maildev")
-        .json()
-        .await
-        .expect("JSON");
+    let mails = maildev.emails().await;
     assert_eq!(mails.len(), expected, "one confirmation per booking");
     assert_eq!(telegram_count.load(Ordering::SeqCst), expected);
     assert_eq!(hook_count.load(Ordering::SeqCst), expected);
@@ -281,6 +250,5 @@ async fn main() {
         s.state.store.close().await;
         s.db.drop().await;
     }
-    let _ = maildev.kill();
-    let _ = maildev.wait();
+    drop(maildev);
 }

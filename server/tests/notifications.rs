@@ -12,7 +12,11 @@ use axum::{
     routing::post,
     Json, Router,
 };
-use common::{at, send, Db, TestApp};
+use common::{
+    at,
+    maildev::{free_port, Maildev},
+    send, Db, TestApp,
+};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -20,7 +24,7 @@ use sha2::Sha256;
 use std::{
     collections::VecDeque,
     net::SocketAddr,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -28,107 +32,7 @@ use std::{
 const OWNER_PASSWORD: &str = "correct horse battery";
 const BOT_TOKEN: &str = "123456:TEST-token_abc";
 
-// ---------- a real SMTP server ----------
-
-struct Maildev {
-    child: Child,
-    pub smtp: u16,
-    web: u16,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-impl Maildev {
-    async fn start() -> Maildev {
-        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../end2end/node_modules/.bin/maildev");
-        assert!(
-            bin.exists(),
-            "maildev is needed (make test installs it: cd end2end && npm ci)"
-        );
-        let (smtp, web) = (free_port(), free_port());
-        let child = Command::new(bin)
-            .args([
-                "--ip",
-                "127.0.0.1",
-                "--smtp",
-                &smtp.to_string(),
-                "--web",
-                &web.to_string(),
-                "--silent",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("maildev starts");
-        let m = Maildev { child, smtp, web };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if reqwest::get(m.api("/email")).await.is_ok()
-                && tokio::net::TcpStream::connect(("127.0.0.1", smtp))
-                    .await
-                    .is_ok()
-            {
-                return m;
-            }
-            assert!(Instant::now() < deadline, "maildev did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn api(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.web)
-    }
-
-    async fn emails(&self) -> Vec<Value> {
-        reqwest::get(self.api("/email"))
-            .await
-            .expect("maildev answers")
-            .json()
-            .await
-            .expect("JSON")
-    }
-
-    /// Waits until `n` e-mails have arrived (and a moment longer, so a
-    /// duplicate would show); returns them.
-    async fn wait_for(&self, n: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let got = self.emails().await;
-            if got.len() >= n {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                return self.emails().await;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "expected {n} e-mails, got {}",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn raw(&self, id: &str) -> String {
-        reqwest::get(self.api(&format!("/email/{id}/source")))
-            .await
-            .expect("maildev answers")
-            .text()
-            .await
-            .expect("text")
-    }
-}
-
-impl Drop for Maildev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+// The real SMTP server: common/maildev.rs.
 
 // ---------- fake Telegram and a webhook receiver ----------
 

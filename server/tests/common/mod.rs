@@ -3,6 +3,8 @@
 //! database on `TEST_DATABASE_URL`, dropped afterwards).
 #![allow(dead_code)]
 
+pub mod maildev;
+
 use app::server::AppState;
 use server::{config::Config, Application};
 use std::{collections::HashMap, net::SocketAddr};
