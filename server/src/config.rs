@@ -73,6 +73,8 @@ pub struct Config {
     pub retry: app::server::outbox::RetryPolicy,
     pub outbox_alert_age_secs: i64,
     pub jobs: app::server::jobs::Schedule,
+    /// Scheduled backups (`STUDIO_BACKUP_DIR`), off when unset.
+    pub backups: Option<app::server::backup::Plan>,
 }
 
 impl Config {
@@ -280,7 +282,18 @@ impl Config {
             )?),
             ..jd
         };
+        let backups = match get("STUDIO_BACKUP_DIR").filter(|d| !d.trim().is_empty()) {
+            None => None,
+            Some(dir) => Some(app::server::backup::Plan {
+                dir: PathBuf::from(dir),
+                every: std::time::Duration::from_secs(
+                    3600 * u64::from(positive("STUDIO_BACKUP_INTERVAL_HOURS", 24)?),
+                ),
+                keep: positive("STUDIO_BACKUP_KEEP", 14)? as usize,
+            }),
+        };
         Ok(Config {
+            backups,
             public_url,
             telegram,
             smtp,

@@ -1,5 +1,5 @@
 //! `server`: serve the studio, migrate the database, create the first owner,
-//! verify the audit log or rebuild the analytics rollups.
+//! verify the audit log, rebuild the analytics rollups, back up and restore.
 #![forbid(unsafe_code)]
 #![recursion_limit = "512"]
 
@@ -32,6 +32,21 @@ enum Command {
     AuditVerify,
     /// Recompute the analytics rollups from the bookings (repairs).
     AnalyticsRebuild,
+    /// Write a consistent, encrypted backup of the whole studio to a file
+    /// (while the studio keeps serving).
+    Backup {
+        #[arg(long, short = 'o')]
+        output: std::path::PathBuf,
+    },
+    /// Load a backup into an empty database of either backend (stop the
+    /// server first).
+    Restore {
+        #[arg(long, short = 'i')]
+        input: std::path::PathBuf,
+        /// Replace a database that already holds a studio.
+        #[arg(long)]
+        force: bool,
+    },
     /// Create the studio's first owner; the password is read from standard input.
     CreateOwner {
         #[arg(long)]
@@ -65,6 +80,8 @@ async fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Command::AuditVerify => audit_verify(&config).await,
         Command::AnalyticsRebuild => analytics_rebuild(&config).await,
+        Command::Backup { output } => backup(&config, &output).await,
+        Command::Restore { input, force } => restore(&config, &input, force).await,
         Command::CreateOwner {
             username,
             email,
@@ -123,10 +140,56 @@ async fn analytics_rebuild(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+async fn backup(config: &Config, output: &std::path::Path) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    let done = app::server::backup::backup(&store, config.secret_key.bytes(), output)
+        .await
+        .map_err(|e| format!("backup failed: {e}"))?;
+    println!(
+        "backup written: {} ({} tables, {} rows, {} bytes, {} schema version {})",
+        output.display(),
+        done.tables,
+        done.rows,
+        done.bytes,
+        done.header.backend,
+        done.header.schema_version
+    );
+    Ok(())
+}
+
+async fn restore(config: &Config, input: &std::path::Path, force: bool) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    let done = app::server::backup::restore(&store, config.secret_key.bytes(), input, force)
+        .await
+        .map_err(|e| format!("restore failed: {e}"))?;
+    let made = chrono::DateTime::from_timestamp(done.header.created_at, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default();
+    println!(
+        "restored {} tables, {} rows from a {} backup made {made} into {}",
+        done.tables,
+        done.rows,
+        done.header.backend,
+        store.backend().name()
+    );
+    Ok(())
+}
+
 async fn serve(config: &Config) -> Result<(), String> {
     let app = Application::build(config)
         .await
         .map_err(|e| e.to_string())?;
+    if let Some(token) = app.setup_token() {
+        // On standard output only (not in the log): whoever runs the
+        // server sets the studio up, once.
+        println!(
+            "No employee yet: open {}/setup and enter the setup token {token} (or run `server create-owner`).",
+            config.public_url.as_deref().map_or_else(
+                || format!("http://{}", app.local_addr()),
+                |u| u.trim_end_matches('/').to_owned()
+            )
+        );
+    }
     app.run_until(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))

@@ -112,6 +112,22 @@ impl AuditSeal {
         }
     }
 
+    /// Drops the checkpoint on file: the chain it anchored was replaced as
+    /// a whole (a restore), and the next entry anchors the new one.
+    pub(crate) fn forget_anchor(&self) {
+        let Some(path) = &self.checkpoint else { return };
+        let mut anchored = match self.anchored.lock() {
+            Ok(a) => a,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::error!(error = %e, "cannot remove the old audit checkpoint"),
+        }
+        *anchored = 0;
+    }
+
     /// The checkpoint on file: `Ok(None)` when there is none yet, an error
     /// when it exists but is not genuine.
     fn read_checkpoint(&self) -> Result<Option<Checkpoint>, String> {

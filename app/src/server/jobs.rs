@@ -54,22 +54,32 @@ pub struct Jobs {
 impl Jobs {
     pub fn start(state: AppState, schedule: Schedule) -> Jobs {
         let (stop, stopped) = watch::channel(false);
-        let handles = vec![
+        let mut handles = vec![
             tokio::spawn(deliver_loop(state.clone(), schedule, stopped.clone())),
-            tokio::spawn(schedule_loop(state, schedule, stopped)),
+            tokio::spawn(schedule_loop(state.clone(), schedule, stopped.clone())),
         ];
+        if let Some(plan) = state.backups.clone() {
+            handles.push(tokio::spawn(super::backup::scheduled(
+                state.store.clone(),
+                state.signing_key.clone(),
+                plan,
+                stopped,
+            )));
+        }
         Jobs { stop, handles }
     }
 
-    /// Asks the loops to end and waits for them (at most 20 s).
+    /// Asks the loops to end and waits for them (at most 2 s: a delivery
+    /// cut short is delivered again once its lease runs out, a backup cut
+    /// short leaves no file).
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let all = futures_util::future::join_all(self.handles);
-        if tokio::time::timeout(Duration::from_secs(20), all)
+        if tokio::time::timeout(Duration::from_secs(2), all)
             .await
             .is_err()
         {
-            tracing::warn!("background jobs did not stop within 20 s");
+            tracing::warn!("background jobs did not stop within 2 s");
         }
     }
 }

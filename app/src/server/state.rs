@@ -20,6 +20,8 @@ pub struct AppState {
     pub live: super::live::Live,
     /// Notification channels, the public URL and the retry policy.
     pub notifier: Arc<super::notify::Notifier>,
+    /// Scheduled backups, when `STUDIO_BACKUP_DIR` is set.
+    pub backups: Option<Arc<super::backup::Plan>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -120,6 +120,14 @@ pub struct Tx {
     /// Set when this transaction wrote outbox rows: the delivery worker is
     /// woken once it commits.
     outbox_written: bool,
+    /// Business counters that count only once the change is committed.
+    counters: Vec<Counter>,
+}
+
+/// A counter to increment when a transaction commits.
+pub(crate) struct Counter {
+    name: &'static str,
+    labels: Vec<(&'static str, String)>,
 }
 
 pub(crate) enum TxInner {
@@ -240,6 +248,31 @@ impl Store {
             _turn: turn,
             outbox: self.outbox.clone(),
             outbox_written: false,
+            counters: Vec::new(),
+        })
+    }
+
+    /// Opens a read-only transaction that sees one consistent snapshot of
+    /// the whole database while writers go on (SQLite: a deferred `BEGIN`,
+    /// a WAL read snapshot from the first read; PostgreSQL: `REPEATABLE
+    /// READ READ ONLY`). It takes no writer's turn. Drop it to end it.
+    pub async fn begin_snapshot(&self) -> Result<Tx, AppError> {
+        let inner = match &self.pool {
+            DbPool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            DbPool::Postgres(p) => TxInner::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        };
+        Ok(Tx {
+            inner,
+            committed: self.committed.clone(),
+            audit: None,
+            audit_head: None,
+            _turn: None,
+            outbox: self.outbox.clone(),
+            outbox_written: false,
+            counters: Vec::new(),
         })
     }
 
@@ -341,6 +374,16 @@ impl Tx {
         self.outbox_written = true;
     }
 
+    /// Increments `name` (with `labels`) once this transaction commits;
+    /// nothing when it rolls back.
+    pub(crate) fn count_on_commit(
+        &mut self,
+        name: &'static str,
+        labels: Vec<(&'static str, String)>,
+    ) {
+        self.counters.push(Counter { name, labels });
+    }
+
     pub(crate) fn set_audit_head(&mut self, id: i64, hash: String) {
         self.audit_head = Some((id, hash));
     }
@@ -354,6 +397,7 @@ impl Tx {
             _turn,
             outbox,
             outbox_written,
+            counters,
         } = self;
         match inner {
             TxInner::Sqlite(t) => t.commit().await?,
@@ -363,6 +407,14 @@ impl Tx {
         drop(_turn);
         if let (Some(seal), Some((id, hash))) = (&audit, &audit_head) {
             seal.anchor(*id, hash);
+        }
+        for c in counters {
+            let labels: Vec<metrics::Label> = c
+                .labels
+                .into_iter()
+                .map(|(k, v)| metrics::Label::new(k, v))
+                .collect();
+            metrics::counter!(c.name, labels).increment(1);
         }
         committed.notify_one();
         if outbox_written {

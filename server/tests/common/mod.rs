@@ -189,6 +189,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub db: TestDb,
+    /// The token `/setup` takes while the studio has no employee.
+    pub setup_token: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -199,7 +201,11 @@ impl TestApp {
 
     /// Spawns with some configuration variables overridden.
     pub async fn spawn_with(db: Db, overrides: &[(&str, &str)]) -> TestApp {
-        let db = TestDb::new(db).await;
+        Self::spawn_on(TestDb::new(db).await, overrides).await
+    }
+
+    /// Spawns on a database the test prepared (e.g. a restored one).
+    pub async fn spawn_on(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
         let mut env = db.env();
         for (k, v) in overrides {
             env.insert((*k).to_owned(), (*v).to_owned());
@@ -210,6 +216,7 @@ impl TestApp {
             .expect("the server starts");
         let addr = app.local_addr();
         let state = app.state().clone();
+        let setup_token = app.setup_token().map(str::to_owned);
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
             let _ = rx.await;
@@ -223,6 +230,7 @@ impl TestApp {
             client,
             state,
             db,
+            setup_token,
             shutdown: Some(tx),
         }
     }
