@@ -181,6 +181,7 @@ pub async fn login(
     let Some(row) = row else {
         let _ = verify_password(password, dummy_hash().await?).await;
         audit::record(store, &actor(None), failure_entry("unknown_user")).await?;
+        metrics::counter!("studio_signin_failures_total", "account" => "unknown").increment(1);
         return Err(invalid_credentials());
     };
     if let Some(until) = row.locked_until.filter(|u| *u > now) {

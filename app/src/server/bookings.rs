@@ -593,6 +593,8 @@ pub(super) async fn book(
 ) -> Result<BookingConfirmation, AppError> {
     match insert(state, config, checked, client, how).await {
         Err(AppError::Conflict { code, message, .. }) if code == "slot_unavailable" => {
+            metrics::counter!("studio_slot_conflicts_total", "source" => how.source.as_str())
+                .increment(1);
             let alternatives = alternatives(state, config, checked)
                 .await
                 .unwrap_or_default();

@@ -202,6 +202,10 @@ pub async fn record_failure(
         .await?;
     }
     tx.commit().await?;
+    metrics::counter!("studio_signin_failures_total", "account" => "known").increment(1);
+    if lock {
+        metrics::counter!("studio_account_lockouts_total").increment(1);
+    }
     Ok(lock)
 }
 

@@ -42,6 +42,19 @@ pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result
             .execute(&mut **t)
             .await?;
     }
+    // Business metrics, counted once the change commits.
+    let label = |key: &str| value[key].as_str().unwrap_or("").to_owned();
+    match event.event_type {
+        "BookingCreated" => tx.count_on_commit(
+            "studio_bookings_created_total",
+            vec![("source", label("source"))],
+        ),
+        "BookingStateChanged" => tx.count_on_commit(
+            "studio_booking_state_changes_total",
+            vec![("from", label("from")), ("to", label("to"))],
+        ),
+        _ => {}
+    }
     // A booking's day in the analytics rollups, in the same transaction.
     if event.aggregate_type == "booking" {
         super::analytics::touch(tx, event.aggregate_id).await?;

@@ -18,6 +18,19 @@ use utoipa::ToSchema;
 pub struct Liveness {
     /// Always `ok` while the process serves requests.
     pub status: &'static str,
+    /// Present when scheduled backups are configured (`STUDIO_BACKUP_DIR`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupHealth>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BackupHealth {
+    /// When the newest scheduled backup was written (Unix seconds); absent
+    /// when there is none yet.
+    pub latest_at: Option<i64>,
+    pub age_seconds: Option<i64>,
+    /// No backup, or the newest is older than two intervals.
+    pub overdue: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -40,8 +53,23 @@ pub struct CacheHealth {
 /// The process is up.
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "The server is alive", body = Liveness)))]
-pub async fn live() -> Json<Liveness> {
-    Json(Liveness { status: "ok" })
+pub async fn live(State(state): State<AppState>) -> Json<Liveness> {
+    let backup = state.backups.as_ref().map(|plan| {
+        let latest_at = app::server::backup::latest(&plan.dir)
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok());
+        let age_seconds = latest_at.map(|at| (app::server::now_epoch() - at).max(0));
+        let limit = i64::try_from(plan.every.as_secs()).unwrap_or(i64::MAX / 2) * 2;
+        BackupHealth {
+            latest_at,
+            age_seconds,
+            overdue: age_seconds.is_none_or(|age| age > limit),
+        }
+    });
+    Json(Liveness {
+        status: "ok",
+        backup,
+    })
 }
 
 /// The database answers a query within two seconds.
@@ -91,7 +119,11 @@ pub async fn cache(State(state): State<AppState>) -> Json<CacheHealth> {
 
 /// Prometheus text exposition of request counts and latency histograms;
 /// behind `STUDIO_METRICS_TOKEN` when it is set.
-pub async fn metrics(headers: HeaderMap, token: Option<std::sync::Arc<[u8]>>) -> Response {
+pub async fn metrics(
+    state: AppState,
+    headers: HeaderMap,
+    token: Option<std::sync::Arc<[u8]>>,
+) -> Response {
     if let Some(expected) = token {
         let given = headers
             .get(header::AUTHORIZATION)
@@ -110,6 +142,30 @@ pub async fn metrics(headers: HeaderMap, token: Option<std::sync::Arc<[u8]>>) ->
                 axum::http::HeaderValue::from_static("Bearer realm=\"metrics\""),
             );
             return res;
+        }
+    }
+    // Figures read at scrape time: whether the database answers, the
+    // outbox's backlog (one indexed
+    // query, bounded by the two-second guard) and the newest backup.
+    let db_up = matches!(
+        tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
+        Ok(Ok(()))
+    );
+    metrics::gauge!("studio_database_up").set(if db_up { 1.0 } else { 0.0 });
+    if let Ok(Ok(b)) = tokio::time::timeout(
+        Duration::from_secs(2),
+        app::server::outbox::backlog(&state.store),
+    )
+    .await
+    {
+        metrics::gauge!("studio_outbox_backlog").set(b.backlog as f64);
+        metrics::gauge!("studio_outbox_oldest_due_age_seconds")
+            .set(b.oldest_due_age_seconds as f64);
+        metrics::gauge!("studio_outbox_dead").set(b.dead as f64);
+    }
+    if let Some(plan) = &state.backups {
+        if let Some(age) = app::server::backup::latest(&plan.dir).and_then(|t| t.elapsed().ok()) {
+            metrics::gauge!("studio_backup_age_seconds").set(age.as_secs_f64());
         }
     }
     (
