@@ -11,7 +11,10 @@ pub mod telemetry;
 use app::server::{catalog, store::StoreError, AppState, Store};
 use config::Config;
 use leptos::config::LeptosOptions;
-use std::{future::Future, net::SocketAddr};
+use std::{
+    future::{Future, IntoFuture},
+    net::SocketAddr,
+};
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,11 +57,16 @@ pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
     Ok(store)
 }
 
+/// How long in-flight requests may run after a shutdown signal; the jobs
+/// get what is left of ten seconds.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(7);
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     http: http::HttpOptions,
     jobs: app::server::jobs::Schedule,
+    setup_token: Option<String>,
 }
 
 impl Application {
@@ -89,6 +97,10 @@ impl Application {
         );
         notifier.alert_after_secs = config.outbox_alert_age_secs;
         let store = open_store(config).await?.with_outbox(notifier.wiring());
+        // A studio without employees is set up at /setup with this token.
+        let setup_token = app::server::setup::issue_token(&store)
+            .await
+            .map_err(StartupError::Seed)?;
         let leptos_options = LeptosOptions::builder()
             .output_name("studio")
             .site_root(config.site_root.to_string_lossy().into_owned())
@@ -108,6 +120,7 @@ impl Application {
             secure_cookies: config.secure_cookies,
             live: Default::default(),
             notifier: std::sync::Arc::new(notifier),
+            backups: config.backups.clone().map(std::sync::Arc::new),
         };
         let http = http::HttpOptions {
             limits: http::RateLimits {
@@ -122,6 +135,7 @@ impl Application {
             state,
             http,
             jobs: config.jobs,
+            setup_token,
         })
     }
 
@@ -129,6 +143,11 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The one-time token of `/setup`, while the studio has no employee.
+    pub fn setup_token(&self) -> Option<&str> {
+        self.setup_token.as_deref()
     }
 
     pub fn state(&self) -> &AppState {
@@ -144,12 +163,38 @@ impl Application {
         tracing::info!(addr = %self.local_addr(), backend = self.state.store.backend().name(), "serving the studio");
         let relay = tokio::spawn(self.state.live.clone().relay(self.state.store.clone()));
         let jobs = app::server::jobs::Jobs::start(self.state.clone(), self.jobs);
-        let served = axum::serve(
+        // On the signal: stop accepting, tell live sockets to reconnect,
+        // let in-flight requests finish, but exit within ten seconds in
+        // all (a request still running then is cut; its transaction rolls
+        // back, so nothing is half-written).
+        let live = self.state.live.clone();
+        let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+        let graceful = async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, finishing requests");
+            live.close_all();
+            let _ = signalled.send(());
+        };
+        let serve = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        .with_graceful_shutdown(graceful)
+        .into_future();
+        let deadline = async move {
+            if on_signal.await.is_ok() {
+                tokio::time::sleep(DRAIN_LIMIT).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let served = tokio::select! {
+            served = serve => served,
+            () = deadline => {
+                tracing::warn!("requests still running after {} s; exiting", DRAIN_LIMIT.as_secs());
+                Ok(())
+            }
+        };
         jobs.stop().await;
         relay.abort();
         served

@@ -321,3 +321,84 @@ async fn two_server_processes_on_one_postgres_push_each_others_changes() {
     })
     .await
 }
+
+/// SIGTERM (what `docker stop` sends): open screens are told to reconnect
+/// (close code 1012, "service restart") and the process exits cleanly
+/// within ten seconds, live sockets notwithstanding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_tells_open_screens_to_reconnect_and_exits_within_ten_seconds() {
+    common::within_time(async {
+        let db = TestDb::new(Db::Sqlite).await;
+        let client = reqwest::Client::new();
+        let (mut process, addr) = serve(&db, &client).await;
+        let env = db.env();
+        let config = server::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        let store = server::open_store(&config).await.unwrap();
+        app::server::employees::create_owner(
+            &store,
+            app::server::employees::NewEmployeeInput {
+                username: "owner",
+                email: "owner@studio.ru",
+                full_name: "Owner",
+                password: PASSWORD,
+            },
+        )
+        .await
+        .unwrap();
+        store.close().await;
+        let res = client
+            .post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&json!({"username": "owner", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let token = res.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut ws = open(addr, "", Some(&token), None).await.expect("socket");
+        let mut other = open(addr, "", Some(&token), None)
+            .await
+            .expect("second socket");
+        let signalled = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &process.0.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(sent.success());
+        for socket in [&mut ws, &mut other] {
+            let code = tokio::time::timeout(Duration::from_secs(5), async {
+                loop {
+                    match socket.next().await {
+                        Some(Ok(Message::Close(Some(frame)))) => {
+                            return Some(u16::from(frame.code))
+                        }
+                        Some(Ok(_)) => continue,
+                        _ => return None,
+                    }
+                }
+            })
+            .await
+            .expect("the socket was closed at shutdown");
+            assert_eq!(code, Some(1012), "close code");
+        }
+        let status = loop {
+            if let Some(status) = process.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                signalled.elapsed() < Duration::from_secs(10),
+                "the server did not exit within 10 s of SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "{status}");
+        // New connections are refused once it is gone.
+        assert!(client
+            .get(format!("http://{addr}/health"))
+            .send()
+            .await
+            .is_err());
+    })
+    .await
+}

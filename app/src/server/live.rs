@@ -36,12 +36,16 @@ pub const CATCH_UP_LIMIT: i64 = 1000;
 #[derive(Clone)]
 pub struct Live {
     tx: broadcast::Sender<LiveEvent>,
+    /// Set when the server shuts down: open sockets tell their clients to
+    /// reconnect (to another instance, or to this one once it is back).
+    closing: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Default for Live {
     fn default() -> Self {
         Live {
             tx: broadcast::channel(1024).0,
+            closing: std::sync::Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 }
@@ -110,6 +114,16 @@ pub async fn last_event_id(store: &Store) -> Result<i64, AppError> {
 impl Live {
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.tx.subscribe()
+    }
+
+    /// Changes once, when the server begins to shut down.
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Asks every open socket to close with "restarting".
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
     }
 
     fn publish(&self, event: LiveEvent) {

@@ -114,6 +114,23 @@ pub async fn socket(
         .into_response()
 }
 
+/// Counts an open live connection on `/metrics` for as long as it lives,
+/// however the connection ends.
+struct OpenSocket;
+
+impl OpenSocket {
+    fn new() -> OpenSocket {
+        metrics::gauge!("studio_live_connections").increment(1.0);
+        OpenSocket
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        metrics::gauge!("studio_live_connections").decrement(1.0);
+    }
+}
+
 fn text(event: &LiveEvent) -> Message {
     Message::Text(serde_json::to_string(event).unwrap_or_default().into())
 }
@@ -146,6 +163,8 @@ async fn serve(
     since: Option<i64>,
     mut feed: tokio::sync::broadcast::Receiver<LiveEvent>,
 ) {
+    let _open = OpenSocket::new();
+    let mut closing = state.live.closing();
     let (mut sink, mut stream) = socket.split();
     // Subscribed (in `socket`) before reading the backlog: an event
     // committed in between arrives twice rather than never, and clients
@@ -171,7 +190,19 @@ async fn serve(
     ping.tick().await;
     check.tick().await;
     loop {
+        if *closing.borrow_and_update() {
+            // 1012 "service restart": the client reconnects with `since`
+            // and misses nothing.
+            let _ = sink
+                .send(Message::Close(Some(CloseFrame {
+                    code: 1012,
+                    reason: "server restarting".into(),
+                })))
+                .await;
+            return;
+        }
         tokio::select! {
+            _ = closing.changed() => continue,
             event = feed.recv() => {
                 let message = match event {
                     // Someone changed this employee's access (disabled,
