@@ -18,6 +18,8 @@ export type Studio = {
   url: string;
   dataDir: string;
   backend: "sqlite" | "postgres";
+  /// The token of /setup, for a studio started without an owner.
+  setupToken: string | null;
   stop: () => Promise<void>;
 };
 
@@ -56,8 +58,14 @@ function psql(sql: string) {
   if (res.status !== 0) throw new Error(`psql failed: ${res.stderr || res.error}`);
 }
 
-/// Starts a studio; `env` overrides the server's configuration.
-export async function startStudio(backend: "sqlite" | "postgres", env: Record<string, string> = {}): Promise<Studio> {
+/// Starts a studio; `env` overrides the server's configuration. With
+/// `owner: false` no owner is created: the studio is set up at /setup with
+/// the token the server prints.
+export async function startStudio(
+  backend: "sqlite" | "postgres",
+  env: Record<string, string> = {},
+  options: { owner?: boolean } = {},
+): Promise<Studio> {
   const bin = process.env.STUDIO_SERVER_BIN;
   const siteRoot = process.env.LEPTOS_SITE_ROOT;
   if (!bin || !siteRoot) throw new Error("STUDIO_SERVER_BIN and LEPTOS_SITE_ROOT must be set (make test does)");
@@ -85,18 +93,35 @@ export async function startStudio(backend: "sqlite" | "postgres", env: Record<st
     STUDIO_PUBLIC_BURST: "100",
     ...env,
   };
-  const owner = spawnSync(
-    resolve(bin),
-    ["create-owner", "--username", "owner", "--email", "owner@studio.test", "--full-name", "Olga Owner"],
-    { env: serverEnv, input: `${OWNER_PASSWORD}\n`, encoding: "utf8" },
-  );
-  if (owner.status !== 0) throw new Error(`create-owner failed: ${owner.stderr}`);
-  const child = spawn(resolve(bin), ["serve"], { env: serverEnv, stdio: ["ignore", "inherit", "inherit"] });
+  if (options.owner !== false) {
+    const owner = spawnSync(
+      resolve(bin),
+      ["create-owner", "--username", "owner", "--email", "owner@studio.test", "--full-name", "Olga Owner"],
+      { env: serverEnv, input: `${OWNER_PASSWORD}\n`, encoding: "utf8" },
+    );
+    if (owner.status !== 0) throw new Error(`create-owner failed: ${owner.stderr}`);
+  }
+  const child = spawn(resolve(bin), ["serve"], { env: serverEnv, stdio: ["ignore", "pipe", "inherit"] });
+  let setupToken: string | null = null;
+  let printed = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const text = chunk.toString("utf8");
+    process.stdout.write(text);
+    printed += text;
+    const found = /setup token ([0-9a-f]{32})/.exec(printed);
+    if (found) setupToken = found[1];
+  });
   await waitHealthy(url, child, 30_000);
+  if (options.owner === false) {
+    const deadline = Date.now() + 5_000;
+    while (!setupToken && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (!setupToken) throw new Error("the server printed no setup token");
+  }
   return {
     url,
     dataDir,
     backend,
+    setupToken,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill("SIGTERM");
@@ -117,11 +142,11 @@ export function studio(): Studio {
 }
 
 /// Gives the spec file a fresh studio, stopped after its last test.
-export function useStudio(env: Record<string, string> = {}) {
+export function useStudio(env: Record<string, string> = {}, options: { owner?: boolean } = {}) {
   base.beforeAll(async ({}, testInfo) => {
     testInfo.setTimeout(60_000);
     const backend = testInfo.project.name === "postgres" ? "postgres" : "sqlite";
-    current = await startStudio(backend, env);
+    current = await startStudio(backend, env, options);
     process.env.STUDIO_E2E_URL = current.url;
     process.env.STUDIO_E2E_DATA_DIR = current.dataDir;
   });

@@ -49,7 +49,28 @@ pub async fn profile(store: &Store, employee_id: &str) -> Result<EmployeeProfile
 /// further staff are added by an owner from the staff UI.
 #[tracing::instrument(skip_all)]
 pub async fn create_owner(store: &Store, input: NewEmployeeInput<'_>) -> Result<String, AppError> {
-    let mut fields = BTreeMap::new();
+    create_owner_via(store, input, BTreeMap::new(), Via::CommandLine).await
+}
+
+/// Where the first owner was created, for the audit log and the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    CommandLine,
+    SetupPage,
+}
+
+/// [`create_owner`], with field errors the caller found already (they are
+/// answered together with the input's own).
+pub(crate) async fn create_owner_via(
+    store: &Store,
+    input: NewEmployeeInput<'_>,
+    mut fields: BTreeMap<String, FieldError>,
+    via: Via,
+) -> Result<String, AppError> {
+    let (actor_name, via_tag) = match via {
+        Via::CommandLine => ("command line", "cli"),
+        Via::SetupPage => ("setup page", "setup"),
+    };
     let username = Username::parse(input.username)
         .map_err(|e| fields.insert("username".into(), e))
         .ok();
@@ -67,6 +88,9 @@ pub async fn create_owner(store: &Store, input: NewEmployeeInput<'_>) -> Result<
     else {
         return Err(AppError::Validation { fields });
     };
+    if !fields.is_empty() {
+        return Err(AppError::Validation { fields });
+    }
     let hash = hash_password(&password).await?;
 
     let mut tx = store.begin().await?;
@@ -110,7 +134,7 @@ pub async fn create_owner(store: &Store, input: NewEmployeeInput<'_>) -> Result<
     }
     super::audit::append(
         &mut tx,
-        &super::audit::Actor { name: "command line".into(), ..Default::default() },
+        &super::audit::Actor { name: actor_name.into(), ..Default::default() },
         super::audit::Entry {
             action: "employee_created",
             target_type: "employee",
@@ -125,7 +149,7 @@ pub async fn create_owner(store: &Store, input: NewEmployeeInput<'_>) -> Result<
             event_type: "EmployeeCreated",
             aggregate_type: "employee",
             aggregate_id: &id,
-            payload: &serde_json::json!({ "role": Role::Owner.as_str(), "via": "cli" }),
+            payload: &serde_json::json!({ "role": Role::Owner.as_str(), "via": via_tag }),
             actor: None,
         },
     )

@@ -13,6 +13,7 @@ pub mod live;
 pub mod locale;
 mod pages;
 pub mod settings;
+pub mod setup;
 pub mod staff;
 pub mod toast;
 
@@ -34,6 +35,7 @@ use leptos_router::{
 };
 use pages::{HomePage, NotFound};
 use settings::SettingsPage;
+use setup::SetupPage;
 use staff::{AuditPage, EmployeesPage, LoginPage, ProfilePage, StaffLayout};
 
 /// The Content-Security-Policy of every page rendered here: scripts only
@@ -107,6 +109,7 @@ enum Page {
     Home,
     Book,
     Manage,
+    Setup,
     Login,
     Board,
     Calendar,
@@ -134,6 +137,7 @@ fn guest_pages(page: Page) -> AnyView {
     match page {
         Page::Book => view! { <BookPage /> }.into_any(),
         Page::Manage => view! { <ManagePage /> }.into_any(),
+        Page::Setup => view! { <SetupPage /> }.into_any(),
         _ => view! { <HomePage /> }.into_any(),
     }
 }
@@ -203,6 +207,7 @@ lazy_pages! {
     HomeRoute => guest_pages(Home) __preload_guest_pages,
     BookRoute => guest_pages(Book) __preload_guest_pages,
     ManageRoute => guest_pages(Manage) __preload_guest_pages,
+    SetupRoute => guest_pages(Setup) __preload_guest_pages,
     LoginRoute => login_page(Login) __preload_login_page,
     BoardRoute => board_page(Board) __preload_board_page,
     CalendarRoute => calendar_page(Calendar) __preload_calendar_page,
@@ -255,6 +260,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("book/:space") view={Lazy::<BookRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("booking/:token") view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
                 <Route path=path!("staff/login") view={Lazy::<LoginRoute>::new()} />
                 <ParentRoute path=path!("staff") view=StaffLayout ssr=SsrMode::Async>

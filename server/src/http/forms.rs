@@ -1,14 +1,17 @@
-//! The guest pages' form posts, which work without JavaScript: the booking
-//! form and the manage page's cancel button. A refused booking renders the
+//! The server-rendered pages' form posts, which work without JavaScript:
+//! the booking form, the manage page's cancel button and first-run setup. A refused booking renders the
 //! same page again with the guest's input and the errors next to the fields.
 
 use super::public::request_meta;
 use app::{
     domain::booking::GuestBookingRequest,
     error::AppError,
-    server::{bookings, AppState},
+    server::{bookings, setup, AppState},
     shell,
-    ui::book::{BookingForm, FormOutcome},
+    ui::{
+        book::{BookingForm, FormOutcome},
+        setup::{SetupForm, SetupOutcome},
+    },
 };
 use axum::{
     body::Body,
@@ -94,6 +97,17 @@ pub async fn submit_booking(
         },
         error,
     };
+    render_with(&state, parts, status, outcome).await
+}
+
+/// Renders the page of `parts`' address with `outcome` in context (what
+/// was typed and why it was refused), answering with `status`.
+async fn render_with<T: Clone + Send + Sync + 'static>(
+    state: &AppState,
+    parts: axum::http::request::Parts,
+    status: StatusCode,
+    outcome: T,
+) -> Response {
     let options = state.leptos_options.clone();
     let handler = leptos_axum::render_app_async_with_context(
         {
@@ -110,6 +124,46 @@ pub async fn submit_booking(
         .into_response();
     *response.status_mut() = status;
     response
+}
+
+/// `POST /setup`: creates the first owner, then on to the sign-in page; a
+/// refusal renders the setup page again (never with the passwords).
+pub async fn submit_setup(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    let form =
+        match Form::<SetupForm>::from_request(Request::from_parts(parts.clone(), body), &state)
+            .await
+        {
+            Ok(Form(f)) => f,
+            Err(_) => SetupForm::default(),
+        };
+    let done = setup::complete(
+        &state.store,
+        setup::SetupInput {
+            token: &form.setup_token,
+            username: &form.username,
+            email: &form.email,
+            full_name: &form.full_name,
+            password: &form.password,
+            password_repeat: &form.password_repeat,
+        },
+    )
+    .await;
+    let error = match done {
+        Ok(_) => return Redirect::to("/staff/login").into_response(),
+        Err(e) => e,
+    };
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let outcome = SetupOutcome {
+        values: SetupForm {
+            password: String::new(),
+            password_repeat: String::new(),
+            ..form
+        },
+        error,
+    };
+    render_with(&state, parts, status, outcome).await
 }
 
 pub async fn cancel_booking(State(state): State<AppState>, Path(token): Path<String>) -> Response {
