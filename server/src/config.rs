@@ -73,6 +73,8 @@ pub struct Config {
     pub retry: app::server::outbox::RetryPolicy,
     pub outbox_alert_age_secs: i64,
     pub jobs: app::server::jobs::Schedule,
+    /// Redis shared by the instances (`STUDIO_REDIS_URL`).
+    pub shared: app::server::shared::Shared,
     /// Scheduled backups (`STUDIO_BACKUP_DIR`), off when unset.
     pub backups: Option<app::server::backup::Plan>,
 }
@@ -292,7 +294,17 @@ impl Config {
                 keep: positive("STUDIO_BACKUP_KEEP", 14)? as usize,
             }),
         };
+        let shared = match get("STUDIO_REDIS_URL").filter(|u| !u.trim().is_empty()) {
+            None => app::server::shared::Shared::default(),
+            Some(url) => app::server::shared::Shared::redis(url.trim()).map_err(|e| {
+                ConfigError::Invalid {
+                    name: "STUDIO_REDIS_URL",
+                    reason: format!("is not a Redis URL (redis://host:6379/0): {e}"),
+                }
+            })?,
+        };
         Ok(Config {
+            shared,
             backups,
             public_url,
             telegram,

@@ -121,6 +121,7 @@ impl Application {
             live: Default::default(),
             notifier: std::sync::Arc::new(notifier),
             backups: config.backups.clone().map(std::sync::Arc::new),
+            shared: config.shared.clone(),
         };
         let http = http::HttpOptions {
             limits: http::RateLimits {
@@ -163,6 +164,17 @@ impl Application {
         tracing::info!(addr = %self.local_addr(), backend = self.state.store.backend().name(), "serving the studio");
         let relay = tokio::spawn(self.state.live.clone().relay(self.state.store.clone()));
         let jobs = app::server::jobs::Jobs::start(self.state.clone(), self.jobs);
+        // Other instances' settings changes, through Redis (when configured).
+        let listener = {
+            let (rules, catalog) = (
+                self.state.rules_cache.clone(),
+                self.state.catalog_cache.clone(),
+            );
+            tokio::spawn(self.state.shared.clone().listen(move || {
+                rules.invalidate();
+                catalog.invalidate();
+            }))
+        };
         // On the signal: stop accepting, tell live sockets to reconnect,
         // let in-flight requests finish, but exit within ten seconds in
         // all (a request still running then is cut; its transaction rolls
@@ -197,6 +209,7 @@ impl Application {
         };
         jobs.stop().await;
         relay.abort();
+        listener.abort();
         served
     }
 }

@@ -25,6 +25,7 @@ pub mod rules;
 pub mod security;
 pub mod settings;
 pub mod setup;
+pub mod shared;
 pub mod staff_bookings;
 pub mod state;
 pub mod store;

@@ -66,6 +66,7 @@ fn minutes_of(raw: &str) -> Option<i32> {
 fn invalidate(state: &AppState) {
     state.rules_cache.invalidate();
     state.catalog_cache.invalidate();
+    state.shared.publish_invalidation();
 }
 
 async fn record(

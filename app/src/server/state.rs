@@ -20,6 +20,8 @@ pub struct AppState {
     pub live: super::live::Live,
     /// Notification channels, the public URL and the retry policy.
     pub notifier: Arc<super::notify::Notifier>,
+    /// What several instances share through Redis (nothing without it).
+    pub shared: super::shared::Shared,
     /// Scheduled backups, when `STUDIO_BACKUP_DIR` is set.
     pub backups: Option<Arc<super::backup::Plan>>,
 }

@@ -44,9 +44,13 @@ pub struct DbHealth {
 
 #[derive(Serialize, ToSchema)]
 pub struct CacheHealth {
+    /// `ok`, or `degraded` while a configured Redis does not answer (each
+    /// instance then uses its own limits and cache lifetimes).
     pub status: &'static str,
     /// Where cached data lives.
     pub kind: &'static str,
+    /// What the instances share: `redis`, or `local` without it.
+    pub shared: &'static str,
     pub entries: u64,
 }
 
@@ -110,9 +114,20 @@ pub async fn db(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/health/cache", tag = "operations",
     responses((status = 200, description = "The cache works", body = CacheHealth)))]
 pub async fn cache(State(state): State<AppState>) -> Json<CacheHealth> {
+    use app::server::shared::SharedHealth;
+    let health = state.shared.health();
     Json(CacheHealth {
-        status: "ok",
+        status: if health == SharedHealth::Down {
+            "degraded"
+        } else {
+            "ok"
+        },
         kind: "in-process",
+        shared: if health == SharedHealth::Local {
+            "local"
+        } else {
+            "redis"
+        },
         entries: state.catalog_cache.entry_count().await,
     })
 }

@@ -36,7 +36,7 @@ pub struct HttpOptions {
 use app::{error::AppError, server::AppState, shell, App};
 use axum::{
     body::Body,
-    extract::MatchedPath,
+    extract::{MatchedPath, State},
     http::{header, HeaderValue, Request},
     response::{IntoResponse, Response},
     routing::{delete, get, post, put},
@@ -94,7 +94,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     let leptos_options = state.leptos_options.clone();
     let secure = state.secure_cookies;
     let routes = generate_route_list(App);
-    let throttle = throttle::Throttle::new(options.limits);
+    let throttle = throttle::Throttle::new(options.limits, state.shared.clone());
     let trusted = options.trusted_proxies.clone();
     let metrics_token = options.metrics_token.clone();
     let api = Router::new()
@@ -236,9 +236,11 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .route("/health/outbox", get(health::outbox))
         .route(
             "/metrics",
-            get(move |headers: axum::http::HeaderMap| {
-                health::metrics(headers, metrics_token.clone())
-            }),
+            get(
+                move |State(state): State<AppState>, headers: axum::http::HeaderMap| {
+                    health::metrics(state, headers, metrics_token.clone())
+                },
+            ),
         )
         .route("/locale", post(locale::switch))
         .route("/ws", get(live::socket))
@@ -247,6 +249,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
             "/book/{space}",
             post(forms::submit_booking).layer(throttle.html()),
         )
+        .route("/setup", post(forms::submit_setup).layer(throttle.html()))
         .route(
             "/booking/{token}/cancel",
             post(forms::cancel_booking).layer(throttle.html()),
@@ -410,7 +413,11 @@ async fn private_pages(
             .extensions()
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip());
-        if let Some(Err(wait)) = ip.map(|ip| throttle.check(ip)) {
+        let verdict = match ip {
+            Some(ip) => Some(throttle.check(ip).await),
+            None => None,
+        };
+        if let Some(Err(wait)) = verdict {
             // A server function's caller decodes the error itself (the
             // `AppError` as JSON), not the REST API's error shape.
             let error = AppError::RateLimited {
