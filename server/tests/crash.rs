@@ -3,11 +3,9 @@
 //! acknowledged with 201 is in the database, whole, and none is there twice.
 
 mod common;
-use common::{at, Db, TestDb};
+use common::{at, Db, ServerProcess, TestDb};
 use serde_json::{json, Value};
 use std::{
-    net::SocketAddr,
-    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
@@ -15,56 +13,16 @@ use std::{
     time::Duration,
 };
 
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-async fn serve(db: &TestDb, client: &reqwest::Client) -> (Process, SocketAddr) {
-    let addr = free_addr();
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("serve")
-        .envs(db.env())
-        .env("STUDIO_ADDR", addr.to_string())
-        .env("STUDIO_LOG", "warn")
-        .env("STUDIO_DB_MAX_CONNECTIONS", "10")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server binary");
-    let process = Process(child);
-    for _ in 0..300 {
-        if client
-            .get(format!("http://{addr}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return (process, addr);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server at {addr} did not start");
-}
-
 async fn killed_under_write_load(db: Db) {
     let db = TestDb::new(db).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap();
-    let (mut process, addr) = serve(&db, &client).await;
+    let mut env = db.env();
+    env.insert("STUDIO_DB_MAX_CONNECTIONS".into(), "10".into());
+    let mut process = ServerProcess::start(&env).await;
+    let addr = process.addr;
     let answered = Arc::new(AtomicUsize::new(0));
     let requests: Vec<_> = (0..200u32)
         .map(|i| {
@@ -105,8 +63,8 @@ async fn killed_under_write_load(db: Db) {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    process.0.kill().expect("kill -9");
-    process.0.wait().expect("reaped");
+    process.child.kill().expect("kill -9");
+    process.child.wait().expect("reaped");
     let mut acknowledged = Vec::new();
     for r in requests {
         if let Some(id) = r.await.unwrap() {
@@ -123,7 +81,7 @@ async fn killed_under_write_load(db: Db) {
     );
 
     // The server starts again on the same database (recovery included) …
-    let (_again, _) = serve(&db, &client).await;
+    let _again = ServerProcess::start(&env).await;
     // … and every acknowledged booking is there, once, with what its
     // transaction wrote.
     for id in &acknowledged {

@@ -3,12 +3,12 @@
 
 mod common;
 use chrono::{Duration as Days, Utc};
-use common::{Db, TestDb};
+use common::{Db, ServerProcess, TestDb};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::{
     net::SocketAddr,
-    process::{Child, Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 use tokio::net::TcpStream;
@@ -208,82 +208,17 @@ both_backends! {
     }
 }
 
-/// A free port on loopback (released for the child to take).
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn serve(db: &TestDb, client: &reqwest::Client) -> (Process, SocketAddr) {
-    let addr = free_addr();
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("serve")
-        .envs(db.env())
-        .env("STUDIO_ADDR", addr.to_string())
-        .env("STUDIO_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server binary");
-    let process = Process(child);
-    for _ in 0..200 {
-        if client
-            .get(format!("http://{addr}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return (process, addr);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server at {addr} did not start");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_on_one_postgres_push_each_others_changes() {
     common::within_time(async {
         let db = TestDb::new(Db::Postgres).await;
         let client = reqwest::Client::new();
-        let (_a, a) = serve(&db, &client).await;
-        let (_b, b) = serve(&db, &client).await;
-        // The owner is created through instance A's database.
-        let app_a = format!("http://{a}");
         let env = db.env();
-        let config = server::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-        let store = server::open_store(&config).await.unwrap();
-        app::server::employees::create_owner(
-            &store,
-            app::server::employees::NewEmployeeInput {
-                username: "owner",
-                email: "owner@studio.ru",
-                full_name: "Owner",
-                password: PASSWORD,
-            },
-        )
-        .await
-        .unwrap();
-        let res = client
-            .post(format!("{app_a}/api/v1/auth/login"))
-            .json(&json!({"username": "owner", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let token = res.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let process_a = ServerProcess::start(&env).await;
+        let process_b = ServerProcess::start(&env).await;
+        let (a, b) = (process_a.addr, process_b.addr);
+        let app_a = format!("http://{a}");
+        let token = common::owner_token(&env, a, PASSWORD).await;
         let id = guest_booking(&app_a, &client, 5, 10).await;
         // Listening on B; changing through A.
         let mut ws = open(b, "", Some(&token), None).await.expect("socket on B");
@@ -317,7 +252,6 @@ async fn two_server_processes_on_one_postgres_push_each_others_changes() {
         .await
         .expect("A hears B");
         assert_eq!(event["state"], "in_progress");
-        store.close().await;
     })
     .await
 }
@@ -330,39 +264,16 @@ async fn sigterm_tells_open_screens_to_reconnect_and_exits_within_ten_seconds() 
     common::within_time(async {
         let db = TestDb::new(Db::Sqlite).await;
         let client = reqwest::Client::new();
-        let (mut process, addr) = serve(&db, &client).await;
-        let env = db.env();
-        let config = server::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-        let store = server::open_store(&config).await.unwrap();
-        app::server::employees::create_owner(
-            &store,
-            app::server::employees::NewEmployeeInput {
-                username: "owner",
-                email: "owner@studio.ru",
-                full_name: "Owner",
-                password: PASSWORD,
-            },
-        )
-        .await
-        .unwrap();
-        store.close().await;
-        let res = client
-            .post(format!("http://{addr}/api/v1/auth/login"))
-            .json(&json!({"username": "owner", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let token = res.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let mut process = ServerProcess::start(&db.env()).await;
+        let addr = process.addr;
+        let token = common::owner_token(&db.env(), addr, PASSWORD).await;
         let mut ws = open(addr, "", Some(&token), None).await.expect("socket");
         let mut other = open(addr, "", Some(&token), None)
             .await
             .expect("second socket");
         let signalled = Instant::now();
         let sent = Command::new("kill")
-            .args(["-TERM", &process.0.id().to_string()])
+            .args(["-TERM", &process.child.id().to_string()])
             .status()
             .expect("kill -TERM");
         assert!(sent.success());
@@ -383,7 +294,7 @@ async fn sigterm_tells_open_screens_to_reconnect_and_exits_within_ten_seconds() 
             assert_eq!(code, Some(1012), "close code");
         }
         let status = loop {
-            if let Some(status) = process.0.try_wait().unwrap() {
+            if let Some(status) = process.child.try_wait().unwrap() {
                 break status;
             }
             assert!(

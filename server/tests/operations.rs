@@ -96,3 +96,51 @@ both_backends! {
         assert!(body["error"]["fields"].is_object());
     }
 }
+
+/// The value of the first series of `name` whose line holds every label.
+fn series(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| labels.iter().all(|label| l.contains(label)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+both_backends! {
+    async fn business_metrics_count_what_the_studio_does_without_guest_data(app) {
+        use common::{at, move_through, send};
+        use reqwest::Method;
+        app.create_owner("owner", "north light over the river").await;
+        let token = app.access_token("owner", "north light over the river").await;
+        let booking = serde_json::json!({
+            "space": "studio_a", "start_time": at(4, 10), "end_time": at(4, 11), "people_count": 1,
+            "client_name": "Metrics Guestname", "client_phone": "+7 916 555 77 66", "consent": true
+        });
+        let (status, created) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(booking.clone())).await;
+        assert_eq!(status, 201, "{created}");
+        let (status, _) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(booking)).await;
+        assert_eq!(status, 409);
+        move_through(&app, &token, created["id"].as_str().unwrap(), &["confirmed"]).await;
+        for username in ["owner", "nobody"] {
+            let (status, _) = send(&app, Method::POST, None, "/api/v1/auth/login",
+                Some(serde_json::json!({"username": username, "password": "wrong password here"}))).await;
+            assert_eq!(status, 401);
+        }
+
+        let text = app.get("/metrics").await.text().await.unwrap();
+        let at_least_one = |name: &str, labels: &[&str]| {
+            let v = series(&text, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?} in:\n{text}"));
+            assert!(v >= 1.0, "{name} {labels:?} = {v}");
+        };
+        at_least_one("studio_bookings_created_total", &["source=\"website\""]);
+        at_least_one("studio_slot_conflicts_total", &["source=\"website\""]);
+        at_least_one("studio_booking_state_changes_total", &["from=\"pending\"", "to=\"confirmed\""]);
+        at_least_one("studio_signin_failures_total", &["account=\"known\""]);
+        at_least_one("studio_signin_failures_total", &["account=\"unknown\""]);
+        assert_eq!(series(&text, "studio_database_up", &[]), Some(1.0), "{text}");
+        assert!(series(&text, "studio_outbox_backlog", &[]).is_some(), "{text}");
+        for secret in ["Metrics Guestname", "79165557766", "916 555"] {
+            assert!(!text.contains(secret), "{secret} reached the metrics");
+        }
+    }
+}

@@ -5,13 +5,12 @@
 //! serving on their own limits, saying so on `/health/cache`.
 
 mod common;
-use common::{at, date_ahead, Db, TestDb};
+use common::{at, date_ahead, send_url as send, Db, ServerProcess, TestDb};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::{
     collections::HashMap,
     io::{Read, Write},
-    net::SocketAddr,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -94,71 +93,7 @@ impl Drop for Redis {
     }
 }
 
-/// One server process on `env`'s database, killed on drop.
-struct Instance {
-    addr: SocketAddr,
-    child: Child,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn instance(env: &HashMap<String, String>) -> Instance {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("serve")
-        .envs(env)
-        .env("STUDIO_ADDR", addr.to_string())
-        .env("STUDIO_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server binary");
-    let instance = Instance { addr, child };
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("http://{addr}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return instance;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server at {addr} did not start");
-}
-
-async fn send(
-    client: &reqwest::Client,
-    method: Method,
-    url: String,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = client.request(method, url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("request");
-    (
-        res.status().as_u16(),
-        res.json().await.unwrap_or(Value::Null),
-    )
-}
-
-async fn slots(client: &reqwest::Client, i: &Instance, day: i64) -> usize {
+async fn slots(client: &reqwest::Client, i: &ServerProcess, day: i64) -> usize {
     let url = format!(
         "http://{}/api/v1/public/availability?space=studio_a&date={}",
         i.addr,
@@ -178,8 +113,8 @@ async fn two_instances_share_limits_and_settings_through_redis_and_survive_its_l
         env.insert("STUDIO_REDIS_URL".into(), redis.url.clone());
         env.insert("STUDIO_PUBLIC_RATE_PER_MINUTE".into(), "20".into());
         env.insert("STUDIO_PUBLIC_BURST".into(), "10".into());
-        let a = instance(&env).await;
-        let b = instance(&env).await;
+        let a = ServerProcess::start(&env).await;
+        let b = ServerProcess::start(&env).await;
         let client = reqwest::Client::new();
 
         // 30 guest bookings from one address, alternating between the two
@@ -225,31 +160,7 @@ async fn two_instances_share_limits_and_settings_through_redis_and_survive_its_l
 
         // A holiday saved on A closes the day on B at once, though B had
         // the old rules cached.
-        let store = {
-            let config = server::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-            server::open_store(&config).await.unwrap()
-        };
-        app::server::employees::create_owner(
-            &store,
-            app::server::employees::NewEmployeeInput {
-                username: "owner",
-                email: "owner@studio.ru",
-                full_name: "Owner",
-                password: PASSWORD,
-            },
-        )
-        .await
-        .unwrap();
-        let (status, body) = send(
-            &client,
-            Method::POST,
-            format!("http://{}/api/v1/auth/login", a.addr),
-            None,
-            Some(json!({"username": "owner", "password": PASSWORD})),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        let token = body["access_token"].as_str().unwrap().to_owned();
+        let token = common::owner_token(&env, a.addr, PASSWORD).await;
         assert!(slots(&client, &b, 20).await > 0);
         let (_, mut settings) = send(
             &client,
@@ -321,7 +232,6 @@ async fn two_instances_share_limits_and_settings_through_redis_and_survive_its_l
             }
             assert!(degraded, "the instance did not notice that Redis is gone");
         }
-        store.close().await;
     })
     .await
 }

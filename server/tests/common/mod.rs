@@ -352,7 +352,18 @@ pub async fn send(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> (u16, serde_json::Value) {
-    let mut req = app.client.request(method, app.url(path));
+    send_url(&app.client, method, app.url(path), token, body).await
+}
+
+/// [`send`] to any address (a server process of the test's own).
+pub async fn send_url(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = client.request(method, url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -396,6 +407,85 @@ pub async fn free_hours(app: &TestApp, space: &str, day: i64) -> Vec<String> {
         .iter()
         .map(|s| s["start_time"].as_str().expect("a start")[11..16].to_owned())
         .collect()
+}
+
+/// A `server serve` process (the real binary) on a free loopback port with
+/// `env`, killed on drop.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts it and waits until `/health` answers.
+    pub async fn start(env: &HashMap<String, String>) -> ServerProcess {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg("serve")
+            .envs(env)
+            .env("STUDIO_ADDR", addr.to_string())
+            .env("STUDIO_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("server binary");
+        let process = ServerProcess { child, addr };
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            if client
+                .get(format!("http://{addr}/health"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return process;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the server at {addr} did not start");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates the owner `owner` on `env`'s database (as `create-owner` does)
+/// and signs in at `addr`; the access token.
+pub async fn owner_token(
+    env: &HashMap<String, String>,
+    addr: SocketAddr,
+    password: &str,
+) -> String {
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("configuration");
+    let store = server::open_store(&config).await.expect("store");
+    app::server::employees::create_owner(
+        &store,
+        app::server::employees::NewEmployeeInput {
+            username: "owner",
+            email: "owner@studio.ru",
+            full_name: "Owner",
+            password,
+        },
+    )
+    .await
+    .expect("owner");
+    store.close().await;
+    let res = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "owner", "password": password}))
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(res.status(), 200, "sign-in as owner");
+    let body: serde_json::Value = res.json().await.expect("JSON");
+    body["access_token"].as_str().expect("a token").to_owned()
 }
 
 #[cfg(test)]
