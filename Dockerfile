@@ -25,7 +25,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin studio \
- && mkdir -p /data && chown studio:studio /data
+ && mkdir -p /data /backups && chown studio:studio /data /backups
 COPY --from=build /src/target/release/server /app/server
 # The hashed names of the built site: read from beside the binary.
 COPY --from=build /src/target/release/hash.txt /app/hash.txt
@@ -35,6 +35,8 @@ ENV STUDIO_ADDR=0.0.0.0:3000 \
     LEPTOS_SITE_ROOT=/app/site \
     STUDIO_LOG=info \
     STUDIO_LOG_FORMAT=json
+# /backups: where compose.yaml points STUDIO_BACKUP_DIR (owned by the
+# app's user, so a fresh named volume mounted there is writable).
 VOLUME ["/data"]
 USER studio
 WORKDIR /data
