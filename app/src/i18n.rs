@@ -306,6 +306,7 @@ messages! {
     StaffSettings { en: "Settings", ru: "Настройки" }
     StaffAnalytics { en: "Analytics", ru: "Аналитика" }
     StaffAudit { en: "Audit log", ru: "Журнал аудита" }
+    StaffRequests { en: "Data requests", ru: "Запросы о данных" }
     StaffWelcome { en: "Welcome to the studio's workplace", ru: "Рабочее место студии" }
     StaffComingSoon {
         en: "The board, calendar and client base open here as they are released.",

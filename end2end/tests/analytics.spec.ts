@@ -19,6 +19,7 @@ async function booking(owner: string, day: string, hour: number, states: string[
     client_name: "Вера Аналитикова",
     client_phone: "+7 916 700 00 01",
     source: "phone",
+    client_consent: true,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   for (const to of states) {

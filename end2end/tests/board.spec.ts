@@ -19,6 +19,7 @@ async function staffBooking(owner: string, hour: number, name: string) {
     client_name: name,
     client_phone: "+7 916 123 45 67",
     source: "phone",
+    client_consent: true,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id as string;

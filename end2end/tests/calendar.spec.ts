@@ -28,6 +28,8 @@ test("a booking made on an empty hour is dragged to another hour, shows on the b
   await a.locator("#nb-name").fill("Kira Calendar");
   await a.locator("#nb-phone").fill("+7 916 222 33 44");
   await a.locator("#nb-source").selectOption("walk_in");
+  // The client's verbal consent is recorded with the booking.
+  await a.locator("#nb-consent").check();
   await a.getByRole("button", { name: "Book now" }).click();
   const booking = a.locator('[data-space="studio_b"] .cal-booking', { hasText: "Kira Calendar" });
   await expect(booking).toBeVisible();
@@ -45,6 +47,7 @@ test("a booking made on an empty hour is dragged to another hour, shows on the b
   await a.locator(slot("10")).click();
   await a.locator("#nb-name").fill("Lev Early");
   await a.locator("#nb-phone").fill("+7 916 222 33 45");
+  await a.locator("#nb-consent").check();
   await a.getByRole("button", { name: "Book now" }).click();
   await expect(a.locator('[data-space="studio_b"] .cal-booking', { hasText: "Lev Early" })).toBeVisible();
   // The taken hour lies under Lev's booking, which stops catching the pointer

@@ -111,6 +111,9 @@ async fn main() {
     let state = app.state().clone();
     let addr = app.local_addr();
     let seeded = seed_three_years(&url).await;
+    app::server::privacy::seal_clear_data(&state.store)
+        .await
+        .expect("seal");
     let t = Instant::now();
     let rebuilt = analytics::rebuild(&state.store).await.expect("rebuild");
     let rebuild_ms = t.elapsed().as_secs_f64() * 1e3;

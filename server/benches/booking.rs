@@ -16,7 +16,7 @@ use std::time::Instant;
 
 #[path = "support/seed.rs"]
 mod seed;
-use seed::{bench_config, moscow_today, seed, BenchDb, DAYS_AHEAD, SPACES};
+use seed::{bench_config, load, moscow_today, seed, BenchDb, DAYS_AHEAD, SPACES};
 
 struct Stats {
     name: &'static str,
@@ -169,6 +169,11 @@ async fn main() {
     let state = app.state().clone();
     let addr = app.local_addr();
     let seeded = seed(&url).await;
+    // The seed writes clear rows, as an old release would: seal them (the
+    // start-up upgrade's work) before measuring.
+    app::server::privacy::seal_clear_data(&state.store)
+        .await
+        .expect("seal");
     state.rules_cache.invalidate();
     tokio::spawn(app.run_until(std::future::pending()));
     let backend = state.store.backend().name();
@@ -284,6 +289,108 @@ async fn main() {
     }
     .print();
 
+    client_search(&state, &url).await;
+
     state.store.close().await;
     db.drop().await;
+}
+
+/// The client base at 50,000+ clients: more clients (one booking each, two
+/// years back) on top of the year's, sealed like every guest's data, then
+/// searches by name prefix, whole phone, e-mail, and the first page.
+async fn client_search(state: &app::server::AppState, url: &str) {
+    const EXTRA: i64 = 25_000;
+    let base = (moscow_today() - Duration::days(730))
+        .and_hms_opt(6, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp();
+    let names = [
+        "Анна",
+        "Борис",
+        "Вера",
+        "Глеб",
+        "Дарья",
+        "Егор",
+        "Alice",
+        "Bruno",
+    ];
+    let surnames = [
+        "Смирнова",
+        "Иванов",
+        "Kuznetsova",
+        "Popov",
+        "Соколова",
+        "Lebedev",
+    ];
+    let rows: Vec<String> = (0..EXTRA)
+        .map(|i| {
+            // Each booking an hour of its own on studio_a, two years back.
+            let start = base - (i + 1) * 3600;
+            format!(
+                "('search-{i}', 'REF-SEARCH-{i}', (SELECT id FROM spaces WHERE slug = 'studio_a'), {start}, {end}, {end}, 1, \
+                 '{} {} {i}', '+7925{i:07}', '+7925{i:07}', 'client{i}@example.com', '', NULL, 100000, 0, 0, 0, 100000, \
+                 'website', 'completed', {start}, {start})",
+                names[i as usize % names.len()],
+                surnames[i as usize % surnames.len()],
+                end = start + 3600
+            )
+        })
+        .collect();
+    let batches = rows
+        .chunks(500)
+        .map(|c| {
+            format!(
+                "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+                 client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+                 price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+                 created_at, updated_at) VALUES {};",
+                c.join(",\n")
+            )
+        })
+        .collect();
+    load(url, batches).await;
+    let t = Instant::now();
+    let sealed = app::server::privacy::seal_clear_data(&state.store)
+        .await
+        .expect("seal");
+    println!(
+        "sealed {sealed} more bookings in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let all = app::server::clients::list(state, &Default::default())
+        .await
+        .expect("clients");
+    println!("clients: {}", all.total);
+    assert!(all.total >= 50_000, "a client base of 50,000");
+    for (name, queries) in [
+        (
+            "client search, name prefix",
+            vec!["смир", "Иванов", "kuzn", "ALICE POP"],
+        ),
+        (
+            "client search, whole phone",
+            vec!["+79250001234", "8 925 001-22-33"],
+        ),
+        ("client search, e-mail", vec!["client777@example.com"]),
+        ("clients, first page (no search)", vec![""]),
+    ] {
+        let mut samples = Vec::new();
+        for i in 0..40 {
+            let q = queries[i % queries.len()];
+            let t = Instant::now();
+            let found = app::server::clients::list(
+                state,
+                &app::domain::calendar::ClientQuery {
+                    q: Some(q.into()).filter(|q: &String| !q.is_empty()),
+                    page: None,
+                },
+            )
+            .await
+            .expect("search");
+            samples.push(t.elapsed().as_secs_f64() * 1e3);
+            assert!(found.total > 0, "{q} finds someone");
+        }
+        Stats { name, samples }.print();
+    }
 }

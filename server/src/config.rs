@@ -77,6 +77,35 @@ pub struct Config {
     pub shared: app::server::shared::Shared,
     /// Scheduled backups (`STUDIO_BACKUP_DIR`), off when unset.
     pub backups: Option<app::server::backup::Plan>,
+    /// The data key of guests' personal data (`STUDIO_DATA_KEY`); derived
+    /// from the server secret when unset.
+    pub data_key: Option<DataKeys>,
+}
+
+/// `STUDIO_DATA_KEY` and the older keys still accepted for reading
+/// (`STUDIO_DATA_KEY_PREVIOUS`, comma-separated), while
+/// `server rotate-data-key` re-seals. Its `Debug` is redacted.
+#[derive(Clone)]
+pub struct DataKeys {
+    pub current: Option<[u8; 32]>,
+    pub previous: Vec<[u8; 32]>,
+}
+
+impl fmt::Debug for DataKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKeys(<redacted>)")
+    }
+}
+
+impl Config {
+    /// The keys of personal data this configuration names.
+    pub fn vault(&self) -> app::server::pii::Vault {
+        let (current, previous) = match &self.data_key {
+            Some(k) => (k.current, k.previous.as_slice()),
+            None => (None, &[][..]),
+        };
+        app::server::pii::Vault::new(self.secret_key.bytes(), current, previous)
+    }
 }
 
 impl Config {
@@ -144,6 +173,23 @@ impl Config {
         let secret_key = match get("STUDIO_SECRET_KEY") {
             Some(key) => checked_secret(&key, "STUDIO_SECRET_KEY")?,
             None => load_or_create_secret(&data_dir)?,
+        };
+        let data_key = {
+            let key = |name: &'static str, raw: &str| {
+                app::server::pii::parse_data_key(raw)
+                    .map_err(|reason| ConfigError::Invalid { name, reason })
+            };
+            let current = get("STUDIO_DATA_KEY")
+                .map(|raw| key("STUDIO_DATA_KEY", &raw))
+                .transpose()?;
+            let previous = get("STUDIO_DATA_KEY_PREVIOUS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|raw| key("STUDIO_DATA_KEY_PREVIOUS", raw))
+                .collect::<Result<Vec<_>, _>>()?;
+            (current.is_some() || !previous.is_empty()).then_some(DataKeys { current, previous })
         };
         let trusted_proxies =
             crate::http::TrustedProxies::parse(&get("STUDIO_TRUSTED_PROXIES").unwrap_or_default())
@@ -316,6 +362,7 @@ impl Config {
             db_max_connections,
             addr,
             secret_key,
+            data_key,
             log_level: get("STUDIO_LOG").unwrap_or_else(|| "info".into()),
             log_format,
             site_root: PathBuf::from(

@@ -38,11 +38,23 @@ pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
         .with_audit_seal(app::server::audit::AuditSeal::new(
             config.secret_key.bytes(),
             Some(config.data_dir.clone()),
-        ));
+        ))
+        .with_vault(config.vault());
     store.migrate().await?;
     app::server::audit::upgrade_chain(&store)
         .await
         .map_err(StartupError::Seed)?;
+    // Personal data written by a release before encryption is sealed and
+    // indexed before the first request (resumable: batch by batch).
+    let sealed = app::server::privacy::seal_clear_data(&store)
+        .await
+        .map_err(StartupError::Seed)?;
+    if sealed > 0 {
+        tracing::info!(
+            rows = sealed,
+            "sealed personal data stored in clear by an earlier release"
+        );
+    }
     if catalog::ensure_default_studio(&store)
         .await
         .map_err(StartupError::Seed)?

@@ -1,5 +1,6 @@
 //! `server`: serve the studio, migrate the database, create the first owner,
-//! verify the audit log, rebuild the analytics rollups, back up and restore.
+//! verify the audit log, rebuild the analytics rollups, back up and restore,
+//! rotate the personal-data key, apply retention.
 #![forbid(unsafe_code)]
 #![recursion_limit = "512"]
 
@@ -47,6 +48,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Re-seal all personal data under the current STUDIO_DATA_KEY (older
+    /// keys in STUDIO_DATA_KEY_PREVIOUS); resumable, safe while serving.
+    RotateDataKey,
+    /// Anonymise bookings past the retention period and purge audit entries
+    /// of that age now, printing what was done.
+    Retention {
+        /// Only count what would be done.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Create the studio's first owner; the password is read from standard input.
     CreateOwner {
         #[arg(long)]
@@ -82,6 +93,8 @@ async fn main() -> ExitCode {
         Command::AnalyticsRebuild => analytics_rebuild(&config).await,
         Command::Backup { output } => backup(&config, &output).await,
         Command::Restore { input, force } => restore(&config, &input, force).await,
+        Command::RotateDataKey => rotate_data_key(&config).await,
+        Command::Retention { dry_run } => retention(&config, dry_run).await,
         Command::CreateOwner {
             username,
             email,
@@ -171,6 +184,42 @@ async fn restore(config: &Config, input: &std::path::Path, force: bool) -> Resul
         done.rows,
         done.header.backend,
         store.backend().name()
+    );
+    Ok(())
+}
+
+async fn rotate_data_key(config: &Config) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    let done = app::server::privacy::rotate(&store).await.map_err(|e| {
+        format!(
+            "rotation stopped ({}); run it again to carry on",
+            e.message()
+        )
+    })?;
+    println!(
+        "personal data sealed under key {}: {} bookings, {} consent records, {} client notes re-sealed",
+        store.vault().map_err(|e| e.message())?.current_key_id(),
+        done.bookings,
+        done.consents,
+        done.client_notes
+    );
+    Ok(())
+}
+
+async fn retention(config: &Config, dry_run: bool) -> Result<(), String> {
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    let run = app::server::privacy::run_retention(&store, chrono::Utc::now().timestamp(), dry_run)
+        .await
+        .map_err(|e| format!("retention failed: {}", e.message()))?;
+    let cutoff = chrono::DateTime::from_timestamp(run.cutoff, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    println!(
+        "{}retention {} days (ended before {cutoff}): {} bookings anonymised, {} audit entries purged",
+        if dry_run { "dry run: " } else { "" },
+        run.retention_days,
+        run.bookings_anonymised,
+        run.audit_entries_purged
     );
     Ok(())
 }

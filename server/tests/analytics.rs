@@ -45,7 +45,7 @@ async fn staff_booking(
     let body = json!({
         "space": space, "start_time": at(day, from), "end_time": at(day, to), "people_count": 1,
         "client_name": "Boris Client", "client_phone": format!("+7 903 111 {day:02} {from:02}"),
-        "source": source
+        "source": source, "client_consent": true
     });
     let (status, created) = send(
         app,
@@ -247,7 +247,7 @@ both_backends! {
                     let body = json!({
                         "space": space, "start_time": at(day, hour), "end_time": at(day, hour + 1 + next(2) as u32),
                         "people_count": 1, "client_name": "Random", "client_phone": format!("+7 916 000 {:02} {:02}", step, next(100)),
-                        "source": source
+                        "source": source, "client_consent": true
                     });
                     let (status, created) = send(&app, Method::POST, Some(&token), "/api/v1/bookings", Some(body)).await;
                     if status == 201 {

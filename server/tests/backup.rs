@@ -100,7 +100,7 @@ async fn studio_with_history(app: &TestApp) -> String {
         "/api/v1/bookings",
         Some(json!({
             "space": "studio_b", "start_time": at(4, 15), "end_time": at(4, 17), "people_count": 1,
-            "client_name": "Boris Client", "client_phone": "+7 903 111 22 33", "source": "phone"
+            "client_name": "Boris Client", "client_phone": "+7 903 111 22 33", "source": "phone", "client_consent": true
         })),
     )
     .await;

@@ -135,7 +135,7 @@ fn staff_booking(day: i64, hour: u32, name: &str, phone: &str) -> Value {
     json!({
         "space": "studio_a", "start_time": format!("{date}T{hour:02}:00:00+03:00"),
         "end_time": format!("{date}T{:02}:00:00+03:00", hour + 2), "people_count": 3,
-        "client_name": name, "client_phone": phone, "source": "phone",
+        "client_name": name, "client_phone": phone, "source": "phone", "client_consent": true,
         "internal_notes": "called at lunch"
     })
 }
@@ -218,8 +218,14 @@ both_backends! {
         assert_eq!(two_states["total"], 4);
         let (_, by_name) = get("q=petrov".into()).await;
         assert_eq!(by_name["total"], 1, "case-insensitive name search");
-        let (_, by_phone) = get("q=555".into()).await;
-        assert_eq!(by_phone["total"], 2);
+        // Phones are sealed: a search finds whole numbers, in any format.
+        let (_, by_phone) = get("q=%2B7%20916%20555%2001%2002".into()).await;
+        assert_eq!(by_phone["total"], 1);
+        assert_eq!(by_phone["items"][0]["client_name"], "Anna Petrova");
+        let (_, national) = get("q=8%20(916)%20555-44-33".into()).await;
+        assert_eq!(national["items"][0]["client_name"], "Vera Sidorova");
+        let (_, part) = get("q=555".into()).await;
+        assert_eq!(part["total"], 0, "a part of a number reveals nothing");
         let reference = all["items"][0]["reference"].as_str().unwrap().to_owned();
         let (_, by_ref) = get(format!("q={reference}")).await;
         assert_eq!(by_ref["items"][0]["reference"], reference.as_str());
@@ -319,8 +325,10 @@ both_backends! {
         assert_eq!(status, 409, "{err}");
         assert_eq!(err["error"]["code"], "invalid_transition");
         assert_eq!(err["error"]["details"]["operation"], 2);
-        let untouched = app.scalar(&format!("SELECT COUNT(*) FROM bookings WHERE (id = '{a}' AND state = 'confirmed' AND version = 1) OR (id = '{b}' AND internal_notes = '' AND version = 1)")).await;
+        let untouched = app.scalar(&format!("SELECT COUNT(*) FROM bookings WHERE (id = '{a}' AND state = 'confirmed' AND version = 1) OR (id = '{b}' AND version = 1)")).await;
         assert_eq!(untouched, 2, "the first two operations were rolled back");
+        let (_, detail) = send(&app, Method::GET, &owner, &format!("/api/v1/bookings/{b}"), None).await;
+        assert_eq!(detail["internal_notes"], "", "the note was rolled back too");
         let moves = app.scalar("SELECT COUNT(*) FROM booking_state_history WHERE to_state = 'in_progress'").await;
         assert_eq!(moves, 0);
 

@@ -96,7 +96,7 @@ async fn killed_under_write_load(db: Db) {
     }
     let total = db.scalar("SELECT COUNT(*) FROM bookings").await;
     let distinct = db
-        .scalar("SELECT COUNT(DISTINCT client_name) FROM bookings")
+        .scalar("SELECT COUNT(DISTINCT client_phone_bidx) FROM bookings")
         .await;
     assert_eq!(total, distinct, "a request was stored twice");
     assert!(total >= acknowledged.len() as i64);

@@ -71,7 +71,8 @@ both_backends! {
         assert!(html.contains("Спасибо! Бронирование принято."));
         assert!(html.contains(&format!("REF-{}-", date.replace('-', ""))));
         assert!(html.contains("Ожидает подтверждения"));
-        assert_eq!(app.scalar("SELECT COUNT(*) FROM bookings WHERE client_phone = '+79035551234'").await, 1);
+        let bidx = app.state.store.vault().unwrap().phone_index("+79035551234");
+        assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM bookings WHERE client_phone_bidx = '{bidx}'")).await, 1);
     }
 
     async fn a_refused_form_comes_back_with_field_errors_and_what_was_typed(app) {

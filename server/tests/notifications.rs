@@ -421,6 +421,7 @@ async fn staff_bookings_mail_the_guest_but_do_not_tell_the_chat(db: Db) {
             "client_phone": "+7 900 765-43-21",
             "client_email": "petr@example.com",
             "source": "phone",
+            "client_consent": true,
         })),
     )
     .await;

@@ -257,6 +257,11 @@ pub struct StaffBookingRequest {
     pub state: Option<BookingState>,
     #[serde(default)]
     pub payment_status: Option<PaymentStatus>,
+    /// The client agreed, when asked by the employee taking the booking, to
+    /// the processing of their personal data (the current consent text, see
+    /// `/privacy`). Required: recorded with who took it.
+    #[serde(default)]
+    pub client_consent: bool,
 }
 
 /// Changes to a booking (`PUT /api/v1/bookings/{id}`): every field but

@@ -196,3 +196,24 @@ mod tests {
         }
     }
 }
+
+/// A guest's request about their data, as staff see it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DataRequest {
+    pub id: String,
+    /// `export` or `erase`.
+    pub kind: String,
+    pub booking_reference: String,
+    /// The client's phone (E.164); empty once the data was erased.
+    pub client_phone: String,
+    pub client_name: String,
+    pub created_at: String,
+    /// The legal deadline: 10 working days (Monday to Friday) after it was made.
+    pub due_at: String,
+    pub overdue: bool,
+    /// `open` or `closed`.
+    pub status: String,
+    pub closed_at: Option<String>,
+    pub resolution: Option<String>,
+}

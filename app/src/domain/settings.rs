@@ -76,6 +76,11 @@ pub struct StudioSettings {
     /// 0 to 720.
     #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 720))]
     pub cancellation_hours: i64,
+    /// Days personal data is kept after a booking ends, then anonymised:
+    /// 30 to 36500 (default 2555, seven years). Left out, it stays as is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 30, maximum = 36500))]
+    pub retention_days: Option<i64>,
 }
 
 /// `PUT /api/v1/settings`: the new settings, and `confirm` to save them

@@ -71,6 +71,23 @@ impl AuditSeal {
         self.mac(canonical(prev, r).as_bytes())
     }
 
+    /// The signed record of the last purged entry.
+    fn seal_base(&self, last_id: i64, hash: &str) -> String {
+        let mut c = Checkpoint {
+            last_id,
+            hash: hash.to_owned(),
+            at: now_epoch(),
+            mac: String::new(),
+        };
+        c.mac = self.checkpoint_mac(&c);
+        serde_json::to_string(&c).unwrap_or_default()
+    }
+
+    fn open_base(&self, raw: &str) -> Option<Checkpoint> {
+        let c: Checkpoint = serde_json::from_str(raw).ok()?;
+        constant_time_eq(self.checkpoint_mac(&c).as_bytes(), c.mac.as_bytes()).then_some(c)
+    }
+
     fn checkpoint_mac(&self, c: &Checkpoint) -> String {
         let mut mac =
             <Hmac<Sha256> as Mac>::new_from_slice(&self.checkpoint_key).expect("any key length");
@@ -276,6 +293,67 @@ pub async fn record(store: &Store, actor: &Actor, entry: Entry<'_>) -> Result<()
     tx.commit().await
 }
 
+const PURGE_BASE: &str = "audit_purged_through";
+
+async fn purge_base(store: &Store) -> Result<Option<String>, AppError> {
+    Ok(with_pool!(store, p => sqlx::query_scalar(
+        "SELECT value FROM studio_meta WHERE key = $1"
+    )
+    .bind(PURGE_BASE)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Deletes the entries older than `cutoff` (epoch seconds), oldest first,
+/// and records the MAC of the last one deleted, so the chain that remains
+/// still verifies from there (and deleting more of it still shows). Runs
+/// in the caller's transaction, under the chain's lock. `dry_run` counts
+/// only.
+pub(crate) async fn purge_older_than(
+    tx: &mut Tx,
+    cutoff: i64,
+    dry_run: bool,
+) -> Result<u64, AppError> {
+    let seal = tx.audit_seal().cloned().ok_or(AppError::Internal)?;
+    tx.lock_audit_chain().await?;
+    // The newest entry to purge; never the head of the chain, so appends
+    // keep a predecessor in the table.
+    let last: Option<(i64, String)> = with_tx!(tx, t => sqlx::query_as(
+        "SELECT id, hash FROM audit_log WHERE at < $1 AND id < (SELECT MAX(id) FROM audit_log)          ORDER BY id DESC LIMIT 1"
+    )
+    .bind(cutoff)
+    .fetch_optional(&mut **t)
+    .await)?;
+    let Some((last_id, hash)) = last else {
+        return Ok(0);
+    };
+    if dry_run {
+        let n: i64 = with_tx!(tx, t => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE id <= $1")
+            .bind(last_id)
+            .fetch_one(&mut **t)
+            .await)?;
+        return Ok(u64::try_from(n).unwrap_or(0));
+    }
+    let deleted = with_tx!(tx, t => sqlx::query("DELETE FROM audit_log WHERE id <= $1")
+        .bind(last_id)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let base = seal.seal_base(last_id, &hash);
+    with_tx!(tx, t => sqlx::query("DELETE FROM studio_meta WHERE key = $1")
+        .bind(PURGE_BASE)
+        .execute(&mut **t)
+        .await
+        .map(|_| ()))?;
+    with_tx!(tx, t => sqlx::query("INSERT INTO studio_meta (key, value) VALUES ($1, $2)")
+        .bind(PURGE_BASE)
+        .bind(&base)
+        .execute(&mut **t)
+        .await
+        .map(|_| ()))?;
+    Ok(deleted)
+}
+
 /// The outcome of checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
@@ -303,8 +381,21 @@ pub async fn verify(store: &Store) -> Result<Verification, AppError> {
         Ok(c) => c,
         Err(reason) => return Ok(Verification::BadCheckpoint { reason }),
     };
-    let mut prev = seal.genesis();
-    let mut after = 0_i64;
+    // Entries older than the retention period may have been purged: the
+    // chain then starts from the MAC of the last purged entry, kept (with a
+    // MAC of its own) in `studio_meta`.
+    let (mut prev, mut after) =
+        match purge_base(store).await? {
+            None => (seal.genesis(), 0_i64),
+            Some(raw) => match seal.open_base(&raw) {
+                Some(base) => (base.hash, base.last_id),
+                None => return Ok(Verification::BadCheckpoint {
+                    reason:
+                        "the record of purged audit entries is not signed with this server's key"
+                            .into(),
+                }),
+            },
+        };
     let mut entries = 0_u64;
     let mut checkpoint_seen = false;
     loop {

@@ -691,13 +691,15 @@ pub(super) async fn insert(
     }
     let reference = fresh_reference(&mut tx, config, c.range.start()).await?;
     let b = &c.breakdown;
+    let vault = state.store.vault()?;
     let inserted = with_tx!(tx, t => sqlx::query(
         "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
          client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
          price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
-         created_at, updated_at, notes, internal_notes, payment_status, created_by, updated_by, locale) \
+         created_at, updated_at, notes, internal_notes, payment_status, created_by, updated_by, locale, \
+         client_phone_bidx, client_email_bidx) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, \
-         $22, $23, $24, $25, $25, $26)"
+         $22, $23, $24, $25, $25, $26, $27, $28)"
     )
     .bind(&id)
     .bind(reference.as_str())
@@ -706,11 +708,11 @@ pub(super) async fn insert(
     .bind(ends_at)
     .bind(blocked_until)
     .bind(i32::try_from(c.people).unwrap_or(i32::MAX))
-    .bind(&client.name)
-    .bind(client.phone.e164())
-    .bind(&client.phone_display)
-    .bind(client.email.as_deref())
-    .bind(&client.requirements)
+    .bind(vault.seal(&client.name))
+    .bind(vault.seal(client.phone.e164()))
+    .bind(vault.seal(&client.phone_display))
+    .bind(vault.seal_opt(client.email.as_deref()))
+    .bind(vault.seal(&client.requirements))
     .bind(c.promo.as_deref())
     .bind(b.base.minor())
     .bind(b.equipment.minor())
@@ -720,11 +722,13 @@ pub(super) async fn insert(
     .bind(source.as_str())
     .bind(how.state.as_str())
     .bind(now)
-    .bind(how.notes)
-    .bind(how.internal_notes)
+    .bind(vault.seal(how.notes))
+    .bind(vault.seal(how.internal_notes))
     .bind(how.payment_status.as_str())
     .bind(staff_id.as_deref())
     .bind(how.consent.map_or(crate::i18n::Locale::default(), |m| m.locale).tag())
+    .bind(vault.phone_index(client.phone.e164()))
+    .bind(client.email.as_deref().map(|e| vault.email_index(e)))
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()));
@@ -746,20 +750,34 @@ pub(super) async fn insert(
         .await
         .map(|r| r.rows_affected()))?;
     }
-    if let Some(meta) = how.consent {
-        with_tx!(tx, t => sqlx::query(
-            "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)"
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&id)
-        .bind(CONSENT_TEXT_VERSION)
-        .bind(now)
-        .bind(&meta.ip)
-        .bind(meta.user_agent.chars().take(500).collect::<String>())
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
+    super::privacy::index_name(&mut tx, vault, &id, &client.name).await?;
+    // Proof of consent: the guest's form (with where it came from), or the
+    // employee who took the guest's verbal consent.
+    let (method, ip, user_agent, recorded_by) = match (how.consent, how.staff) {
+        (Some(meta), _) => (
+            "web_form",
+            meta.ip.clone(),
+            meta.user_agent.chars().take(500).collect::<String>(),
+            None,
+        ),
+        (None, Some(who)) => ("verbal", String::new(), String::new(), who.id.clone()),
+        (None, None) => return Err(AppError::Internal),
+    };
+    with_tx!(tx, t => sqlx::query(
+        "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent, method, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&id)
+    .bind(CONSENT_TEXT_VERSION)
+    .bind(now)
+    .bind(vault.seal(&ip))
+    .bind(vault.seal(&user_agent))
+    .bind(method)
+    .bind(recorded_by)
+    .execute(&mut **t)
+    .await
+    .map(|r| r.rows_affected()))?;
     record_transition(
         &mut tx,
         &id,
@@ -1039,7 +1057,7 @@ struct GuestRow {
 }
 
 async fn guest_row(store: &Store, id: &str) -> Result<GuestRow, AppError> {
-    with_pool!(store, p => sqlx::query_as(
+    let mut row: GuestRow = with_pool!(store, p => sqlx::query_as(
         "SELECT b.reference, b.state, s.slug, s.name AS space_name, b.starts_at, b.ends_at, b.people_count, \
          b.client_name, b.price_base, b.price_equipment, b.price_extra_people, b.price_discount, b.price_total, b.version \
          FROM bookings b JOIN spaces s ON s.id = b.space_id WHERE b.id = $1 AND b.deleted_at IS NULL"
@@ -1047,7 +1065,14 @@ async fn guest_row(store: &Store, id: &str) -> Result<GuestRow, AppError> {
     .bind(id)
     .fetch_optional(p)
     .await)?
-    .ok_or_else(|| AppError::not_found("booking"))
+    .ok_or_else(|| AppError::not_found("booking"))?;
+    row.client_name = store.vault()?.open(&row.client_name)?;
+    Ok(row)
+}
+
+/// The booking id behind a manage link (for guests' data requests).
+pub fn manage_token_booking(state: &AppState, token: &str) -> Result<String, AppError> {
+    booking_id_from_token(state, token)
 }
 
 fn booking_id_from_token(state: &AppState, token: &str) -> Result<String, AppError> {

@@ -22,8 +22,7 @@ const PER_PAGE: i64 = 50;
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    client_phone: String,
-    name: String,
+    bidx: String,
     bookings: i64,
     visits: i64,
     no_shows: i64,
@@ -33,12 +32,12 @@ struct Row {
     notes: Option<String>,
 }
 
-/// Aggregates per phone; `{where}` narrows the bookings first.
+/// Aggregates per client (the blind index of the phone); `{where}` narrows
+/// the bookings first. Names and phones are sealed: they are read for the
+/// page's clients afterwards ([`identities`]).
 fn grouped(where_sql: &str) -> String {
     format!(
-        "SELECT b.client_phone, \
-           (SELECT b2.client_name FROM bookings b2 WHERE b2.client_phone = b.client_phone \
-              AND b2.deleted_at IS NULL ORDER BY b2.created_at DESC, b2.starts_at DESC LIMIT 1) AS name, \
+        "SELECT b.client_phone_bidx AS bidx, \
            COUNT(*) AS bookings, \
            SUM(CASE WHEN b.state = 'completed' THEN 1 ELSE 0 END) AS visits, \
            SUM(CASE WHEN b.state = 'no_show' THEN 1 ELSE 0 END) AS no_shows, \
@@ -46,38 +45,70 @@ fn grouped(where_sql: &str) -> String {
            CAST(SUM(CASE WHEN b.state = 'completed' THEN b.price_total ELSE 0 END) AS BIGINT) AS spent, \
            MAX(CASE WHEN b.state = 'completed' THEN b.starts_at END) AS last_visit, \
            MAX(n.notes) AS notes \
-         FROM bookings b LEFT JOIN client_notes n ON n.phone = b.client_phone \
-         WHERE b.deleted_at IS NULL {where_sql} \
-         GROUP BY b.client_phone"
+         FROM bookings b LEFT JOIN client_profiles n ON n.phone_bidx = b.client_phone_bidx \
+         WHERE b.deleted_at IS NULL AND b.client_phone_bidx IS NOT NULL {where_sql} \
+         GROUP BY b.client_phone_bidx"
     )
 }
 
-fn summary(r: Row, zone: chrono_tz::Tz) -> ClientSummary {
-    ClientSummary {
-        phone: r.client_phone,
-        name: r.name,
-        bookings: r.bookings,
-        visits: r.visits,
-        no_shows: r.no_shows,
-        cancellations: r.cancellations,
-        total_spent: Money::from_minor(r.spent),
-        last_visit: r
-            .last_visit
-            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-            .map(|t| t.with_timezone(&zone).date_naive().to_string()),
-        notes: r.notes.unwrap_or_default(),
+/// The name and phone of each client's latest booking, opened.
+async fn identities(
+    state: &AppState,
+    bidx: &[&str],
+) -> Result<std::collections::HashMap<String, (String, String)>, AppError> {
+    let mut out = std::collections::HashMap::new();
+    if bidx.is_empty() {
+        return Ok(out);
     }
+    let placeholders: Vec<String> = (1..=bidx.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT client_phone_bidx, client_name, client_phone FROM bookings \
+         WHERE client_phone_bidx IN ({}) AND deleted_at IS NULL ORDER BY created_at DESC, starts_at DESC",
+        placeholders.join(", ")
+    );
+    let rows: Vec<(String, String, String)> = with_pool!(&state.store, p => {
+        let mut q = sqlx::query_as(&sql);
+        for b in bidx {
+            q = q.bind(*b);
+        }
+        q.fetch_all(p).await
+    })?;
+    let vault = state.store.vault()?;
+    for (b, name, phone) in rows {
+        if let std::collections::hash_map::Entry::Vacant(e) = out.entry(b) {
+            e.insert((vault.open(&name)?, vault.open(&phone)?));
+        }
+    }
+    Ok(out)
 }
 
-fn search(q: &str) -> (String, String) {
-    let digits = staff_bookings::phone_digits(q);
-    let phone = if digits.len() >= 3 {
-        format!("%{digits}%")
-    } else {
-        // Matches no E.164 number: too few digits to mean a phone.
-        "-".to_owned()
-    };
-    (staff_bookings::like_pattern(q.trim()), phone)
+async fn summaries(
+    state: &AppState,
+    rows: Vec<Row>,
+    zone: chrono_tz::Tz,
+) -> Result<Vec<ClientSummary>, AppError> {
+    let keys: Vec<&str> = rows.iter().map(|r| r.bidx.as_str()).collect();
+    let who = identities(state, &keys).await?;
+    let vault = state.store.vault()?;
+    rows.into_iter()
+        .map(|r| {
+            let (name, phone) = who.get(&r.bidx).cloned().ok_or(AppError::Internal)?;
+            Ok(ClientSummary {
+                phone,
+                name,
+                bookings: r.bookings,
+                visits: r.visits,
+                no_shows: r.no_shows,
+                cancellations: r.cancellations,
+                total_spent: Money::from_minor(r.spent),
+                last_visit: r
+                    .last_visit
+                    .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                    .map(|t| t.with_timezone(&zone).date_naive().to_string()),
+                notes: vault.open_opt(r.notes.as_deref())?.unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 async fn zone(state: &AppState) -> Result<chrono_tz::Tz, AppError> {
@@ -89,33 +120,60 @@ async fn zone(state: &AppState) -> Result<chrono_tz::Tz, AppError> {
     )
 }
 
-/// Clients matching `q` (name or phone), most recent first.
+/// Binds text values in order.
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for a in $args {
+            q = q.bind(a.clone());
+        }
+        q
+    }};
+}
+
+/// Clients matching `q` (name words, whole phone or e-mail), most recent
+/// first.
 pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, AppError> {
     let zone = zone(state).await?;
     let page =
         crate::domain::board::check_page(query.page).map_err(|e| AppError::field("page", e))?;
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    // No search: both patterns empty, and the first condition lets all in.
-    let (text, phone) = q.map(search).unwrap_or_default();
-    let sql = grouped(
-        "AND ($1 = '' OR LOWER(b.client_name) LIKE $1 ESCAPE '\\' OR b.client_phone LIKE $2)",
-    );
-    let total: i64 = with_pool!(&state.store, p => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM ({sql}) g"))
-        .bind(&text)
-        .bind(&phone)
+    let mut args: Vec<String> = Vec::new();
+    let where_sql = match q {
+        None => String::new(),
+        Some(q) => {
+            let alternatives = staff_bookings::client_search(state.store.vault()?, q, &mut |a| {
+                if let staff_bookings::Arg::Text(t) = a {
+                    args.push(t);
+                }
+                format!("${}", args.len())
+            });
+            if alternatives.is_empty() {
+                // Nothing searchable (only punctuation): no client matches.
+                "AND 1 = 0".to_owned()
+            } else {
+                format!("AND ({})", alternatives.join(" OR "))
+            }
+        }
+    };
+    let sql = grouped(&where_sql);
+    let count_sql = format!("SELECT COUNT(*) FROM ({sql}) g");
+    let total: i64 = with_pool!(&state.store, p => bind_all!(sqlx::query_scalar(&count_sql), &args)
         .fetch_one(p)
         .await)?;
-    let rows: Vec<Row> = with_pool!(&state.store, p => sqlx::query_as(&format!(
-        "{sql} ORDER BY MAX(b.starts_at) DESC, b.client_phone LIMIT $3 OFFSET $4"
-    ))
-    .bind(&text)
-    .bind(&phone)
+    let n = args.len();
+    let page_sql = format!(
+        "{sql} ORDER BY MAX(b.starts_at) DESC, b.client_phone_bidx LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let rows: Vec<Row> = with_pool!(&state.store, p => bind_all!(sqlx::query_as(&page_sql), &args)
     .bind(PER_PAGE)
     .bind((page - 1) * PER_PAGE)
     .fetch_all(p)
     .await)?;
     Ok(ClientList {
-        items: rows.into_iter().map(|r| summary(r, zone)).collect(),
+        items: summaries(state, rows, zone).await?,
         page,
         per_page: PER_PAGE,
         total,
@@ -131,16 +189,17 @@ fn phone_of(raw: &str) -> Result<String, AppError> {
 /// One client with every booking, newest first.
 pub async fn detail(state: &AppState, phone: &str) -> Result<ClientDetail, AppError> {
     let phone = phone_of(phone)?;
+    let bidx = state.store.vault()?.phone_index(&phone);
     let zone = zone(state).await?;
-    let row: Option<Row> = with_pool!(&state.store, p => sqlx::query_as(&grouped("AND b.client_phone = $1"))
-        .bind(&phone)
+    let row: Option<Row> = with_pool!(&state.store, p => sqlx::query_as(&grouped("AND b.client_phone_bidx = $1"))
+        .bind(&bidx)
         .fetch_optional(p)
         .await)?;
     let row = row.ok_or_else(|| AppError::not_found("client"))?;
     let history = staff_bookings::list(
         state,
         &BookingQuery {
-            q: Some(phone.trim_start_matches('+').to_owned()),
+            q: Some(phone.clone()),
             sort: Some("-start_time".into()),
             per_page: Some(200),
             ..Default::default()
@@ -152,7 +211,10 @@ pub async fn detail(state: &AppState, phone: &str) -> Result<ClientDetail, AppEr
     .filter(|b| b.client_phone == phone)
     .collect();
     Ok(ClientDetail {
-        summary: summary(row, zone),
+        summary: summaries(state, vec![row], zone)
+            .await?
+            .pop()
+            .ok_or(AppError::Internal)?,
         history,
     })
 }
@@ -174,25 +236,29 @@ pub async fn set_notes(
     }
     // Only clients the studio knows: no notes about arbitrary numbers.
     detail(state, &phone).await?;
+    let vault = state.store.vault()?;
+    let bidx = vault.phone_index(&phone);
     let mut tx = state.store.begin().await?;
     with_tx!(tx, t => sqlx::query(
-        "INSERT INTO client_notes (phone, notes, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (phone) DO UPDATE SET notes = $2, updated_at = $3, updated_by = $4"
+        "INSERT INTO client_profiles (phone_bidx, notes, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (phone_bidx) DO UPDATE SET notes = $2, updated_at = $3, updated_by = $4"
     )
-    .bind(&phone)
-    .bind(notes)
+    .bind(&bidx)
+    .bind(vault.seal(notes))
     .bind(now_epoch())
     .bind(&me.employee_id)
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;
+    // The client is named by the phone's blind index: the audit log holds
+    // no phone numbers.
     audit::append(
         &mut tx,
         &actor_of(me, origin),
         Entry {
             action: "client_notes_changed",
             target_type: "client",
-            target_id: &phone,
+            target_id: &bidx,
             details: serde_json::json!({ "length": notes.chars().count() }),
         },
     )

@@ -214,7 +214,10 @@ pub async fn feed(state: &AppState, secret: &str, space: Option<&str>) -> Result
     let stamp = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or(now);
     let mut calendar = Calendar::new();
     calendar.name(&title).timezone(zone.name());
-    for r in rows {
+    let vault = state.store.vault()?;
+    for mut r in rows {
+        r.client_name = vault.open(&r.client_name)?;
+        r.special_requirements = vault.open(&r.special_requirements)?;
         let (Some(start), Some(end)) = (local(r.starts_at), local(r.ends_at)) else {
             continue;
         };

@@ -181,6 +181,8 @@ pub async fn run_once(state: &AppState) -> Result<Ran, AppError> {
     if let Some(hours) = unpaid_hours {
         ran.cancelled = cancel_unpaid(state, i64::from(hours)).await?;
     }
+    // Once a day across all instances: personal data past retention.
+    super::privacy::retention_if_due(&state.store).await?;
     Ok(ran)
 }
 

@@ -21,6 +21,8 @@ pub mod live;
 pub mod mfa;
 pub mod notify;
 pub mod outbox;
+pub mod pii;
+pub mod privacy;
 pub mod rules;
 pub mod security;
 pub mod settings;

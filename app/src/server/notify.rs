@@ -215,7 +215,7 @@ struct BookingFacts {
 }
 
 async fn facts(state: &AppState, id: &str) -> Result<Option<BookingFacts>, crate::error::AppError> {
-    Ok(with_pool!(&state.store, p => sqlx::query_as(
+    let row: Option<BookingFacts> = with_pool!(&state.store, p => sqlx::query_as(
         "SELECT b.id, b.reference, s.name AS space_name, b.starts_at, b.ends_at, b.people_count, b.price_base, \
          b.price_equipment, b.price_extra_people, b.price_discount, b.price_total, b.client_name, \
          b.client_phone_display, b.client_email, b.state, b.locale, b.deleted_at \
@@ -223,7 +223,15 @@ async fn facts(state: &AppState, id: &str) -> Result<Option<BookingFacts>, crate
     )
     .bind(id)
     .fetch_optional(p)
-    .await)?)
+    .await)?;
+    let vault = state.store.vault()?;
+    row.map(|mut b| {
+        b.client_name = vault.open(&b.client_name)?;
+        b.client_phone_display = vault.open(&b.client_phone_display)?;
+        b.client_email = vault.open_opt(b.client_email.as_deref())?;
+        Ok(b)
+    })
+    .transpose()
 }
 
 /// Text for Telegram's HTML parse mode: `<`, `>`, `&` (and quotes, for

@@ -114,6 +114,7 @@ struct SettingsRow {
     lead_minutes: i32,
     horizon_days: i32,
     cancellation_hours: i32,
+    retention_days: i32,
 }
 
 /// The settings as they are.
@@ -126,7 +127,7 @@ async fn load(state: &AppState) -> Result<StudioSettings, AppError> {
     let store = &state.store;
     let s: SettingsRow = with_pool!(store, p => sqlx::query_as(
         "SELECT name, time_zone, buffer_minutes, min_booking_minutes, max_booking_minutes, lead_minutes, \
-         horizon_days, cancellation_hours FROM studio_settings WHERE id = 1"
+         horizon_days, cancellation_hours, retention_days FROM studio_settings WHERE id = 1"
     )
     .fetch_one(p)
     .await)?;
@@ -163,6 +164,7 @@ async fn load(state: &AppState) -> Result<StudioSettings, AppError> {
         lead_minutes: i64::from(s.lead_minutes),
         horizon_days: i64::from(s.horizon_days),
         cancellation_hours: i64::from(s.cancellation_hours),
+        retention_days: Some(i64::from(s.retention_days)),
     })
 }
 
@@ -316,6 +318,9 @@ fn check(s: &StudioSettings) -> Result<Checked, AppError> {
         0,
         720,
     );
+    if let Some(days) = s.retention_days {
+        range(&mut errors, "retention_days", days, 30, 36_500);
+    }
     match zone {
         Some(zone) if errors.is_empty() => Ok(Checked {
             zone,
@@ -392,7 +397,8 @@ pub async fn update(
     let mut tx = state.store.begin().await?;
     with_tx!(tx, t => sqlx::query(
         "UPDATE studio_settings SET name = $1, time_zone = $2, buffer_minutes = $3, min_booking_minutes = $4, \
-         max_booking_minutes = $5, lead_minutes = $6, horizon_days = $7, cancellation_hours = $8, updated_at = $9 WHERE id = 1"
+         max_booking_minutes = $5, lead_minutes = $6, horizon_days = $7, cancellation_hours = $8, updated_at = $9, \
+         retention_days = COALESCE($10, retention_days) WHERE id = 1"
     )
     .bind(s.name.trim())
     .bind(s.time_zone.trim())
@@ -403,6 +409,7 @@ pub async fn update(
     .bind(i32::try_from(s.horizon_days).unwrap_or_default())
     .bind(i32::try_from(s.cancellation_hours).unwrap_or_default())
     .bind(now_epoch())
+    .bind(s.retention_days.and_then(|d| i32::try_from(d).ok()))
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;

@@ -13,6 +13,7 @@ use super::{
     credentials::{Origin, Principal},
     events::{self, NewEvent},
     now_epoch,
+    pii::Vault,
     rules::StudioConfig,
     store::{is_overlap_violation, with_pool, with_tx, Store, Tx},
     AppState,
@@ -83,7 +84,7 @@ impl SummaryRow {
 }
 
 /// A bound value of a query built from filters.
-enum Arg {
+pub(super) enum Arg {
     Int(i64),
     Text(String),
 }
@@ -156,6 +157,7 @@ pub(super) fn like_pattern(s: &str) -> String {
 /// The common filters: a local date range, states, a space, and a search.
 #[allow(clippy::too_many_arguments)]
 fn filter(
+    vault: &Vault,
     config: &StudioConfig,
     from: Option<&str>,
     to: Option<&str>,
@@ -203,19 +205,47 @@ fn filter(
     }
     if let Some(q) = nonempty(q) {
         let text = f.arg(Arg::Text(like_pattern(q)));
-        let digits = phone_digits(q);
-        let mut alternatives = vec![
-            format!("LOWER(b.client_name) LIKE {text} ESCAPE '\\'"),
-            format!("LOWER(b.reference) LIKE {text} ESCAPE '\\'"),
-        ];
-        if digits.len() >= 3 {
-            let phone = f.arg(Arg::Text(format!("%{digits}%")));
-            alternatives.push(format!("b.client_phone LIKE {phone}"));
-        }
+        let mut alternatives = vec![format!("LOWER(b.reference) LIKE {text} ESCAPE '\\'")];
+        alternatives.extend(client_search(vault, q, &mut |a| f.arg(a)));
         f.conditions
             .push(format!("({})", alternatives.join(" OR ")));
     }
     f
+}
+
+/// Conditions on `b` (bookings) for a search of the client's personal data,
+/// through the blind indexes: the whole e-mail, the whole phone number (in
+/// any format that parses), or the beginnings of the name's words in any
+/// order and case. `arg` numbers the values.
+pub(super) fn client_search(
+    vault: &Vault,
+    q: &str,
+    arg: &mut dyn FnMut(Arg) -> String,
+) -> Vec<String> {
+    let mut alternatives = Vec::new();
+    if q.contains('@') {
+        let p = arg(Arg::Text(vault.email_index(q)));
+        alternatives.push(format!("b.client_email_bidx = {p}"));
+        return alternatives;
+    }
+    if phone_digits(q).len() >= 7 {
+        if let Ok(phone) = Phone::parse(q) {
+            let p = arg(Arg::Text(vault.phone_index(phone.e164())));
+            alternatives.push(format!("b.client_phone_bidx = {p}"));
+        }
+    }
+    let tokens = vault.name_query(q);
+    if !tokens.is_empty() {
+        let all: Vec<String> = tokens
+            .into_iter()
+            .map(|t| {
+                let p = arg(Arg::Text(t));
+                format!("b.id IN (SELECT booking_id FROM client_name_index WHERE token = {p})")
+            })
+            .collect();
+        alternatives.push(format!("({})", all.join(" AND ")));
+    }
+    alternatives
 }
 
 async fn summaries(
@@ -227,7 +257,14 @@ async fn summaries(
     let rows: Vec<SummaryRow> = with_pool!(store, p => bind_args!(sqlx::query_as(sql), args)
         .fetch_all(p)
         .await)?;
-    rows.into_iter().map(|r| r.into_summary(config)).collect()
+    let vault = store.vault()?;
+    rows.into_iter()
+        .map(|mut r| {
+            r.client_name = vault.open(&r.client_name)?;
+            r.client_phone = vault.open(&r.client_phone)?;
+            r.into_summary(config)
+        })
+        .collect()
 }
 
 async fn config(state: &AppState) -> Result<std::sync::Arc<StudioConfig>, AppError> {
@@ -243,6 +280,7 @@ pub async fn list(state: &AppState, query: &BookingQuery) -> Result<BookingList,
         None => (query.from.as_deref(), query.to.as_deref()),
     };
     let mut f = filter(
+        state.store.vault()?,
         &config,
         from,
         to,
@@ -264,7 +302,8 @@ pub async fn list(state: &AppState, query: &BookingQuery) -> Result<BookingList,
     let order = match column {
         "start_time" => "b.starts_at",
         "created_at" => "b.created_at",
-        "client_name" => "b.client_name",
+        // Sealed: sorted here, after opening (see below).
+        "client_name" => "b.id",
         "total_price" => "b.price_total",
         "state" => "b.state",
         _ => {
@@ -297,6 +336,18 @@ pub async fn list(state: &AppState, query: &BookingQuery) -> Result<BookingList,
     let total: i64 = with_pool!(&state.store, p => bind_args!(sqlx::query_scalar(&count_sql), &f.args)
         .fetch_one(p)
         .await)?;
+    if column == "client_name" {
+        let items = by_client_name(
+            state, &config, &where_sql, &f.args, total, desc, page, per_page,
+        )
+        .await?;
+        return Ok(BookingList {
+            items,
+            page,
+            per_page,
+            total,
+        });
+    }
     let limit = f.arg(Arg::Int(per_page));
     let offset = f.arg(Arg::Int((page - 1) * per_page));
     let dir = if desc { "DESC" } else { "ASC" };
@@ -311,6 +362,65 @@ pub async fn list(state: &AppState, query: &BookingQuery) -> Result<BookingList,
         total,
     })
 }
+
+/// Names are sealed, so the database cannot order by them: the matching
+/// bookings' names are opened and sorted here (up to [`NAME_SORT_LIMIT`]
+/// of them; more asks for a narrower filter), then the page is read.
+#[allow(clippy::too_many_arguments)]
+async fn by_client_name(
+    state: &AppState,
+    config: &StudioConfig,
+    where_sql: &str,
+    args: &[Arg],
+    total: i64,
+    desc: bool,
+    page: i64,
+    per_page: i64,
+) -> Result<Vec<BookingSummary>, AppError> {
+    if total > NAME_SORT_LIMIT {
+        return Err(AppError::field(
+            "sort",
+            FieldError::new(
+                "too_many_to_sort",
+                format!("Sorting by name works on up to {NAME_SORT_LIMIT} bookings: narrow the dates or the search."),
+            ),
+        ));
+    }
+    let sql = format!("SELECT b.id, b.client_name {FROM} {where_sql}");
+    let rows: Vec<(String, String)> = with_pool!(&state.store, p => bind_args!(sqlx::query_as(&sql), args)
+        .fetch_all(p)
+        .await)?;
+    let vault = state.store.vault()?;
+    let mut named = rows
+        .into_iter()
+        .map(|(id, name)| Ok((vault.open(&name)?.to_lowercase(), id)))
+        .collect::<Result<Vec<_>, AppError>>()?;
+    named.sort();
+    if desc {
+        named.reverse();
+    }
+    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let ids: Vec<String> = named
+        .into_iter()
+        .skip(start)
+        .take(usize::try_from(per_page).unwrap_or(0))
+        .map(|(_, id)| id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} {FROM} WHERE b.id IN ({})",
+        placeholders.join(", ")
+    );
+    let args: Vec<Arg> = ids.iter().cloned().map(Arg::Text).collect();
+    let mut items = summaries(&state.store, config, &sql, &args).await?;
+    items.sort_by_key(|b| ids.iter().position(|id| *id == b.id));
+    Ok(items)
+}
+
+const NAME_SORT_LIMIT: i64 = 20_000;
 
 /// Open columns show every booking of the range; final ones the most
 /// recent, `recent` at a time.
@@ -356,8 +466,10 @@ pub async fn board(
     let to = date_or(&query.to, "to", today + Duration::days(13), &mut errors);
     let recent = query.recent.unwrap_or(20).clamp(1, 500);
     let (from_s, to_s) = (from.to_string(), to.to_string());
+    let vault = state.store.vault()?;
     let base = |errors: &mut Fields| {
         filter(
+            vault,
             &config,
             Some(&from_s),
             Some(&to_s),
@@ -532,12 +644,13 @@ pub async fn detail(state: &AppState, id: &str) -> Result<BookingDetail, AppErro
         discount: Money::from_minor(row.price_discount),
         total: summary.total_price,
     };
+    let vault = store.vault()?;
     Ok(BookingDetail {
-        client_phone_display: row.client_phone_display,
-        client_email: row.client_email,
-        special_requirements: row.special_requirements,
-        notes: row.notes,
-        internal_notes: row.internal_notes,
+        client_phone_display: vault.open(&row.client_phone_display)?,
+        client_email: vault.open_opt(row.client_email.as_deref())?,
+        special_requirements: vault.open(&row.special_requirements)?,
+        notes: vault.open(&row.notes)?,
+        internal_notes: vault.open(&row.internal_notes)?,
         promo_code: row.promo_code,
         price_breakdown: breakdown,
         equipment: equipment
@@ -635,6 +748,15 @@ pub async fn create(
             ),
         );
     }
+    if !req.client_consent {
+        errors.insert(
+            "client_consent".into(),
+            FieldError::new(
+                "consent_required",
+                "Ask the client for consent to the processing of their personal data first.",
+            ),
+        );
+    }
     let initial = req.state.unwrap_or(BookingState::Confirmed);
     if !matches!(initial, BookingState::Pending | BookingState::Confirmed) {
         errors.insert(
@@ -708,6 +830,19 @@ async fn current(tx: &mut Tx, id: &str) -> Result<CurrentRow, AppError> {
     .fetch_optional(&mut **t)
     .await)?
     .ok_or_else(|| AppError::not_found("booking"))
+}
+
+/// The booking being edited, its personal fields opened.
+async fn current_open(tx: &mut Tx, vault: &Vault, id: &str) -> Result<CurrentRow, AppError> {
+    let mut row = current(tx, id).await?;
+    row.client_name = vault.open(&row.client_name)?;
+    row.client_phone = vault.open(&row.client_phone)?;
+    row.client_phone_display = vault.open(&row.client_phone_display)?;
+    row.client_email = vault.open_opt(row.client_email.as_deref())?;
+    row.special_requirements = vault.open(&row.special_requirements)?;
+    row.notes = vault.open(&row.notes)?;
+    row.internal_notes = vault.open(&row.internal_notes)?;
+    Ok(row)
 }
 
 /// A promo code's discount whatever its limits now: it was valid when the
@@ -860,7 +995,8 @@ async fn update_in(
     id: &str,
     upd: &BookingUpdate,
 ) -> Result<BatchOutcome, AppError> {
-    let cur = current(tx, id).await?;
+    let vault = state.store.vault()?;
+    let cur = current_open(tx, vault, id).await?;
     if upd.version != i64::from(cur.version) {
         return Err(version_conflict(i64::from(cur.version)));
     }
@@ -956,7 +1092,8 @@ async fn update_in(
     let sql = "UPDATE bookings SET space_id = $1, starts_at = $2, ends_at = $3, blocked_until = $4, \
                people_count = $5, client_name = $6, client_phone = $7, client_phone_display = $8, client_email = $9, \
                special_requirements = $10, notes = $11, internal_notes = $12, payment_status = $13, \
-               updated_at = $14, updated_by = $15, version = version + 1 \
+               updated_at = $14, updated_by = $15, version = version + 1, \
+               client_phone_bidx = $18, client_email_bidx = $19 \
                WHERE id = $16 AND version = $17 AND deleted_at IS NULL";
     let result = with_tx!(tx, t => sqlx::query(sql)
         .bind(&space_id)
@@ -964,18 +1101,20 @@ async fn update_in(
         .bind(ends_at)
         .bind(blocked_until)
         .bind(i32::try_from(people).unwrap_or(i32::MAX))
-        .bind(&name)
-        .bind(&phone)
-        .bind(&phone_display)
-        .bind(email.as_deref())
-        .bind(&requirements)
-        .bind(&notes)
-        .bind(&internal)
+        .bind(vault.seal(&name))
+        .bind(vault.seal(&phone))
+        .bind(vault.seal(&phone_display))
+        .bind(vault.seal_opt(email.as_deref()))
+        .bind(vault.seal(&requirements))
+        .bind(vault.seal(&notes))
+        .bind(vault.seal(&internal))
         .bind(&payment)
         .bind(now)
         .bind(&me.employee_id)
         .bind(id)
         .bind(cur.version)
+        .bind(vault.phone_index(&phone))
+        .bind(email.as_deref().filter(|e| !e.is_empty()).map(|e| vault.email_index(e)))
         .execute(&mut **t)
         .await
         .map(|r| r.rows_affected()));
@@ -984,6 +1123,9 @@ async fn update_in(
         Ok(_) => return Err(version_conflict(i64::from(cur.version))),
         Err(e) if is_overlap_violation(&e) => return Err(slot_taken()),
         Err(e) => return Err(e.into()),
+    }
+    if name != cur.client_name {
+        super::privacy::index_name(tx, vault, id, &name).await?;
     }
     if let Some(p) = &plan {
         let b = &p.breakdown;

@@ -98,6 +98,8 @@ pub struct Store {
     /// Which notification channels are configured, read by the outbox when
     /// a change enqueues its messages; woken after a commit that did.
     outbox: Arc<super::outbox::Wiring>,
+    /// The keys of guests' personal data (sealed values, blind indexes).
+    vault: Option<Arc<super::pii::Vault>>,
 }
 
 /// How long a SQLite writer waits for its turn before the request fails
@@ -148,7 +150,12 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // Deleted and overwritten content is zeroed in the file,
+                    // so an erased guest's clear data (rows from before
+                    // encryption, anonymised rows) does not linger in free
+                    // pages.
+                    .pragma("secure_delete", "on");
                 if let Some(dir) = options.get_filename().parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir)?;
@@ -179,6 +186,7 @@ impl Store {
             audit: None,
             write_gate: Arc::new(Mutex::new(())),
             outbox: Arc::default(),
+            vault: None,
         })
     }
 
@@ -197,6 +205,21 @@ impl Store {
     pub fn with_audit_seal(mut self, seal: AuditSeal) -> Store {
         self.audit = Some(seal);
         self
+    }
+
+    /// The store with the keys of personal data.
+    pub fn with_vault(mut self, vault: super::pii::Vault) -> Store {
+        self.vault = Some(Arc::new(vault));
+        self
+    }
+
+    /// The keys of personal data; a store opened without them cannot read
+    /// or write guests' data.
+    pub fn vault(&self) -> Result<&super::pii::Vault, AppError> {
+        self.vault.as_deref().ok_or_else(|| {
+            tracing::error!("the store has no personal-data keys");
+            AppError::Internal
+        })
     }
 
     pub(crate) fn audit_seal(&self) -> Option<&AuditSeal> {

@@ -411,7 +411,8 @@ fn BookingFormView(
                         checked=values.consent.is_some() aria-invalid=consent_err_bad.to_string() />
                     <label for="consent">
                         {t(Msg::ConsentLabel)}
-                        <span class="muted small">" (" {t(Msg::ConsentVersion)} " " {data.consent_version.clone()} ")"</span>
+                        <span class="muted small">" (" {t(Msg::ConsentVersion)} " " {data.consent_version.clone()} ", "
+                            <a href="/privacy" target="_blank">{super::privacy::tr(super::privacy::Text::PrivacyLink)}</a> ")"</span>
                     </label>
                     {consent_err.map(|m| view! { <p class="field__error">{m}</p> })}
                 </div>
@@ -459,11 +460,12 @@ pub fn ManagePage() -> impl IntoView {
         <Title text=t(Msg::YourBooking) />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
             {move || {
-                let (is_new, cancelled, confirm, error) = query.with(|q| {
-                    (q.get("new").is_some(), q.get("cancelled").is_some(), q.get("confirm_cancel").is_some(), q.get("error"))
+                let (is_new, cancelled, confirm, error, requested) = query.with(|q| {
+                    (q.get("new").is_some(), q.get("cancelled").is_some(), q.get("confirm_cancel").is_some(), q.get("error"),
+                     q.get("requested").filter(|k| k == "export" || k == "erase"))
                 });
                 Suspend::new(async move { match booking.await {
-                    Ok(b) => view! { <ManageView booking=b token=token() is_new cancelled confirm error /> }.into_any(),
+                    Ok(b) => view! { <ManageView booking=b token=token() is_new cancelled confirm error requested /> }.into_any(),
                     Err(AppError::NotFound { .. }) => { respond_with(404); view! {
                         <section class="empty-state">
                             <h1>{t(Msg::BookingNotFound)}</h1>
@@ -488,6 +490,7 @@ fn ManageView(
     cancelled: bool,
     confirm: bool,
     error: Option<String>,
+    requested: Option<String>,
 ) -> impl IntoView {
     let locale = locale::current();
     let start = parse_time(&booking.start_time);
@@ -545,5 +548,6 @@ fn ManageView(
                 ().into_any()
             }}
         </article>
+        <super::privacy::DataRequests token=token.clone() requested />
     }
 }

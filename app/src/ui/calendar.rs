@@ -3,6 +3,8 @@
 //! drag a booking to another hour or space to reschedule it (checked by the
 //! server, snapped back with a message when refused); blocked periods are
 //! shaded and can be added or removed here. Follows `/ws` like the board.
+// Form server functions take one argument per field.
+#![allow(clippy::too_many_arguments)]
 
 use super::{
     board::{column_title, error_text, local, one_card},
@@ -49,6 +51,7 @@ pub async fn calendar_book(
     client_name: String,
     client_phone: String,
     source: String,
+    #[server(default)] client_consent: Option<String>,
 ) -> Result<BookingSummary, AppError> {
     use super::staff::session;
     use crate::{
@@ -75,6 +78,7 @@ pub async fn calendar_book(
         source: BookingSource::parse(&source).unwrap_or(BookingSource::Phone),
         state: None,
         payment_status: None,
+        client_consent: client_consent.is_some(),
     };
     let detail = session::report(
         staff_bookings::create(&state, &me, &web_session::origin(&parts), &req).await,
@@ -603,6 +607,15 @@ fn NewBookingDialog(
                             <option value="walk_in">{t(Msg::SourceWalkIn)}</option>
                             <option value="staff">{t(Msg::SourceStaff)}</option>
                         </select>
+                    </div>
+                    <div class="field field--check">
+                        <input id="nb-consent" name="client_consent" type="checkbox" value="on" required />
+                        <label for="nb-consent">{if locale == crate::i18n::Locale::En {
+                            "The client agreed to the processing of their personal data (consent text read out; see /privacy)"
+                        } else {
+                            "Клиент согласился на обработку персональных данных (текст согласия зачитан; см. /privacy)"
+                        }}</label>
+                        {field_error("client_consent")}
                     </div>
                     {field_error("start_time")}
                     <div class="dialog__actions">

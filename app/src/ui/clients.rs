@@ -45,6 +45,54 @@ pub async fn save_client_notes(phone: String, notes: String) -> Result<(), AppEr
     .map(|_| ())
 }
 
+/// Erases (anonymises) a client: owners and admins, with a reason.
+#[server(prefix = "/api/fn", endpoint = "client_erase")]
+pub async fn erase_client(phone: String, reason: String) -> Result<u64, AppError> {
+    use super::staff::session;
+    use crate::server::{privacy, web_session};
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(
+        privacy::erase(
+            &state,
+            &me,
+            &web_session::origin(&parts),
+            &phone,
+            &privacy::SubjectRequest {
+                reason: Some(reason),
+            },
+        )
+        .await,
+    )
+    .map(|e| e.bookings_anonymised)
+}
+
+/// Guests' data requests (owners and admins).
+#[server(prefix = "/api/fn", endpoint = "data_requests")]
+pub async fn load_requests() -> Result<Vec<crate::domain::calendar::DataRequest>, AppError> {
+    use super::staff::session;
+    let (state, _, me) = session::report(session::settled_staff().await)?;
+    session::report(crate::server::privacy::requests(&state, &me).await)
+}
+
+/// Closes a guest's request with what was done.
+#[server(prefix = "/api/fn", endpoint = "data_request_close")]
+pub async fn close_request(id: String, resolution: String) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::server::{privacy, web_session};
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(
+        privacy::close_request(
+            &state,
+            &me,
+            &web_session::origin(&parts),
+            &id,
+            &privacy::CloseRequest { resolution },
+        )
+        .await,
+    )
+    .map(|_| ())
+}
+
 /// The front desk's sheet of one day: every space with its bookings in
 /// full (contact, people, requirements, equipment).
 #[server(prefix = "/api/fn", endpoint = "day_sheet")]
@@ -184,6 +232,21 @@ pub fn ClientPage() -> impl IntoView {
         Some(Err(e)) => toasts.error(error_text(locale, &e)),
         None => {}
     });
+    let erase = ServerAction::<EraseClient>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| match erase.value().get() {
+        Some(Ok(n)) => {
+            toasts.success(if en() {
+                format!("Personal data erased from {n} booking(s).")
+            } else {
+                format!("Персональные данные удалены из броней: {n}.")
+            });
+            navigate("/staff/clients", Default::default());
+        }
+        Some(Err(e)) => toasts.error(error_text(locale, &e)),
+        None => {}
+    });
+    let confirming = RwSignal::new(false);
     view! {
         <Title text=t(Msg::StaffClients) />
         <p class="crumbs"><a href="/staff/clients">{t(Msg::StaffClients)}</a></p>
@@ -192,6 +255,7 @@ pub fn ClientPage() -> impl IntoView {
                 match data.await {
                     Ok(c) => {
                         let s = c.summary;
+                        let phone = s.phone.clone();
                         view! {
                             <h1>{s.name.clone()} " · " <span class="muted">{s.phone.clone()}</span></h1>
                             <dl class="facts">
@@ -210,6 +274,7 @@ pub fn ClientPage() -> impl IntoView {
                                     <button type="submit" class="button">{t(Msg::Save)}</button>
                                 </ActionForm>
                             </section>
+                            <PersonalData phone erase confirming />
                             <h2>{t(Msg::StaffBookings)}</h2>
                             <table class="table">
                                 <tbody>
@@ -226,6 +291,147 @@ pub fn ClientPage() -> impl IntoView {
                             </table>
                         }.into_any()
                     }
+                    Err(e) => staff_page_error(e),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn en() -> bool {
+    locale::current() == crate::i18n::Locale::En
+}
+
+/// A client's personal data: export (JSON, with a reason) and erasure
+/// (after a confirmation, with a reason). Owners and admins; the server
+/// refuses others.
+#[component]
+fn PersonalData(
+    phone: String,
+    erase: ServerAction<EraseClient>,
+    confirming: RwSignal<bool>,
+) -> impl IntoView {
+    let (
+        title,
+        export_label,
+        reason_label,
+        export_button,
+        erase_button,
+        erase_warn,
+        erase_yes,
+        cancel,
+    ) = if en() {
+        ("Personal data", "Export everything held about this client (JSON)", "Reason (recorded in the audit log)",
+         "Export", "Erase personal data…", "Name, phone, e-mail, wishes and notes are removed from every booking of this client; times, amounts and states stay for the books. This cannot be undone.",
+         "Erase permanently", "Cancel")
+    } else {
+        ("Персональные данные", "Выгрузить всё, что хранится об этом клиенте (JSON)", "Основание (попадает в журнал аудита)",
+         "Выгрузить", "Удалить персональные данные…", "Имя, телефон, e-mail, пожелания и заметки будут удалены из всех броней клиента; время, суммы и статусы останутся для учёта. Отменить нельзя.",
+         "Удалить безвозвратно", "Отмена")
+    };
+    let export = format!("/api/v1/clients/{phone}/export");
+    let phone = StoredValue::new(phone);
+    view! {
+        <section class="panel" aria-labelledby="pd-title">
+            <h2 id="pd-title">{title}</h2>
+            <form method="get" action=export class="inline-form">
+                <label for="pd-export-reason">{export_label}</label>
+                <input id="pd-export-reason" name="reason" minlength="3" maxlength="500" required placeholder=reason_label />
+                <button type="submit" class="button">{export_button}</button>
+            </form>
+            <Show when=move || confirming.get() fallback=move || view! {
+                <button type="button" class="button button--danger" on:click=move |_| confirming.set(true)>{erase_button}</button>
+            }>
+                <ActionForm action=erase attr:class="stack confirm">
+                    <p role="alert"><strong>{erase_warn}</strong></p>
+                    <input type="hidden" name="phone" value=phone.get_value() />
+                    <label for="pd-erase-reason">{reason_label}</label>
+                    <input id="pd-erase-reason" name="reason" minlength="3" maxlength="500" required />
+                    <div>
+                        <button type="submit" class="button button--danger" disabled=move || erase.pending().get()>{erase_yes}</button>
+                        " "
+                        <button type="button" class="button button--quiet" on:click=move |_| confirming.set(false)>{cancel}</button>
+                    </div>
+                </ActionForm>
+            </Show>
+        </section>
+    }
+}
+
+/// `/staff/requests`: guests' requests for their data, with the legal due
+/// date (10 working days); closing one records what was done.
+#[component]
+pub fn RequestsPage() -> impl IntoView {
+    let locale = locale::current();
+    let toasts = toasts();
+    let close = ServerAction::<CloseRequest>::new();
+    let data = Resource::new(move || close.version().get(), |_| load_requests());
+    Effect::new(move |_| match close.value().get() {
+        Some(Ok(())) => toasts.success(t(Msg::Saved)),
+        Some(Err(e)) => toasts.error(error_text(locale, &e)),
+        None => {}
+    });
+    let (title, empty, due, kind_export, kind_erase, resolution, close_label, overdue) = if en() {
+        (
+            "Data requests",
+            "No requests from guests.",
+            "Due",
+            "Copy of data",
+            "Deletion",
+            "What was done",
+            "Close",
+            "overdue",
+        )
+    } else {
+        (
+            "Запросы о данных",
+            "Запросов от гостей нет.",
+            "Срок",
+            "Копия данных",
+            "Удаление",
+            "Что сделано",
+            "Закрыть",
+            "просрочен",
+        )
+    };
+    let day = |iso: &str| iso.get(..10).unwrap_or_default().to_owned();
+    view! {
+        <Title text=title />
+        <h1>{title}</h1>
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) if list.is_empty() => view! { <p class="muted">{empty}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table">
+                            <tbody>
+                                {list.into_iter().map(|r| {
+                                    let open = r.status == "open";
+                                    let (id, row_id, status) = (r.id.clone(), r.id.clone(), r.status.clone());
+                                    view! {
+                                        <tr data-request-id=row_id data-status=status>
+                                            <td>{if r.kind == "erase" { kind_erase } else { kind_export }}</td>
+                                            <td>{r.booking_reference.clone()}</td>
+                                            <td>{r.client_name.clone()} " " <span class="muted">{r.client_phone.clone()}</span></td>
+                                            <td>{due} " " <span data-due>{day(&r.due_at)}</span>
+                                                {r.overdue.then(|| view! { " " <span class="badge badge--cancelled">{overdue}</span> })}</td>
+                                            <td>{if open {
+                                                view! {
+                                                    <ActionForm action=close attr:class="inline-form">
+                                                        <input type="hidden" name="id" value=id />
+                                                        <input name="resolution" minlength="3" maxlength="500" required placeholder=resolution aria-label=resolution />
+                                                        <button type="submit" class="button">{close_label}</button>
+                                                    </ActionForm>
+                                                }.into_any()
+                                            } else {
+                                                view! { <span class="muted">{r.resolution.clone().unwrap_or_default()}</span> }.into_any()
+                                            }}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
                     Err(e) => staff_page_error(e),
                 }
             })}

@@ -12,6 +12,7 @@ mod layout;
 pub mod live;
 pub mod locale;
 mod pages;
+pub mod privacy;
 pub mod settings;
 pub mod setup;
 pub mod staff;
@@ -23,7 +24,7 @@ use board::BoardPage;
 use book::{BookPage, ManagePage};
 use bookings::{BookingDetailPage, BookingsPage};
 use calendar::CalendarPage;
-use clients::{ClientPage, ClientsPage, DaySheetPage};
+use clients::{ClientPage, ClientsPage, DaySheetPage, RequestsPage};
 use layout::{GuestChrome, GuestLayout};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
@@ -34,6 +35,7 @@ use leptos_router::{
     path, Lazy, LazyRoute, SsrMode,
 };
 use pages::{HomePage, NotFound};
+use privacy::PrivacyPage;
 use settings::SettingsPage;
 use setup::SetupPage;
 use staff::{AuditPage, EmployeesPage, LoginPage, ProfilePage, StaffLayout};
@@ -110,6 +112,7 @@ enum Page {
     Book,
     Manage,
     Setup,
+    Privacy,
     Login,
     Board,
     Calendar,
@@ -118,6 +121,7 @@ enum Page {
     Clients,
     Client,
     DaySheet,
+    Requests,
     Settings,
     Profile,
     Audit,
@@ -138,6 +142,7 @@ fn guest_pages(page: Page) -> AnyView {
         Page::Book => view! { <BookPage /> }.into_any(),
         Page::Manage => view! { <ManagePage /> }.into_any(),
         Page::Setup => view! { <SetupPage /> }.into_any(),
+        Page::Privacy => view! { <PrivacyPage /> }.into_any(),
         _ => view! { <HomePage /> }.into_any(),
     }
 }
@@ -162,6 +167,7 @@ fn record_pages(page: Page) -> AnyView {
     match page {
         Page::BookingDetail => view! { <BookingDetailPage /> }.into_any(),
         Page::Clients => view! { <ClientsPage /> }.into_any(),
+        Page::Requests => view! { <RequestsPage /> }.into_any(),
         Page::Client => view! { <ClientPage /> }.into_any(),
         Page::DaySheet => view! { <DaySheetPage /> }.into_any(),
         _ => view! { <BookingsPage /> }.into_any(),
@@ -208,6 +214,7 @@ lazy_pages! {
     BookRoute => guest_pages(Book) __preload_guest_pages,
     ManageRoute => guest_pages(Manage) __preload_guest_pages,
     SetupRoute => guest_pages(Setup) __preload_guest_pages,
+    PrivacyRoute => guest_pages(Privacy) __preload_guest_pages,
     LoginRoute => login_page(Login) __preload_login_page,
     BoardRoute => board_page(Board) __preload_board_page,
     CalendarRoute => calendar_page(Calendar) __preload_calendar_page,
@@ -216,6 +223,7 @@ lazy_pages! {
     ClientsRoute => record_pages(Clients) __preload_record_pages,
     ClientRoute => record_pages(Client) __preload_record_pages,
     DaySheetRoute => record_pages(DaySheet) __preload_record_pages,
+    RequestsRoute => record_pages(Requests) __preload_record_pages,
     SettingsRoute => admin_pages(Settings) __preload_admin_pages,
     ProfileRoute => admin_pages(Profile) __preload_admin_pages,
     AuditRoute => admin_pages(Audit) __preload_admin_pages,
@@ -238,7 +246,7 @@ pub async fn preload_for_path(path: &str) {
         "" | "board" => BoardRoute::preload().await,
         "login" => LoginRoute::preload().await,
         "calendar" => CalendarRoute::preload().await,
-        "bookings" | "clients" | "day-sheet" => BookingsRoute::preload().await,
+        "bookings" | "clients" | "day-sheet" | "requests" => BookingsRoute::preload().await,
         "settings" | "profile" | "audit" | "employees" | "analytics" => {
             SettingsRoute::preload().await
         }
@@ -261,6 +269,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("book/:space") view={Lazy::<BookRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("booking/:token") view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("privacy") view={Lazy::<PrivacyRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
                 <Route path=path!("staff/login") view={Lazy::<LoginRoute>::new()} />
                 <ParentRoute path=path!("staff") view=StaffLayout ssr=SsrMode::Async>
@@ -272,6 +281,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clients") view={Lazy::<ClientsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("clients/:phone") view={Lazy::<ClientRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("day-sheet") view={Lazy::<DaySheetRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("requests") view={Lazy::<RequestsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />

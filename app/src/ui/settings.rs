@@ -145,6 +145,7 @@ pub async fn save_settings(
     lead_minutes: String,
     horizon_days: String,
     cancellation_hours: String,
+    #[server(default)] retention_days: Option<String>,
     hours: Vec<String>,
     holidays: String,
     confirm: Option<String>,
@@ -178,6 +179,10 @@ pub async fn save_settings(
     let lead = number("lead_minutes", &lead_minutes, 1);
     let horizon = number("horizon_days", &horizon_days, 1);
     let cancellation = number("cancellation_hours", &cancellation_hours, 1);
+    let retention = retention_days
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| number("retention_days", r, 1));
     if !errors.is_empty() {
         return session::report(Err(AppError::Validation { fields: errors }));
     }
@@ -219,6 +224,7 @@ pub async fn save_settings(
             lead_minutes: lead,
             horizon_days: horizon,
             cancellation_hours: cancellation,
+            retention_days: retention,
         },
         confirm: confirm.is_some(),
     };
@@ -491,6 +497,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 <div class="field"><label for="s-max">{t(Msg::MaxHours)}</label><input id="s-max" name="max_hours" type="number" min="1" max="24" value=s.max_booking_minutes / 60 /></div>
                                 <div class="field"><label for="s-horizon">{t(Msg::HorizonDays)}</label><input id="s-horizon" name="horizon_days" type="number" min="1" max="730" value=s.horizon_days /></div>
                                 <div class="field"><label for="s-cancel">{t(Msg::CancellationHours)}</label><input id="s-cancel" name="cancellation_hours" type="number" min="0" value=s.cancellation_hours /></div>
+                                <div class="field"><label for="s-retention">{if locale::current() == crate::i18n::Locale::En { "Keep personal data (days after a booking)" } else { "Хранить персональные данные (дней после брони)" }}</label><input id="s-retention" name="retention_days" type="number" min="30" max="36500" value=s.retention_days.unwrap_or(2555) /></div>
                             </div>
                             <fieldset class="hours">
                                 <legend>{t(Msg::OpeningHours)}</legend>

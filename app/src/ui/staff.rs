@@ -440,6 +440,7 @@ fn StaffNav(manages: bool) -> impl IntoView {
                     {item(Msg::StaffSettings, "/staff/settings")}
                     {item(Msg::StaffEmployees, "/staff/employees")}
                     {item(Msg::StaffAudit, "/staff/audit")}
+                    {item(Msg::StaffRequests, "/staff/requests")}
                 })}
                 {item(Msg::StaffProfile, "/staff/profile")}
             </ul>

@@ -9,7 +9,11 @@ use app::{
         Block, BlockQuery, BlockRequest, ClientDetail, ClientList, ClientNotes, ClientQuery,
     },
     error::{AppError, ErrorBody},
-    server::{blocks, clients, AppState},
+    server::{
+        blocks, clients,
+        privacy::{self, CloseRequest, DataRequest, Erasure, SubjectRequest},
+        AppState,
+    },
 };
 use axum::{
     extract::{ConnectInfo, Path, State},
@@ -177,4 +181,81 @@ pub async fn ics(
         body,
     )
         .into_response())
+}
+
+/// Everything held about a client (bookings, consents, notes, notifications,
+/// state history, audit entries), as JSON: a data subject's access request.
+/// Owners and admins; audited with who and why.
+#[utoipa::path(get, path = "/api/v1/clients/{phone}/export", tag = "clients", security(("bearer" = [])),
+    params(("phone" = String, Path, description = "Phone number, E.164"), SubjectRequest), responses(
+    (status = 200, description = "All data held about the client", body = Object),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 404, description = "No bookings with this number", body = ErrorBody),
+    (status = 422, description = "`invalid_reason`", body = ErrorBody)))]
+pub async fn export_client(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(phone): Path<String>,
+    ApiQuery(req): ApiQuery<SubjectRequest>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    Ok(Json(
+        privacy::export(&state, &me, &origin(addr, &headers), &phone, &req).await?,
+    ))
+}
+
+/// Erases (anonymises) a client: every booking keeps its times, space,
+/// state and amounts, without the person. Owners and admins; the reason is
+/// required and audited.
+#[utoipa::path(post, path = "/api/v1/clients/{phone}/erase", tag = "clients", security(("bearer" = [])),
+    params(("phone" = String, Path, description = "Phone number, E.164")), request_body = SubjectRequest, responses(
+    (status = 200, description = "Erased", body = Erasure),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 404, description = "No bookings with this number", body = ErrorBody),
+    (status = 422, description = "`invalid_reason`", body = ErrorBody)))]
+pub async fn erase_client(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(phone): Path<String>,
+    ApiJson(req): ApiJson<SubjectRequest>,
+) -> Result<Json<Erasure>, AppError> {
+    Ok(Json(
+        privacy::erase(&state, &me, &origin(addr, &headers), &phone, &req).await?,
+    ))
+}
+
+/// Guests' requests about their data: open ones first, earliest due first.
+#[utoipa::path(get, path = "/api/v1/data-requests", tag = "clients", security(("bearer" = [])),
+    responses(
+    (status = 200, description = "Requests", body = [DataRequest]),
+    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+pub async fn list_data_requests(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+) -> Result<Json<Vec<DataRequest>>, AppError> {
+    Ok(Json(privacy::requests(&state, &me).await?))
+}
+
+/// Closes a guest's request, saying what was done (audited).
+#[utoipa::path(post, path = "/api/v1/data-requests/{id}/close", tag = "clients", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Request id")), request_body = CloseRequest, responses(
+    (status = 200, description = "Closed", body = DataRequest),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 404, description = "No such request", body = ErrorBody),
+    (status = 409, description = "`request_closed`", body = ErrorBody),
+    (status = 422, description = "`invalid_resolution`", body = ErrorBody)))]
+pub async fn close_data_request(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CloseRequest>,
+) -> Result<Json<DataRequest>, AppError> {
+    Ok(Json(
+        privacy::close_request(&state, &me, &origin(addr, &headers), &id, &body).await?,
+    ))
 }

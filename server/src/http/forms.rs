@@ -179,6 +179,33 @@ pub async fn cancel_booking(State(state): State<AppState>, Path(token): Path<Str
     }
 }
 
+/// The manage page's data-request buttons.
+#[derive(Debug, serde::Deserialize)]
+pub struct DataRequestForm {
+    #[serde(default)]
+    kind: String,
+}
+
+/// A guest asks for a copy or the deletion of their data; staff see it on
+/// their requests page with its legal due date.
+pub async fn data_request(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<DataRequestForm>,
+) -> Response {
+    let made = match bookings::manage_token_booking(&state, &token) {
+        Ok(id) => app::server::privacy::request_from_guest(&state.store, &id, &form.kind).await,
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok(r) => Redirect::to(&format!("/booking/{token}?requested={}", r.kind)).into_response(),
+        Err(AppError::NotFound { .. } | AppError::Validation { .. }) => {
+            Redirect::to(&format!("/booking/{token}")).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

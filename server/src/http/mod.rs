@@ -192,6 +192,13 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                 .route("/clients", get(calendar::list_clients))
                 .route("/clients/{phone}", get(calendar::get_client))
                 .route("/clients/{phone}/notes", put(calendar::set_client_notes))
+                .route("/clients/{phone}/export", get(calendar::export_client))
+                .route("/clients/{phone}/erase", post(calendar::erase_client))
+                .route("/data-requests", get(calendar::list_data_requests))
+                .route(
+                    "/data-requests/{id}/close",
+                    post(calendar::close_data_request),
+                )
                 .route(
                     "/webhooks",
                     get(notifications::list).post(notifications::create),
@@ -253,6 +260,10 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .route(
             "/booking/{token}/cancel",
             post(forms::cancel_booking).layer(throttle.html()),
+        )
+        .route(
+            "/booking/{token}/data-request",
+            post(forms::data_request).layer(throttle.html()),
         )
         .nest("/api/v1", api)
         .merge(assets::routes(std::path::Path::new(
