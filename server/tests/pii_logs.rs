@@ -8,7 +8,6 @@ mod common;
 use common::{at, send_url, ServerProcess, TestDb};
 use reqwest::Method;
 use serde_json::json;
-use std::process::Stdio;
 
 const NAME: &str = "Евлампия Логотестова";
 const PHONE: &str = "+7 916 313-13-13";
@@ -21,39 +20,15 @@ const STAFF_EMAIL: &str = "philippa.logwatch@example.net";
 async fn journeys(db: common::Db) {
     let test_db = TestDb::new(db).await;
     let logs = test_db.dir.path().join("server.log");
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("serve")
-        .envs(test_db.env())
-        .env("STUDIO_ADDR", addr.to_string())
-        .env("STUDIO_LOG", "debug")
-        .env("STUDIO_LOG_FORMAT", "json")
-        .stdout(Stdio::from(std::fs::File::create(&logs).unwrap()))
-        .stderr(Stdio::from(
-            std::fs::File::options().append(true).open(&logs).unwrap(),
-        ))
-        .spawn()
-        .expect("server binary");
-    let process = ServerProcess { child, addr };
+    let mut env = test_db.env();
+    env.insert("STUDIO_LOG_FORMAT".into(), "json".into());
+    let process = ServerProcess::start_logging(&env, "debug", Some(&logs)).await;
+    let addr = process.addr;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let url = |p: &str| format!("http://{addr}{p}");
-    for _ in 0..300 {
-        if client
-            .get(url("/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     let token = common::owner_token(&test_db.env(), addr, "north light over the river").await;
     macro_rules! call {
         ($m:expr, $p:expr, $t:expr, $b:expr $(,)?) => {

@@ -515,18 +515,41 @@ fn reason_of(req: &SubjectRequest, required: bool) -> Result<String, AppError> {
     Ok(reason.to_owned())
 }
 
-fn client_index(vault: &Vault, phone: &str) -> Result<(String, String), AppError> {
-    let phone = Phone::parse(phone).map_err(|_| AppError::not_found("client"))?;
-    Ok((phone.e164().to_owned(), vault.phone_index(phone.e164())))
+/// The client a subject request is about: who may ask (owners and
+/// admins), why, and the client's bookings (404 when there are none).
+struct Subject {
+    reason: String,
+    e164: String,
+    bidx: String,
+    ids: Vec<String>,
 }
 
-async fn booking_ids(store: &Store, bidx: &str) -> Result<Vec<String>, AppError> {
-    Ok(with_pool!(store, p => sqlx::query_scalar(
+async fn subject(
+    store: &Store,
+    me: &Principal,
+    phone: &str,
+    req: &SubjectRequest,
+    reason_required: bool,
+) -> Result<Subject, AppError> {
+    super::settings::require_admin(me)?;
+    let reason = reason_of(req, reason_required)?;
+    let phone = Phone::parse(phone).map_err(|_| AppError::not_found("client"))?;
+    let bidx = store.vault()?.phone_index(phone.e164());
+    let ids: Vec<String> = with_pool!(store, p => sqlx::query_scalar(
         "SELECT id FROM bookings WHERE client_phone_bidx = $1 ORDER BY starts_at"
     )
-    .bind(bidx)
+    .bind(&bidx)
     .fetch_all(p)
-    .await)?)
+    .await)?;
+    if ids.is_empty() {
+        return Err(AppError::not_found("client"));
+    }
+    Ok(Subject {
+        reason,
+        e164: phone.e164().to_owned(),
+        bidx,
+        ids,
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -568,15 +591,14 @@ pub async fn export(
     phone: &str,
     req: &SubjectRequest,
 ) -> Result<Value, AppError> {
-    super::settings::require_admin(me)?;
-    let reason = reason_of(req, false)?;
     let store = &state.store;
+    let Subject {
+        reason,
+        e164,
+        bidx,
+        ids,
+    } = subject(store, me, phone, req, false).await?;
     let vault = store.vault()?;
-    let (e164, bidx) = client_index(vault, phone)?;
-    let ids = booking_ids(store, &bidx).await?;
-    if ids.is_empty() {
-        return Err(AppError::not_found("client"));
-    }
     let mut bookings = Vec::new();
     let mut consents = Vec::new();
     let mut notifications = Vec::new();
@@ -731,15 +753,11 @@ pub async fn erase(
     phone: &str,
     req: &SubjectRequest,
 ) -> Result<Erasure, AppError> {
-    super::settings::require_admin(me)?;
-    let reason = reason_of(req, true)?;
     let store = &state.store;
+    let Subject {
+        reason, bidx, ids, ..
+    } = subject(store, me, phone, req, true).await?;
     let vault = store.vault()?;
-    let (_, bidx) = client_index(vault, phone)?;
-    let ids = booking_ids(store, &bidx).await?;
-    if ids.is_empty() {
-        return Err(AppError::not_found("client"));
-    }
     let mut tx = store.begin().await?;
     let n = anonymise(&mut tx, vault, &ids).await?;
     with_tx!(tx, t => sqlx::query("DELETE FROM client_profiles WHERE phone_bidx = $1")

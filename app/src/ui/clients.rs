@@ -334,10 +334,10 @@ fn PersonalData(
     view! {
         <section class="panel" aria-labelledby="pd-title">
             <h2 id="pd-title">{title}</h2>
-            <form method="get" action=export class="inline-form">
+            <form method="get" action=export class="stack personal-data__export">
                 <label for="pd-export-reason">{export_label}</label>
                 <input id="pd-export-reason" name="reason" minlength="3" maxlength="500" required placeholder=reason_label />
-                <button type="submit" class="button">{export_button}</button>
+                <div><button type="submit" class="button">{export_button}</button></div>
             </form>
             <Show when=move || confirming.get() fallback=move || view! {
                 <button type="button" class="button button--danger" on:click=move |_| confirming.set(true)>{erase_button}</button>

@@ -419,17 +419,38 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts it and waits until `/health` answers.
     pub async fn start(env: &HashMap<String, String>) -> ServerProcess {
+        Self::start_logging(env, "warn", None).await
+    }
+
+    /// Starts it logging at `level`, its standard output and error into
+    /// `log` (discarded when `None`).
+    pub async fn start_logging(
+        env: &HashMap<String, String>,
+        level: &str,
+        log: Option<&std::path::Path>,
+    ) -> ServerProcess {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap();
+        // Both streams append to one file, so neither overwrites the other.
+        let output = || match log {
+            Some(path) => std::process::Stdio::from(
+                std::fs::File::options()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("log file"),
+            ),
+            None => std::process::Stdio::null(),
+        };
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
             .arg("serve")
             .envs(env)
             .env("STUDIO_ADDR", addr.to_string())
-            .env("STUDIO_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .env("STUDIO_LOG", level)
+            .stdout(output())
+            .stderr(output())
             .spawn()
             .expect("server binary");
         let process = ServerProcess { child, addr };
