@@ -16,13 +16,14 @@ CREATE INDEX bookings_email_bidx ON bookings (client_email_bidx);
 CREATE INDEX bookings_ends_at ON bookings (ends_at);
 
 -- Keyed hashes of the normalised tokens of a booking's client name and of
--- their prefixes, for name search without the names.
+-- their prefixes, for name search without the names. One B-tree only (a
+-- booking adds a dozen or two rows): rows are removed by their full key,
+-- computed from the name they were made from.
 CREATE TABLE client_name_index (
     token       TEXT NOT NULL,
     booking_id  TEXT NOT NULL REFERENCES bookings (id),
     PRIMARY KEY (token, booking_id)
-);
-CREATE INDEX client_name_index_booking ON client_name_index (booking_id);
+) WITHOUT ROWID;
 
 -- Staff notes about a client, keyed by the blind index of the phone (the
 -- old client_notes table keyed by the clear phone is emptied into it at

@@ -750,7 +750,7 @@ pub(super) async fn insert(
         .await
         .map(|r| r.rows_affected()))?;
     }
-    super::privacy::index_name(&mut tx, vault, &id, &client.name).await?;
+    super::privacy::index_name(&mut tx, vault, &id, None, &client.name).await?;
     // Proof of consent: the guest's form (with where it came from), or the
     // employee who took the guest's verbal consent.
     let (method, ip, user_agent, recorded_by) = match (how.consent, how.staff) {

@@ -152,7 +152,14 @@ pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, A
                 // Nothing searchable (only punctuation): no client matches.
                 "AND 1 = 0".to_owned()
             } else {
-                format!("AND ({})", alternatives.join(" OR "))
+                // The matching clients first (through the indexes the search
+                // uses), then all their bookings: otherwise the planner may
+                // walk every client in group order to filter.
+                format!(
+                    "AND b.client_phone_bidx IN (SELECT b.client_phone_bidx FROM bookings b \
+                     WHERE b.deleted_at IS NULL AND ({}))",
+                    alternatives.join(" OR ")
+                )
             }
         }
     };

@@ -25,19 +25,34 @@ use serde_json::{json, Value};
 /// Rows per transaction of the long jobs.
 const BATCH: i64 = 500;
 
-/// Replaces the name-index rows of a booking.
+/// Moves a booking's name-index rows from the name `old` (none for a new
+/// booking) to `new`. Rows are found by their full key, computed from the
+/// name, so the index needs no second B-tree; adding is idempotent.
 pub(crate) async fn index_name(
     tx: &mut Tx,
     vault: &Vault,
     booking_id: &str,
-    name: &str,
+    old: Option<&str>,
+    new: &str,
 ) -> Result<(), AppError> {
-    with_tx!(tx, t => sqlx::query("DELETE FROM client_name_index WHERE booking_id = $1")
-        .bind(booking_id)
-        .execute(&mut **t)
-        .await
-        .map(|_| ()))?;
-    let tokens = vault.name_index(name);
+    if let Some(old) = old {
+        let tokens = vault.name_index(old);
+        if !tokens.is_empty() {
+            let list: Vec<String> = (0..tokens.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "DELETE FROM client_name_index WHERE booking_id = $1 AND token IN ({})",
+                list.join(", ")
+            );
+            with_tx!(tx, t => {
+                let mut q = sqlx::query(&sql).bind(booking_id);
+                for token in &tokens {
+                    q = q.bind(token);
+                }
+                q.execute(&mut **t).await.map(|_| ())
+            })?;
+        }
+    }
+    let tokens = vault.name_index(new);
     if tokens.is_empty() {
         return Ok(());
     }
@@ -46,7 +61,7 @@ pub(crate) async fn index_name(
         .map(|i| format!("(${}, $1)", i + 2))
         .collect();
     let sql = format!(
-        "INSERT INTO client_name_index (token, booking_id) VALUES {}",
+        "INSERT INTO client_name_index (token, booking_id) VALUES {} ON CONFLICT DO NOTHING",
         values.join(", ")
     );
     with_tx!(tx, t => {
@@ -96,8 +111,15 @@ fn clear_of(vault: &Vault, value: &str) -> Result<String, AppError> {
 }
 
 /// Seals (or re-seals) one booking's personal fields under the current key
-/// and rebuilds its blind indexes.
-async fn reseal_booking(tx: &mut Tx, vault: &Vault, row: &PiiRow) -> Result<(), AppError> {
+/// and sets its phone and e-mail indexes; `index_name` also adds its
+/// name-index rows (the upgrade; a rotation leaves them, they do not depend
+/// on the data key).
+async fn reseal_booking(
+    tx: &mut Tx,
+    vault: &Vault,
+    row: &PiiRow,
+    index_name_too: bool,
+) -> Result<(), AppError> {
     let mut clear: Vec<Option<String>> = Vec::with_capacity(7);
     for v in row.values() {
         clear.push(v.map(|v| clear_of(vault, v)).transpose()?);
@@ -124,7 +146,10 @@ async fn reseal_booking(tx: &mut Tx, vault: &Vault, row: &PiiRow) -> Result<(), 
     .execute(&mut **t)
     .await
     .map(|_| ()))?;
-    index_name(tx, vault, &row.id, &name).await
+    if index_name_too {
+        index_name(tx, vault, &row.id, None, &name).await?;
+    }
+    Ok(())
 }
 
 const PII_COLUMNS: &str = "id, client_name, client_phone, client_phone_display, client_email, \
@@ -151,7 +176,7 @@ pub async fn seal_clear_data(store: &Store) -> Result<u64, AppError> {
             break;
         }
         for row in &rows {
-            reseal_booking(&mut tx, vault, row).await?;
+            reseal_booking(&mut tx, vault, row, true).await?;
         }
         tx.commit().await?;
         changed += rows.len() as u64;
@@ -282,7 +307,7 @@ pub async fn rotate(store: &Store) -> Result<Rotation, AppError> {
         let Some(last) = rows.last() else { break };
         after = last.id.clone();
         for row in &rows {
-            reseal_booking(&mut tx, vault, row).await?;
+            reseal_booking(&mut tx, vault, row, false).await?;
         }
         tx.commit().await?;
         done.bookings += rows.len() as u64;
@@ -323,6 +348,15 @@ async fn anonymise(tx: &mut Tx, vault: &Vault, ids: &[String]) -> Result<u64, Ap
     let now = now_epoch();
     let mut n = 0;
     for id in ids {
+        let name: Option<(String, Option<i64>)> = with_tx!(tx, t => sqlx::query_as(
+            "SELECT client_name, anonymised_at FROM bookings WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(&mut **t)
+        .await)?;
+        let Some((name, None)) = name else { continue };
+        let old = vault.open(&name)?;
+        index_name(tx, vault, id, Some(&old), "").await?;
         n += with_tx!(tx, t => sqlx::query(
             "UPDATE bookings SET client_name = $1, client_phone = $2, client_phone_display = $3, client_email = NULL, \
              special_requirements = $4, notes = $5, internal_notes = $6, client_phone_bidx = NULL, \
@@ -340,7 +374,6 @@ async fn anonymise(tx: &mut Tx, vault: &Vault, ids: &[String]) -> Result<u64, Ap
         .await
         .map(|r| r.rows_affected()))?;
         for sql in [
-            "DELETE FROM client_name_index WHERE booking_id = $1",
             "UPDATE data_requests SET phone_bidx = NULL WHERE booking_id = $1",
             "UPDATE outbox SET last_error = NULL WHERE booking_id = $1",
             "UPDATE outbox_attempts SET error = NULL WHERE outbox_id IN (SELECT id FROM outbox WHERE booking_id = $1)",

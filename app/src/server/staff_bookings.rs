@@ -1125,7 +1125,7 @@ async fn update_in(
         Err(e) => return Err(e.into()),
     }
     if name != cur.client_name {
-        super::privacy::index_name(tx, vault, id, &name).await?;
+        super::privacy::index_name(tx, vault, id, Some(&cur.client_name), &name).await?;
     }
     if let Some(p) = &plan {
         let b = &p.breakdown;
