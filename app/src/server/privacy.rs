@@ -37,26 +37,15 @@ pub(crate) async fn index_name(
 ) -> Result<(), AppError> {
     if let Some(old) = old {
         let tokens = vault.name_index(old);
-        if !tokens.is_empty() {
-            let list: Vec<String> = (0..tokens.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "DELETE FROM client_name_index WHERE booking_id = $1 AND token IN ({})",
-                list.join(", ")
-            );
-            with_tx!(tx, t => {
-                let mut q = sqlx::query(&sql).bind(booking_id);
-                for token in &tokens {
-                    q = q.bind(token);
-                }
-                q.execute(&mut **t).await.map(|_| ())
-            })?;
-        }
-    }
-    let tokens = vault.name_index(new);
-    if tokens.is_empty() {
-        return Ok(());
+        let list: Vec<String> = (0..tokens.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "DELETE FROM client_name_index WHERE booking_id = $1 AND token IN ({})",
+            list.join(", ")
+        );
+        with_tokens(tx, &sql, booking_id, &tokens).await?;
     }
     // One statement for all of them: a booking's write stays one round trip.
+    let tokens = vault.name_index(new);
     let values: Vec<String> = (0..tokens.len())
         .map(|i| format!("(${}, $1)", i + 2))
         .collect();
@@ -64,9 +53,23 @@ pub(crate) async fn index_name(
         "INSERT INTO client_name_index (token, booking_id) VALUES {} ON CONFLICT DO NOTHING",
         values.join(", ")
     );
+    with_tokens(tx, &sql, booking_id, &tokens).await
+}
+
+/// Runs `sql` with the booking id as `$1` and the tokens after it; nothing
+/// to do without tokens.
+async fn with_tokens(
+    tx: &mut Tx,
+    sql: &str,
+    booking_id: &str,
+    tokens: &[String],
+) -> Result<(), AppError> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
     with_tx!(tx, t => {
-        let mut q = sqlx::query(&sql).bind(booking_id);
-        for token in &tokens {
+        let mut q = sqlx::query(sql).bind(booking_id);
+        for token in tokens {
             q = q.bind(token);
         }
         q.execute(&mut **t).await.map(|_| ())
