@@ -40,8 +40,12 @@ test("a guest reads the privacy text and asks for their data; staff answer and e
   // The client's page: erasure only after a confirmation with a reason.
   await page.goto(`${base()}/staff/clients/+79167007070`);
   await expect(page.locator("h1")).toContainText("Olga Privacy");
-  await page.getByRole("button", { name: "Erase personal data…" }).click();
-  await expect(page.getByRole("alert").first()).toContainText("cannot be undone");
+  // A page loaded afresh: a click before hydration does nothing, so click
+  // until the confirmation shows (opening it twice is harmless).
+  await expect(async () => {
+    await page.getByRole("button", { name: "Erase personal data…" }).click();
+    await expect(page.getByRole("alert").first()).toContainText("cannot be undone", { timeout: 1_000 });
+  }).toPass({ timeout: 20_000, intervals: [250, 500, 1000] });
   await page.locator("#pd-erase-reason").fill("client's request of today");
   await page.screenshot({ path: "test-results/privacy-erase.png", fullPage: true });
   await page.getByRole("button", { name: "Erase permanently" }).click();

@@ -152,6 +152,43 @@ async fn board(state: &app::server::AppState, addr: std::net::SocketAddr, today:
     println!("board page HTML: {} KB", size / 1024);
 }
 
+/// Guest bookings into the free 14:00 hour of future days, one per
+/// space-day (300), through the service call; returns the latencies.
+async fn create_bookings(state: &app::server::AppState, today: NaiveDate) -> Vec<f64> {
+    let meta = RequestMeta {
+        ip: "127.0.0.1".into(),
+        user_agent: "bench".into(),
+        locale: Default::default(),
+    };
+    let mut samples = Vec::new();
+    let mut n = 0;
+    'outer: for d in 1..DAYS_AHEAD - 1 {
+        let date = today + Duration::days(d);
+        for slug in ["studio_a", "studio_b"] {
+            let req = GuestBookingRequest {
+                space: slug.into(),
+                start_time: format!("{date}T14:00:00+03:00"),
+                end_time: format!("{date}T15:00:00+03:00"),
+                people_count: 2,
+                client_name: format!("Bench Guest {n}"),
+                client_phone: format!("+7 916 {:03} {:04}", n / 10_000, n % 10_000),
+                consent: true,
+                ..Default::default()
+            };
+            let t = Instant::now();
+            bookings::create_guest_booking(state, &req, &meta)
+                .await
+                .expect("booking");
+            samples.push(t.elapsed().as_secs_f64() * 1e3);
+            n += 1;
+            if n >= 300 {
+                break 'outer;
+            }
+        }
+    }
+    samples
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -199,6 +236,18 @@ async fn main() {
             .await
             .expect("availability");
     }
+    // `BENCH_ONLY=create`: booking creation alone, for paired runs of two
+    // builds (a release against the one before it).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("create") {
+        Stats {
+            name: "booking creation, service call",
+            samples: create_bookings(&state, today).await,
+        }
+        .print();
+        state.store.close().await;
+        db.drop().await;
+        return;
+    }
 
     let mut samples = Vec::new();
     for i in 0..2000 {
@@ -237,38 +286,7 @@ async fn main() {
     }
     .print();
 
-    // Bookings into the free 14:00 hour of future days, one per space-day.
-    let meta = RequestMeta {
-        ip: "127.0.0.1".into(),
-        user_agent: "bench".into(),
-        locale: Default::default(),
-    };
-    let mut samples = Vec::new();
-    let mut n = 0;
-    'outer: for d in 1..DAYS_AHEAD - 1 {
-        let date = today + Duration::days(d);
-        for slug in ["studio_a", "studio_b"] {
-            let req = GuestBookingRequest {
-                space: slug.into(),
-                start_time: format!("{date}T14:00:00+03:00"),
-                end_time: format!("{date}T15:00:00+03:00"),
-                people_count: 2,
-                client_name: format!("Bench Guest {n}"),
-                client_phone: format!("+7 916 {:03} {:04}", n / 10_000, n % 10_000),
-                consent: true,
-                ..Default::default()
-            };
-            let t = Instant::now();
-            bookings::create_guest_booking(&state, &req, &meta)
-                .await
-                .expect("booking");
-            samples.push(t.elapsed().as_secs_f64() * 1e3);
-            n += 1;
-            if n >= 300 {
-                break 'outer;
-            }
-        }
-    }
+    let samples = create_bookings(&state, today).await;
     Stats {
         name: "booking creation, service call",
         samples,

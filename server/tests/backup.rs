@@ -420,6 +420,7 @@ both_backends! {
             ("event", "SELECT COUNT(*) FROM bookings b WHERE NOT EXISTS (SELECT 1 FROM domain_events e WHERE e.aggregate_type = 'booking' AND e.aggregate_id = b.id)"),
             ("stray event", "SELECT COUNT(*) FROM domain_events e WHERE e.aggregate_type = 'booking' AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.id = e.aggregate_id)"),
             ("rollup", "SELECT ABS(CAST(COALESCE((SELECT SUM(bookings) FROM analytics_daily), 0) AS BIGINT) - (SELECT COUNT(*) FROM bookings))"),
+            ("client base", "SELECT ABS(CAST(COALESCE((SELECT SUM(bookings) FROM client_stats), 0) AS BIGINT) - (SELECT COUNT(*) FROM bookings))"),
         ] {
             assert_eq!(target.scalar(sql).await, 0, "{what}: the snapshot is torn");
         }

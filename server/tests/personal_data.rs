@@ -115,6 +115,26 @@ fn secrets_of(p: &Person) -> Vec<&'static str> {
     vec![p.name, p.phone, p.e164, digits, national, p.email, p.wishes]
 }
 
+/// The client base table (kept by triggers) equals the aggregate of the
+/// bookings it is kept from: no client missing, none left over, no figure
+/// off.
+async fn assert_client_base_kept(app: &TestApp) {
+    let fresh = "SELECT client_phone_bidx AS phone_bidx, COUNT(*) AS bookings, \
+        SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END) AS visits, \
+        SUM(CASE WHEN state = 'no_show' THEN 1 ELSE 0 END) AS no_shows, \
+        SUM(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS cancellations, \
+        SUM(CASE WHEN state = 'completed' THEN price_total ELSE 0 END) AS spent, \
+        MAX(CASE WHEN state = 'completed' THEN starts_at END) AS last_visit, MAX(starts_at) AS last_start \
+        FROM bookings WHERE client_phone_bidx IS NOT NULL AND deleted_at IS NULL GROUP BY client_phone_bidx";
+    let kept = "SELECT phone_bidx, bookings, visits, no_shows, cancellations, spent, last_visit, last_start FROM client_stats";
+    for (what, sql) in [
+        ("missing or wrong", format!("SELECT COUNT(*) FROM (SELECT * FROM ({fresh}) f EXCEPT SELECT * FROM ({kept}) k) d")),
+        ("left over or wrong", format!("SELECT COUNT(*) FROM (SELECT * FROM ({kept}) k EXCEPT SELECT * FROM ({fresh}) f) d")),
+    ] {
+        assert_eq!(app.scalar(&sql).await, 0, "client base rows {what}");
+    }
+}
+
 async fn search(app: &TestApp, token: &str, path: &str, q: &str) -> Value {
     let url = format!("{path}?q={}", urlencode(q));
     let (status, body) = send(app, Method::GET, Some(token), &url, None).await;
@@ -184,6 +204,59 @@ both_backends! {
         assert_eq!(names, vec![AURELIO.name.to_lowercase(), ZINA.name.to_lowercase(), ZINA.name.to_lowercase()], "by name, in any case");
         let (_, desc) = send(&app, Method::GET, Some(&token), "/api/v1/bookings?sort=-client_name", None).await;
         assert_eq!(desc["items"][2]["client_name"], AURELIO.name);
+    }
+
+    async fn the_client_base_follows_every_change_to_a_booking(app) {
+        let token = owner(&app).await;
+        let a = guest_book(&app, 3, 12, &ZINA).await;
+        let b = guest_book(&app, 4, 12, &ZINA).await;
+        let (status, c) = send(&app, Method::POST, Some(&token), "/api/v1/bookings", Some(staff_booking(5, 12, &AURELIO, true))).await;
+        assert_eq!(status, 201, "{c}");
+        assert_client_base_kept(&app).await;
+        let figures = |list: &Value, phone: &str| {
+            list["items"].as_array().unwrap().iter().find(|i| i["phone"] == phone).cloned().unwrap_or(Value::Null)
+        };
+        let all = search(&app, &token, "/api/v1/clients", "").await;
+        assert_eq!(all["total"], 2);
+        // The most recent booking first: Aurelio's is the latest.
+        assert_eq!(all["items"][0]["phone"], AURELIO.e164);
+        assert_eq!(figures(&all, ZINA.e164)["bookings"], 2);
+
+        // A visit and a cancellation: the figures follow.
+        move_through(&app, &token, a["id"].as_str().unwrap(), &["confirmed", "in_progress", "completed"]).await;
+        move_through(&app, &token, b["id"].as_str().unwrap(), &["cancelled"]).await;
+        assert_client_base_kept(&app).await;
+        let all = search(&app, &token, "/api/v1/clients", "").await;
+        let zina = figures(&all, ZINA.e164);
+        assert_eq!((zina["visits"].as_i64(), zina["cancellations"].as_i64()), (Some(1), Some(1)));
+        assert_eq!(zina["total_spent"], a["total_price"]);
+        assert_eq!(zina["last_visit"], common::date_ahead(3).to_string());
+        assert_eq!(figures(&all, AURELIO.e164)["bookings"], 1);
+
+        // Aurelio's booking was really for Zina: a phone typed anew moves it
+        // from one client to the other, and Aurelio leaves the base.
+        let id = c["id"].as_str().unwrap();
+        let (_, detail) = send(&app, Method::GET, Some(&token), &format!("/api/v1/bookings/{id}"), None).await;
+        let (status, moved) = send(&app, Method::PUT, Some(&token), &format!("/api/v1/bookings/{id}"),
+            Some(json!({"version": detail["version"], "client_phone": ZINA.phone, "client_name": ZINA.name}))).await;
+        assert_eq!(status, 200, "{moved}");
+        assert_client_base_kept(&app).await;
+        move_through(&app, &token, id, &["no_show"]).await;
+        assert_client_base_kept(&app).await;
+        let all = search(&app, &token, "/api/v1/clients", "").await;
+        assert_eq!(all["total"], 1);
+        assert_eq!((all["items"][0]["bookings"].as_i64(), all["items"][0]["no_shows"].as_i64()), (Some(3), Some(1)));
+        assert_eq!(search(&app, &token, "/api/v1/clients", "aurel").await["total"], 0);
+
+        // A deleted booking no longer counts; the last one gone, so is the client.
+        for booking in [&b, &a, &c] {
+            let id = booking["id"].as_str().unwrap();
+            let (status, body) = send(&app, Method::DELETE, Some(&token), &format!("/api/v1/bookings/{id}"), None).await;
+            assert_eq!(status, 204, "{body}");
+            assert_client_base_kept(&app).await;
+        }
+        assert_eq!(search(&app, &token, "/api/v1/clients", "").await["total"], 0);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 0);
     }
 
     async fn every_booking_records_consent_and_the_texts_are_versioned(app) {
@@ -283,6 +356,7 @@ both_backends! {
         assert!(details.contains("client's written request"));
         assert!(!details.contains(ZINA.e164));
         assert_absent(&raw_database(&app).await, &secrets_of(&ZINA));
+        assert_client_base_kept(&app).await;
         assert!(matches!(app::server::audit::verify(&app.state.store).await.unwrap(), app::server::audit::Verification::Intact { .. }));
     }
 
@@ -359,6 +433,7 @@ both_backends! {
         assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM bookings WHERE id = '{}' AND anonymised_at IS NULL", recent["id"].as_str().unwrap())).await, 1);
         assert_eq!(search(&app, &token, "/api/v1/bookings", ZINA.e164).await["total"], 0);
         assert_eq!(search(&app, &token, "/api/v1/bookings", AURELIO.e164).await["total"], 1);
+        assert_client_base_kept(&app).await;
         let entry = app.text("SELECT details FROM audit_log WHERE action = 'retention_run'").await;
         let entry: Value = serde_json::from_str(&entry).unwrap();
         assert_eq!(entry["bookings_anonymised"], 1);
@@ -653,6 +728,9 @@ async fn upgrade(db: Db) {
         0
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM client_notes").await, 0);
+    // The client base counts the rows sealed at start-up too.
+    assert_client_base_kept(&app).await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 2);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM consent_records WHERE ip NOT LIKE 'pii1.%' OR user_agent NOT LIKE 'pii1.%'").await, 0);
     let mut needles = secrets_of(&ZINA);
     needles.extend(secrets_of(&AURELIO));

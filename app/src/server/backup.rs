@@ -87,6 +87,7 @@ pub const TABLES: &[&str] = &[
     "client_notes",
     "client_name_index",
     "client_profiles",
+    "client_stats",
     "data_requests",
     "audit_log",
     "webhooks",

@@ -1,6 +1,8 @@
 //! The client base: every booking grouped by the client's normalised phone
-//! number, with visits, no-shows, cancellations, money spent and the staff's
-//! notes about the client.
+//! number (its blind index), with visits, no-shows, cancellations, money
+//! spent and the staff's notes about the client. The figures per client are
+//! kept in `client_stats` by triggers on bookings, so the page and its
+//! search are index lookups at any size of the base.
 
 use super::{
     audit::{self, Entry},
@@ -32,22 +34,16 @@ struct Row {
     notes: Option<String>,
 }
 
-/// Aggregates per client (the blind index of the phone); `{where}` narrows
-/// the bookings first. Names and phones are sealed: they are read for the
+/// The client base's figures (kept per client by triggers on bookings,
+/// see migrations/*/0011_client_stats.sql) with the staff's notes; `{where}`
+/// narrows the clients. Names and phones are sealed: they are read for the
 /// page's clients afterwards ([`identities`]).
-fn grouped(where_sql: &str) -> String {
+fn listed(where_sql: &str) -> String {
     format!(
-        "SELECT b.client_phone_bidx AS bidx, \
-           COUNT(*) AS bookings, \
-           SUM(CASE WHEN b.state = 'completed' THEN 1 ELSE 0 END) AS visits, \
-           SUM(CASE WHEN b.state = 'no_show' THEN 1 ELSE 0 END) AS no_shows, \
-           SUM(CASE WHEN b.state = 'cancelled' THEN 1 ELSE 0 END) AS cancellations, \
-           CAST(SUM(CASE WHEN b.state = 'completed' THEN b.price_total ELSE 0 END) AS BIGINT) AS spent, \
-           MAX(CASE WHEN b.state = 'completed' THEN b.starts_at END) AS last_visit, \
-           MAX(n.notes) AS notes \
-         FROM bookings b LEFT JOIN client_profiles n ON n.phone_bidx = b.client_phone_bidx \
-         WHERE b.deleted_at IS NULL AND b.client_phone_bidx IS NOT NULL {where_sql} \
-         GROUP BY b.client_phone_bidx"
+        "SELECT c.phone_bidx AS bidx, c.bookings, c.visits, c.no_shows, c.cancellations, \
+           c.spent, c.last_visit, n.notes \
+         FROM client_stats c LEFT JOIN client_profiles n ON n.phone_bidx = c.phone_bidx \
+         WHERE 1 = 1 {where_sql}"
     )
 }
 
@@ -152,25 +148,24 @@ pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, A
                 // Nothing searchable (only punctuation): no client matches.
                 "AND 1 = 0".to_owned()
             } else {
-                // The matching clients first (through the indexes the search
-                // uses), then all their bookings: otherwise the planner may
-                // walk every client in group order to filter.
+                // The clients of the matching bookings (found through the
+                // indexes the search uses).
                 format!(
-                    "AND b.client_phone_bidx IN (SELECT b.client_phone_bidx FROM bookings b \
+                    "AND c.phone_bidx IN (SELECT b.client_phone_bidx FROM bookings b \
                      WHERE b.deleted_at IS NULL AND ({}))",
                     alternatives.join(" OR ")
                 )
             }
         }
     };
-    let sql = grouped(&where_sql);
-    let count_sql = format!("SELECT COUNT(*) FROM ({sql}) g");
+    let sql = listed(&where_sql);
+    let count_sql = format!("SELECT COUNT(*) FROM client_stats c WHERE 1 = 1 {where_sql}");
     let total: i64 = with_pool!(&state.store, p => bind_all!(sqlx::query_scalar(&count_sql), &args)
         .fetch_one(p)
         .await)?;
     let n = args.len();
     let page_sql = format!(
-        "{sql} ORDER BY MAX(b.starts_at) DESC, b.client_phone_bidx LIMIT ${} OFFSET ${}",
+        "{sql} ORDER BY c.last_start DESC, c.phone_bidx LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
     );
@@ -198,7 +193,7 @@ pub async fn detail(state: &AppState, phone: &str) -> Result<ClientDetail, AppEr
     let phone = phone_of(phone)?;
     let bidx = state.store.vault()?.phone_index(&phone);
     let zone = zone(state).await?;
-    let row: Option<Row> = with_pool!(&state.store, p => sqlx::query_as(&grouped("AND b.client_phone_bidx = $1"))
+    let row: Option<Row> = with_pool!(&state.store, p => sqlx::query_as(&listed("AND c.phone_bidx = $1"))
         .bind(&bidx)
         .fetch_optional(p)
         .await)?;
