@@ -32,7 +32,9 @@ INSERT INTO client_stats
     GROUP BY client_phone_bidx;
 
 -- SQLite has no procedures: the same two statements for the client a
--- booking now belongs to (NEW) and the one it left (OLD).
+-- booking now belongs to (NEW) and the one it left (OLD). The index is
+-- named: statistics taken while the column was still empty (a database
+-- sealed in place) would otherwise make every write scan all bookings.
 CREATE TRIGGER client_stats_insert AFTER INSERT ON bookings
 WHEN NEW.client_phone_bidx IS NOT NULL
 BEGIN
@@ -45,7 +47,7 @@ BEGIN
             SUM(CASE WHEN state = 'completed' THEN price_total ELSE 0 END),
             MAX(CASE WHEN state = 'completed' THEN starts_at END),
             MAX(starts_at)
-        FROM bookings
+        FROM bookings INDEXED BY bookings_phone_bidx
         WHERE client_phone_bidx = NEW.client_phone_bidx AND deleted_at IS NULL
         GROUP BY client_phone_bidx;
 END;
@@ -63,7 +65,7 @@ BEGIN
             SUM(CASE WHEN state = 'completed' THEN price_total ELSE 0 END),
             MAX(CASE WHEN state = 'completed' THEN starts_at END),
             MAX(starts_at)
-        FROM bookings
+        FROM bookings INDEXED BY bookings_phone_bidx
         WHERE client_phone_bidx = NEW.client_phone_bidx AND deleted_at IS NULL
         GROUP BY client_phone_bidx;
 END;
@@ -81,7 +83,7 @@ BEGIN
             SUM(CASE WHEN state = 'completed' THEN price_total ELSE 0 END),
             MAX(CASE WHEN state = 'completed' THEN starts_at END),
             MAX(starts_at)
-        FROM bookings
+        FROM bookings INDEXED BY bookings_phone_bidx
         WHERE client_phone_bidx = OLD.client_phone_bidx AND deleted_at IS NULL
         GROUP BY client_phone_bidx;
 END;
@@ -98,7 +100,7 @@ BEGIN
             SUM(CASE WHEN state = 'completed' THEN price_total ELSE 0 END),
             MAX(CASE WHEN state = 'completed' THEN starts_at END),
             MAX(starts_at)
-        FROM bookings
+        FROM bookings INDEXED BY bookings_phone_bidx
         WHERE client_phone_bidx = OLD.client_phone_bidx AND deleted_at IS NULL
         GROUP BY client_phone_bidx;
 END;

@@ -218,8 +218,13 @@ pub async fn seal_clear_data(store: &Store) -> Result<u64, AppError> {
         tx.commit().await?;
         changed += rows.len() as u64;
     }
-    if changed > 0 && store.backend() == Backend::Sqlite {
-        compact(store).await?;
+    if changed > 0 {
+        // The index columns were empty when statistics were last taken:
+        // without fresh ones the planner would not use their indexes.
+        with_pool!(store, p => sqlx::query("ANALYZE").execute(p).await.map(|_| ()))?;
+        if store.backend() == Backend::Sqlite {
+            compact(store).await?;
+        }
     }
     Ok(changed)
 }
