@@ -20,12 +20,16 @@ CREATE TABLE client_stats (
 CREATE INDEX client_stats_recent ON client_stats (last_start DESC, phone_bidx);
 
 -- One client's row from that client's bookings. Write transactions run at
--- READ COMMITTED: the lock per client makes a second writer wait for the
--- first to commit, and each statement below then sees its booking.
+-- READ COMMITTED: the client's row is locked first (made empty if it is
+-- new), so a second writer waits for the first to commit and each
+-- statement after the lock sees its booking. A row lock, not an advisory
+-- one: those fill the lock table when one transaction touches thousands of
+-- clients (a restore, a retention run).
 CREATE FUNCTION client_stats_refresh(bidx TEXT) RETURNS void AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(7206, hashtext(bidx));
-    DELETE FROM client_stats WHERE phone_bidx = bidx;
+    INSERT INTO client_stats VALUES (bidx, 0, 0, 0, 0, 0, NULL, 0)
+        ON CONFLICT (phone_bidx) DO NOTHING;
+    PERFORM 1 FROM client_stats WHERE phone_bidx = bidx FOR UPDATE;
     INSERT INTO client_stats
         SELECT client_phone_bidx, COUNT(*),
             SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END),
@@ -36,7 +40,14 @@ BEGIN
             MAX(starts_at)
         FROM bookings
         WHERE client_phone_bidx = bidx AND deleted_at IS NULL
-        GROUP BY client_phone_bidx;
+        GROUP BY client_phone_bidx
+    ON CONFLICT (phone_bidx) DO UPDATE SET
+        bookings = EXCLUDED.bookings, visits = EXCLUDED.visits,
+        no_shows = EXCLUDED.no_shows, cancellations = EXCLUDED.cancellations,
+        spent = EXCLUDED.spent, last_visit = EXCLUDED.last_visit,
+        last_start = EXCLUDED.last_start;
+    DELETE FROM client_stats WHERE phone_bidx = bidx AND NOT EXISTS
+        (SELECT 1 FROM bookings WHERE client_phone_bidx = bidx AND deleted_at IS NULL);
 END;
 $$ LANGUAGE plpgsql;
 

@@ -188,6 +188,13 @@ both_backends! {
         // The client base groups by phone and finds by name or number.
         let clients = search(&app, &token, "/api/v1/clients", "").await;
         assert_eq!(clients["total"], 2);
+        for q in ["ЗИН КВАЗИМОД", "zinaida.kvazi@example.org", "8 916 424 24 24"] {
+            let found = search(&app, &token, "/api/v1/clients", q).await;
+            assert_eq!((found["total"].as_i64(), found["items"][0]["phone"].as_str()), (Some(1), Some(ZINA.e164)), "{q}");
+        }
+        for q in ["зин aurel", "квазимодовы", "nobody@example.org"] {
+            assert_eq!(search(&app, &token, "/api/v1/clients", q).await["total"], 0, "{q}");
+        }
         let zina = search(&app, &token, "/api/v1/clients", "квазимодова").await;
         assert_eq!(zina["total"], 1);
         assert_eq!(zina["items"][0]["bookings"], 2);
@@ -256,6 +263,36 @@ both_backends! {
             assert_client_base_kept(&app).await;
         }
         assert_eq!(search(&app, &token, "/api/v1/clients", "").await["total"], 0);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 0);
+    }
+
+    async fn the_client_base_follows_writes_to_thousands_of_clients_in_one_transaction(app) {
+        // A restore or a retention run touches every client in one
+        // transaction: the table must keep up without running out of locks.
+        let rows: Vec<String> = (0..8_000)
+            .map(|i| {
+                let start = 1_600_000_000 + i * 3600;
+                format!(
+                    "('bulk-{i}', 'REF-BULK-{i}', (SELECT id FROM spaces WHERE slug = 'studio_a'), {start}, {end}, {end}, 1, \
+                     'sealed', 'sealed', 'sealed', NULL, '', NULL, 100000, 0, 0, 0, 100000, 'website', 'completed', {start}, {start}, 'bulk-client-{i}')",
+                    end = start + 3600
+                )
+            })
+            .collect();
+        let inserts: Vec<String> = rows
+            .chunks(500)
+            .map(|c| format!(
+                "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+                 client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+                 price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+                 created_at, updated_at, client_phone_bidx) VALUES {};",
+                c.join(", ")
+            ))
+            .collect();
+        app.exec(&format!("BEGIN; {} COMMIT;", inserts.join("\n"))).await;
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 8_000);
+        assert_client_base_kept(&app).await;
+        app.exec("UPDATE bookings SET deleted_at = 1 WHERE id LIKE 'bulk-%'").await;
         assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 0);
     }
 

@@ -7,7 +7,8 @@
 use super::{
     audit::{self, Entry},
     credentials::{actor_of, Origin, Principal},
-    now_epoch, staff_bookings,
+    now_epoch,
+    staff_bookings::{self, ClientMatch},
     store::{with_pool, with_tx},
     AppState,
 };
@@ -138,23 +139,47 @@ pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, A
     let where_sql = match q {
         None => String::new(),
         Some(q) => {
-            let alternatives = staff_bookings::client_search(state.store.vault()?, q, &mut |a| {
-                if let staff_bookings::Arg::Text(t) = a {
-                    args.push(t);
-                }
+            let mut arg = |t: String| {
+                args.push(t);
                 format!("${}", args.len())
-            });
-            if alternatives.is_empty() {
+            };
+            // One plain select of client keys per kind of match, each driven
+            // by its own index, united: conditions joined by OR (or an IN
+            // inside one) leave PostgreSQL scanning every booking.
+            let sources: Vec<String> = staff_bookings::client_matches(state.store.vault()?, q)
+                .into_iter()
+                .map(|m| match m {
+                    ClientMatch::Email(key) => format!(
+                        "SELECT client_phone_bidx FROM bookings WHERE client_email_bidx = {} AND deleted_at IS NULL",
+                        arg(key)
+                    ),
+                    ClientMatch::Phone(key) => format!(
+                        "SELECT client_phone_bidx FROM bookings WHERE client_phone_bidx = {} AND deleted_at IS NULL",
+                        arg(key)
+                    ),
+                    ClientMatch::Name(tokens) => {
+                        let mut tokens = tokens.into_iter();
+                        let first = arg(tokens.next().unwrap_or_default());
+                        let rest: String = tokens
+                            .map(|t| {
+                                format!(
+                                    " AND EXISTS (SELECT 1 FROM client_name_index j WHERE j.token = {} AND j.booking_id = b.id)",
+                                    arg(t)
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "SELECT b.client_phone_bidx FROM client_name_index i JOIN bookings b ON b.id = i.booking_id \
+                             WHERE i.token = {first} AND b.deleted_at IS NULL{rest}"
+                        )
+                    }
+                })
+                .collect();
+            if sources.is_empty() {
                 // Nothing searchable (only punctuation): no client matches.
                 "AND 1 = 0".to_owned()
             } else {
-                // The clients of the matching bookings (found through the
-                // indexes the search uses).
-                format!(
-                    "AND c.phone_bidx IN (SELECT b.client_phone_bidx FROM bookings b \
-                     WHERE b.deleted_at IS NULL AND ({}))",
-                    alternatives.join(" OR ")
-                )
+                format!("AND c.phone_bidx IN ({})", sources.join(" UNION "))
             }
         }
     };

@@ -213,39 +213,59 @@ fn filter(
     f
 }
 
-/// Conditions on `b` (bookings) for a search of the client's personal data,
-/// through the blind indexes: the whole e-mail, the whole phone number (in
-/// any format that parses), or the beginnings of the name's words in any
-/// order and case. `arg` numbers the values.
+/// What a search of the client's personal data looks for, through the
+/// blind indexes: the whole e-mail, the whole phone number (in any format
+/// that parses), or the beginnings of the name's words in any order and
+/// case (all of them).
+pub(super) enum ClientMatch {
+    Email(String),
+    Phone(String),
+    Name(Vec<String>),
+}
+
+pub(super) fn client_matches(vault: &Vault, q: &str) -> Vec<ClientMatch> {
+    if q.contains('@') {
+        return vec![ClientMatch::Email(vault.email_index(q))];
+    }
+    let mut matches = Vec::new();
+    if phone_digits(q).len() >= 7 {
+        if let Ok(phone) = Phone::parse(q) {
+            matches.push(ClientMatch::Phone(vault.phone_index(phone.e164())));
+        }
+    }
+    let tokens = vault.name_query(q);
+    if !tokens.is_empty() {
+        matches.push(ClientMatch::Name(tokens));
+    }
+    matches
+}
+
+/// Conditions on `b` (bookings) for a search of the client's personal data
+/// ([`client_matches`]); `arg` numbers the values.
 pub(super) fn client_search(
     vault: &Vault,
     q: &str,
     arg: &mut dyn FnMut(Arg) -> String,
 ) -> Vec<String> {
-    let mut alternatives = Vec::new();
-    if q.contains('@') {
-        let p = arg(Arg::Text(vault.email_index(q)));
-        alternatives.push(format!("b.client_email_bidx = {p}"));
-        return alternatives;
-    }
-    if phone_digits(q).len() >= 7 {
-        if let Ok(phone) = Phone::parse(q) {
-            let p = arg(Arg::Text(vault.phone_index(phone.e164())));
-            alternatives.push(format!("b.client_phone_bidx = {p}"));
-        }
-    }
-    let tokens = vault.name_query(q);
-    if !tokens.is_empty() {
-        let all: Vec<String> = tokens
-            .into_iter()
-            .map(|t| {
-                let p = arg(Arg::Text(t));
-                format!("b.id IN (SELECT booking_id FROM client_name_index WHERE token = {p})")
-            })
-            .collect();
-        alternatives.push(format!("({})", all.join(" AND ")));
-    }
-    alternatives
+    client_matches(vault, q)
+        .into_iter()
+        .map(|m| match m {
+            ClientMatch::Email(key) => format!("b.client_email_bidx = {}", arg(Arg::Text(key))),
+            ClientMatch::Phone(key) => format!("b.client_phone_bidx = {}", arg(Arg::Text(key))),
+            ClientMatch::Name(tokens) => {
+                let all: Vec<String> = tokens
+                    .into_iter()
+                    .map(|t| {
+                        let p = arg(Arg::Text(t));
+                        format!(
+                            "b.id IN (SELECT booking_id FROM client_name_index WHERE token = {p})"
+                        )
+                    })
+                    .collect();
+                format!("({})", all.join(" AND "))
+            }
+        })
+        .collect()
 }
 
 async fn summaries(
