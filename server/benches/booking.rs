@@ -248,6 +248,13 @@ async fn main() {
         db.drop().await;
         return;
     }
+    // `BENCH_ONLY=search`: the client base at 50,000 and its searches alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("search") {
+        client_search(&state, &url).await;
+        state.store.close().await;
+        db.drop().await;
+        return;
+    }
 
     let mut samples = Vec::new();
     for i in 0..2000 {

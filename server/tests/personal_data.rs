@@ -135,6 +135,26 @@ async fn assert_client_base_kept(app: &TestApp) {
     }
 }
 
+/// The name index names each booking's current client, and only live
+/// bookings have rows (every booking in these tests has a name).
+async fn assert_name_index_kept(app: &TestApp) {
+    let stale = "SELECT COUNT(*) FROM client_name_index i JOIN bookings b ON b.id = i.booking_id \
+        WHERE b.deleted_at IS NOT NULL OR b.client_phone_bidx IS NULL OR b.client_phone_bidx <> i.phone_bidx";
+    assert_eq!(
+        app.scalar(stale).await,
+        0,
+        "name-index rows of another client or of a deleted booking"
+    );
+    let unindexed =
+        "SELECT COUNT(*) FROM bookings b WHERE b.deleted_at IS NULL AND b.anonymised_at IS NULL \
+        AND NOT EXISTS (SELECT 1 FROM client_name_index i WHERE i.booking_id = b.id)";
+    assert_eq!(
+        app.scalar(unindexed).await,
+        0,
+        "a live booking without name-index rows"
+    );
+}
+
 async fn search(app: &TestApp, token: &str, path: &str, q: &str) -> Value {
     let url = format!("{path}?q={}", urlencode(q));
     let (status, body) = send(app, Method::GET, Some(token), &url, None).await;
@@ -240,14 +260,27 @@ both_backends! {
         assert_eq!(zina["last_visit"], common::date_ahead(3).to_string());
         assert_eq!(figures(&all, AURELIO.e164)["bookings"], 1);
 
+        // Aurelio gives a new number: his name now finds the new client.
+        let id = c["id"].as_str().unwrap();
+        let (_, detail) = send(&app, Method::GET, Some(&token), &format!("/api/v1/bookings/{id}"), None).await;
+        let (status, renumbered) = send(&app, Method::PUT, Some(&token), &format!("/api/v1/bookings/{id}"),
+            Some(json!({"version": detail["version"], "client_phone": "+7 903 111 22 33"}))).await;
+        assert_eq!(status, 200, "{renumbered}");
+        assert_client_base_kept(&app).await;
+        assert_name_index_kept(&app).await;
+        let found = search(&app, &token, "/api/v1/clients", "aurel").await;
+        assert_eq!((found["total"].as_i64(), found["items"][0]["phone"].as_str()), (Some(1), Some("+79031112233")), "{found}");
+
         // Aurelio's booking was really for Zina: a phone typed anew moves it
         // from one client to the other, and Aurelio leaves the base.
-        let id = c["id"].as_str().unwrap();
         let (_, detail) = send(&app, Method::GET, Some(&token), &format!("/api/v1/bookings/{id}"), None).await;
         let (status, moved) = send(&app, Method::PUT, Some(&token), &format!("/api/v1/bookings/{id}"),
             Some(json!({"version": detail["version"], "client_phone": ZINA.phone, "client_name": ZINA.name}))).await;
         assert_eq!(status, 200, "{moved}");
         assert_client_base_kept(&app).await;
+        assert_name_index_kept(&app).await;
+        let found = search(&app, &token, "/api/v1/clients", "квазимод").await;
+        assert_eq!((found["total"].as_i64(), found["items"][0]["bookings"].as_i64()), (Some(1), Some(3)), "{found}");
         move_through(&app, &token, id, &["no_show"]).await;
         assert_client_base_kept(&app).await;
         let all = search(&app, &token, "/api/v1/clients", "").await;
@@ -261,7 +294,9 @@ both_backends! {
             let (status, body) = send(&app, Method::DELETE, Some(&token), &format!("/api/v1/bookings/{id}"), None).await;
             assert_eq!(status, 204, "{body}");
             assert_client_base_kept(&app).await;
+            assert_name_index_kept(&app).await;
         }
+        assert_eq!(search(&app, &token, "/api/v1/clients", "квазимод").await["total"], 0, "deleted bookings leave the name search");
         assert_eq!(search(&app, &token, "/api/v1/clients", "").await["total"], 0);
         assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 0);
     }
@@ -294,6 +329,58 @@ both_backends! {
         assert_client_base_kept(&app).await;
         app.exec("UPDATE bookings SET deleted_at = 1 WHERE id LIKE 'bulk-%'").await;
         assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 0);
+    }
+
+    async fn a_broad_client_search_pages_with_its_total_on_every_page(app) {
+        // 120 clients named alike (clear rows, as an old release wrote them,
+        // sealed and name-indexed the way start-up does) and a few others.
+        let rows: Vec<String> = (0..123)
+            .map(|i| {
+                let start = 1_600_000_000 + i * 3600;
+                let name = if i < 120 { format!("Paginova Guest {i}") } else { format!("Other Person {i}") };
+                format!(
+                    "('page-{i}', 'REF-PAGE-{i}', (SELECT id FROM spaces WHERE slug = 'studio_a'), {start}, {end}, {end}, 1, \
+                     '{name}', '+7925{i:07}', '+7925{i:07}', NULL, '', NULL, 100000, 0, 0, 0, 100000, 'website', 'completed', {start}, {start})",
+                    end = start + 3600
+                )
+            })
+            .collect();
+        app.exec(&format!(
+            "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+             client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+             price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+             created_at, updated_at) VALUES {};",
+            rows.join(", ")
+        ))
+        .await;
+        app::server::privacy::seal_clear_data(&app.state.store).await.unwrap();
+        let token = owner(&app).await;
+        let mut seen = std::collections::HashSet::new();
+        for (page, expect) in [(1, 50), (2, 50), (3, 20), (4, 0)] {
+            let (status, found) = send(&app, Method::GET, Some(&token), &format!("/api/v1/clients?q=PAGIN&page={page}"), None).await;
+            assert_eq!(status, 200, "{found}");
+            assert_eq!(found["total"], 120, "page {page}: {found}");
+            let items = found["items"].as_array().unwrap();
+            assert_eq!(items.len(), expect, "page {page}");
+            for c in items {
+                assert!(c["name"].as_str().unwrap().starts_with("Paginova Guest "), "{c}");
+                assert!(seen.insert(c["phone"].as_str().unwrap().to_owned()), "no client twice");
+            }
+            if let Some(first) = items.first() {
+                // Most recent first: page 1 starts with the last one booked.
+                if page == 1 {
+                    assert_eq!(first["phone"], "+79250000119");
+                }
+            }
+        }
+        assert_eq!(seen.len(), 120);
+        let (_, narrow) = send(&app, Method::GET, Some(&token), "/api/v1/clients?q=paginova%20guest%207", None).await;
+        // 7, 70..79: every token a prefix of the name's.
+        assert_eq!(narrow["total"], 11, "{narrow}");
+        let (_, none) = send(&app, Method::GET, Some(&token), "/api/v1/clients?q=nobody", None).await;
+        assert_eq!((none["total"].as_i64(), none["items"].as_array().map(Vec::len)), (Some(0), Some(0)));
+        let (_, all) = send(&app, Method::GET, Some(&token), "/api/v1/clients?page=3", None).await;
+        assert_eq!((all["total"].as_i64(), all["items"].as_array().map(Vec::len)), (Some(123), Some(23)));
     }
 
     async fn every_booking_records_consent_and_the_texts_are_versioned(app) {

@@ -692,6 +692,7 @@ pub(super) async fn insert(
     let reference = fresh_reference(&mut tx, config, c.range.start()).await?;
     let b = &c.breakdown;
     let vault = state.store.vault()?;
+    let phone_bidx = vault.phone_index(client.phone.e164());
     let inserted = with_tx!(tx, t => sqlx::query(
         "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
          client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
@@ -727,7 +728,7 @@ pub(super) async fn insert(
     .bind(how.payment_status.as_str())
     .bind(staff_id.as_deref())
     .bind(how.consent.map_or(crate::i18n::Locale::default(), |m| m.locale).tag())
-    .bind(vault.phone_index(client.phone.e164()))
+    .bind(&phone_bidx)
     .bind(client.email.as_deref().map(|e| vault.email_index(e)))
     .execute(&mut **t)
     .await
@@ -750,7 +751,7 @@ pub(super) async fn insert(
         .await
         .map(|r| r.rows_affected()))?;
     }
-    super::privacy::index_name(&mut tx, vault, &id, None, &client.name).await?;
+    super::privacy::index_name(&mut tx, vault, &id, &phone_bidx, None, &client.name).await?;
     // Proof of consent: the guest's form (with where it came from), or the
     // employee who took the guest's verbal consent.
     let (method, ip, user_agent, recorded_by) = match (how.consent, how.staff) {

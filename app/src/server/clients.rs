@@ -33,6 +33,10 @@ struct Row {
     spent: i64,
     last_visit: Option<i64>,
     notes: Option<String>,
+    /// All the matches of a search (the page's query counts them in the
+    /// same pass); absent elsewhere.
+    #[sqlx(default)]
+    total: i64,
 }
 
 /// The client base's figures (kept per client by triggers on bookings,
@@ -42,7 +46,7 @@ struct Row {
 fn listed(where_sql: &str) -> String {
     format!(
         "SELECT c.phone_bidx AS bidx, c.bookings, c.visits, c.no_shows, c.cancellations, \
-           c.spent, c.last_visit, n.notes \
+           c.spent, c.last_visit, c.last_start, n.notes \
          FROM client_stats c LEFT JOIN client_profiles n ON n.phone_bidx = c.phone_bidx \
          WHERE 1 = 1 {where_sql}"
     )
@@ -158,19 +162,21 @@ pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, A
                         arg(key)
                     ),
                     ClientMatch::Name(tokens) => {
+                        // The index rows carry the client: no booking is
+                        // visited (every further word must index the same
+                        // booking).
                         let mut tokens = tokens.into_iter();
                         let first = arg(tokens.next().unwrap_or_default());
                         let rest: String = tokens
                             .map(|t| {
                                 format!(
-                                    " AND EXISTS (SELECT 1 FROM client_name_index j WHERE j.token = {} AND j.booking_id = b.id)",
+                                    " AND EXISTS (SELECT 1 FROM client_name_index j WHERE j.token = {} AND j.booking_id = i.booking_id)",
                                     arg(t)
                                 )
                             })
                             .collect();
                         format!(
-                            "SELECT b.client_phone_bidx FROM client_name_index i JOIN bookings b ON b.id = i.booking_id \
-                             WHERE i.token = {first} AND b.deleted_at IS NULL{rest}"
+                            "SELECT i.phone_bidx FROM client_name_index i WHERE i.token = {first}{rest}"
                         )
                     }
                 })
@@ -184,21 +190,45 @@ pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, A
         }
     };
     let sql = listed(&where_sql);
-    let count_sql = format!("SELECT COUNT(*) FROM client_stats c WHERE 1 = 1 {where_sql}");
-    let total: i64 = with_pool!(&state.store, p => bind_all!(sqlx::query_scalar(&count_sql), &args)
-        .fetch_one(p)
-        .await)?;
     let n = args.len();
-    let page_sql = format!(
-        "{sql} ORDER BY c.last_start DESC, c.phone_bidx LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
+    let offset = (page - 1) * PER_PAGE;
+    let count = || async {
+        let count_sql = format!("SELECT COUNT(*) FROM client_stats c WHERE 1 = 1 {where_sql}");
+        with_pool!(&state.store, p => bind_all!(sqlx::query_scalar::<_, i64>(&count_sql), &args)
+            .fetch_one(p)
+            .await)
+    };
+    // A search finds its matches once: the page's rows carry their count
+    // (a window over the matches). Materialised: PostgreSQL would
+    // otherwise walk the whole base down the recency index, as if the
+    // window let it stop at the page. The whole base is counted apart, so
+    // its first page stays that walk.
+    let windowed = q.is_some();
+    let page_sql = if windowed {
+        format!(
+            "WITH m AS MATERIALIZED ({sql}) SELECT m.*, COUNT(*) OVER () AS total FROM m \
+             ORDER BY m.last_start DESC, m.bidx LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        )
+    } else {
+        format!(
+            "{sql} ORDER BY c.last_start DESC, c.phone_bidx LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        )
+    };
     let rows: Vec<Row> = with_pool!(&state.store, p => bind_all!(sqlx::query_as(&page_sql), &args)
     .bind(PER_PAGE)
-    .bind((page - 1) * PER_PAGE)
+    .bind(offset)
     .fetch_all(p)
     .await)?;
+    let total = match rows.first() {
+        Some(r) if windowed => r.total,
+        // Past the last page of a search, or no search: count apart.
+        _ if windowed && offset == 0 => 0,
+        _ => count().await?,
+    };
     Ok(ClientList {
         items: summaries(state, rows, zone).await?,
         page,

@@ -26,12 +26,15 @@ use serde_json::{json, Value};
 const BATCH: i64 = 500;
 
 /// Moves a booking's name-index rows from the name `old` (none for a new
-/// booking) to `new`. Rows are found by their full key, computed from the
-/// name, so the index needs no second B-tree; adding is idempotent.
+/// booking) to `new`, the new rows naming the booking's client (`client`,
+/// the phone's blind index; unused when `new` is empty). Rows are found by
+/// their full key, computed from the name, so the index needs no second
+/// B-tree; adding is idempotent.
 pub(crate) async fn index_name(
     tx: &mut Tx,
     vault: &Vault,
     booking_id: &str,
+    client: &str,
     old: Option<&str>,
     new: &str,
 ) -> Result<(), AppError> {
@@ -42,33 +45,36 @@ pub(crate) async fn index_name(
             "DELETE FROM client_name_index WHERE booking_id = $1 AND token IN ({})",
             list.join(", ")
         );
-        with_tokens(tx, &sql, booking_id, &tokens).await?;
+        with_tokens(tx, &sql, &[booking_id], &tokens).await?;
     }
     // One statement for all of them: a booking's write stays one round trip.
     let tokens = vault.name_index(new);
     let values: Vec<String> = (0..tokens.len())
-        .map(|i| format!("(${}, $1)", i + 2))
+        .map(|i| format!("(${}, $1, $2)", i + 3))
         .collect();
     let sql = format!(
-        "INSERT INTO client_name_index (token, booking_id) VALUES {} ON CONFLICT DO NOTHING",
+        "INSERT INTO client_name_index (token, booking_id, phone_bidx) VALUES {} ON CONFLICT DO NOTHING",
         values.join(", ")
     );
-    with_tokens(tx, &sql, booking_id, &tokens).await
+    with_tokens(tx, &sql, &[booking_id, client], &tokens).await
 }
 
-/// Runs `sql` with the booking id as `$1` and the tokens after it; nothing
-/// to do without tokens.
+/// Runs `sql` with `first` as `$1`, `$2`… and the tokens after them;
+/// nothing to do without tokens.
 async fn with_tokens(
     tx: &mut Tx,
     sql: &str,
-    booking_id: &str,
+    first: &[&str],
     tokens: &[String],
 ) -> Result<(), AppError> {
     if tokens.is_empty() {
         return Ok(());
     }
     with_tx!(tx, t => {
-        let mut q = sqlx::query(sql).bind(booking_id);
+        let mut q = sqlx::query(sql);
+        for value in first {
+            q = q.bind(*value);
+        }
         for token in tokens {
             q = q.bind(token);
         }
@@ -87,6 +93,7 @@ struct PiiRow {
     special_requirements: String,
     notes: String,
     internal_notes: String,
+    deleted_at: Option<i64>,
 }
 
 impl PiiRow {
@@ -129,6 +136,7 @@ async fn reseal_booking(
     }
     let name = clear[0].clone().unwrap_or_default();
     let phone = clear[1].clone().unwrap_or_default();
+    let phone_bidx = vault.phone_index(&phone);
     let email = clear[3].clone().filter(|e| !e.is_empty());
     let sealed: Vec<Option<String>> = clear.iter().map(|v| vault.seal_opt(v.as_deref())).collect();
     with_tx!(tx, t => sqlx::query(
@@ -143,20 +151,21 @@ async fn reseal_booking(
     .bind(&sealed[4])
     .bind(&sealed[5])
     .bind(&sealed[6])
-    .bind(vault.phone_index(&phone))
+    .bind(&phone_bidx)
     .bind(email.as_deref().map(|e| vault.email_index(e)))
     .bind(&row.id)
     .execute(&mut **t)
     .await
     .map(|_| ()))?;
-    if index_name_too {
-        index_name(tx, vault, &row.id, None, &name).await?;
+    // A deleted booking leaves every search: no name rows.
+    if index_name_too && row.deleted_at.is_none() {
+        index_name(tx, vault, &row.id, &phone_bidx, None, &name).await?;
     }
     Ok(())
 }
 
 const PII_COLUMNS: &str = "id, client_name, client_phone, client_phone_display, client_email, \
-     special_requirements, notes, internal_notes";
+     special_requirements, notes, internal_notes, deleted_at";
 
 /// Seals what an earlier release stored in clear: bookings without a phone
 /// index (that are not anonymised), clear consent details, and the old
@@ -221,7 +230,13 @@ pub async fn seal_clear_data(store: &Store) -> Result<u64, AppError> {
     if changed > 0 {
         // The index columns were empty when statistics were last taken:
         // without fresh ones the planner would not use their indexes.
-        with_pool!(store, p => sqlx::query("ANALYZE").execute(p).await.map(|_| ()))?;
+        // PostgreSQL also marks the new rows visible to all, so the name
+        // search reads its index alone (an index-only scan).
+        let sql = match store.backend() {
+            Backend::Sqlite => "ANALYZE",
+            Backend::Postgres => "VACUUM ANALYZE",
+        };
+        with_pool!(store, p => sqlx::raw_sql(sql).execute(p).await.map(|_| ()))?;
         if store.backend() == Backend::Sqlite {
             compact(store).await?;
         }
@@ -364,7 +379,7 @@ async fn anonymise(tx: &mut Tx, vault: &Vault, ids: &[String]) -> Result<u64, Ap
         .await)?;
         let Some((name, None)) = name else { continue };
         let old = vault.open(&name)?;
-        index_name(tx, vault, id, Some(&old), "").await?;
+        index_name(tx, vault, id, "", Some(&old), "").await?;
         n += with_tx!(tx, t => sqlx::query(
             "UPDATE bookings SET client_name = $1, client_phone = $2, client_phone_display = $3, client_email = NULL, \
              special_requirements = $4, notes = $5, internal_notes = $6, client_phone_bidx = NULL, \

@@ -1109,6 +1109,7 @@ async fn update_in(
             i64::from(cur.people_count),
         ),
     };
+    let phone_bidx = vault.phone_index(&phone);
     let sql = "UPDATE bookings SET space_id = $1, starts_at = $2, ends_at = $3, blocked_until = $4, \
                people_count = $5, client_name = $6, client_phone = $7, client_phone_display = $8, client_email = $9, \
                special_requirements = $10, notes = $11, internal_notes = $12, payment_status = $13, \
@@ -1133,7 +1134,7 @@ async fn update_in(
         .bind(&me.employee_id)
         .bind(id)
         .bind(cur.version)
-        .bind(vault.phone_index(&phone))
+        .bind(&phone_bidx)
         .bind(email.as_deref().filter(|e| !e.is_empty()).map(|e| vault.email_index(e)))
         .execute(&mut **t)
         .await
@@ -1144,8 +1145,10 @@ async fn update_in(
         Err(e) if is_overlap_violation(&e) => return Err(slot_taken()),
         Err(e) => return Err(e.into()),
     }
-    if name != cur.client_name {
-        super::privacy::index_name(tx, vault, id, Some(&cur.client_name), &name).await?;
+    // The rows carry the client: a new phone moves them too.
+    if name != cur.client_name || phone != cur.client_phone {
+        super::privacy::index_name(tx, vault, id, &phone_bidx, Some(&cur.client_name), &name)
+            .await?;
     }
     if let Some(p) = &plan {
         let b = &p.breakdown;
@@ -1271,6 +1274,7 @@ async fn update_in(
 /// audit trail.
 async fn delete_in(
     tx: &mut Tx,
+    vault: &Vault,
     me: &Principal,
     who: &Actor,
     id: &str,
@@ -1297,6 +1301,9 @@ async fn delete_in(
     if deleted != 1 {
         return Err(version_conflict(i64::from(cur.version)));
     }
+    // A deleted booking leaves every search, the client base's included.
+    let name = vault.open(&cur.client_name)?;
+    super::privacy::index_name(tx, vault, id, "", Some(&name), "").await?;
     let new_version = i64::from(cur.version) + 1;
     let state_now = BookingState::parse(&cur.state).ok_or(AppError::Internal)?;
     events::record(
@@ -1420,7 +1427,7 @@ pub async fn batch(
                 update_in(state, &mut tx, &config, me, &who, id, changes).await
             }
             BatchOperation::Delete { id, version } => {
-                delete_in(&mut tx, me, &who, id, *version).await
+                delete_in(&mut tx, state.store.vault()?, me, &who, id, *version).await
             }
         };
         match result {
