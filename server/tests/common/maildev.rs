@@ -23,14 +23,29 @@ pub fn free_port() -> u16 {
 }
 
 impl Maildev {
+    /// A free port is found by binding and releasing it, so another test
+    /// may take it before maildev does: a maildev that exits, or does not
+    /// answer in time, is started again on other ports.
     pub async fn start() -> Maildev {
+        for _ in 0..3 {
+            if let Some(m) = Maildev::try_start().await {
+                return m;
+            }
+        }
+        panic!("maildev did not start (three attempts on fresh ports)");
+    }
+
+    async fn try_start() -> Option<Maildev> {
         let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../end2end/node_modules/.bin/maildev");
         assert!(
             bin.exists(),
             "maildev is needed (make test installs it: cd end2end && npm ci)"
         );
-        let (smtp, web) = (free_port(), free_port());
+        let smtp = free_port();
+        let web = std::iter::repeat_with(free_port)
+            .find(|p| *p != smtp)
+            .expect("a second free port");
         let child = Command::new(bin)
             .args([
                 "--ip",
@@ -45,7 +60,7 @@ impl Maildev {
             .stderr(Stdio::null())
             .spawn()
             .expect("maildev starts");
-        let m = Maildev { child, smtp, web };
+        let mut m = Maildev { child, smtp, web };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if reqwest::get(m.api("/email")).await.is_ok()
@@ -53,9 +68,18 @@ impl Maildev {
                     .await
                     .is_ok()
             {
-                return m;
+                // Answering, and still ours: a maildev whose port another
+                // process held exits just after starting.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                if matches!(m.child.try_wait(), Ok(None)) {
+                    return Some(m);
+                }
+                return None;
             }
-            assert!(Instant::now() < deadline, "maildev did not start");
+            // Exited (a port was taken) or too slow: dropping it stops it.
+            if matches!(m.child.try_wait(), Ok(Some(_))) || Instant::now() >= deadline {
+                return None;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
