@@ -119,9 +119,14 @@ async fn render_with<T: Clone + Send + Sync + 'static>(
         },
         move || shell(options.clone()),
     );
-    let mut response = handler(Request::from_parts(parts, Body::empty()))
-        .await
-        .into_response();
+    // The change is made; only its page is rendered, again if it stalls.
+    let rendered = super::rendered_in_time(super::RENDER_LIMIT, || {
+        handler(Request::from_parts(parts.clone(), Body::empty()))
+    })
+    .await;
+    let Some(mut response) = rendered else {
+        return super::stalled_page();
+    };
     *response.status_mut() = status;
     response
 }

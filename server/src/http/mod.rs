@@ -272,6 +272,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(pages_in_time))
         .layer(axum::middleware::from_fn(
             move |req: Request<Body>, next: axum::middleware::Next| {
                 let throttle = throttle.clone();
@@ -343,6 +344,86 @@ async fn renewed_session_cookies(mut req: Request<Body>, next: axum::middleware:
         res.headers_mut().append(header::SET_COOKIE, cookie);
     }
     res
+}
+
+/// How long one server render of a page may take before it is given up.
+const RENDER_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Renders a page again when a render stalls. Leptos's server rendering
+/// has had rare lost-wakeup races between suspense boundaries and the
+/// resources they share (leptos-rs/leptos#4851, #4578, #4673): the render
+/// waits for a notification that already fired, burns no CPU and never
+/// answers. A page `GET` reads only (a renewed session is resolved once per
+/// request and shared by both attempts), so it is safe to render twice; a
+/// second stall answers 503 with a page that says to reload, instead of a
+/// connection that never ends.
+async fn pages_in_time(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    if !is_page_render(&req) {
+        return next.run(req).await;
+    }
+    let (parts, _) = req.into_parts();
+    let page = rendered_in_time(RENDER_LIMIT, || {
+        next.clone()
+            .run(Request::from_parts(parts.clone(), Body::empty()))
+    })
+    .await;
+    page.unwrap_or_else(stalled_page)
+}
+
+/// A `GET` (or `HEAD`) of a server-rendered page: not the API, the socket,
+/// files, feeds or operations endpoints.
+fn is_page_render(req: &Request<Body>) -> bool {
+    const NOT_PAGES: [&str; 9] = [
+        "/api/", "/ws", "/pkg/", "/assets/", "/ics/", "/health", "/metrics", "/docs", "/locale",
+    ];
+    let path = req.uri().path();
+    matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) && !NOT_PAGES.iter().any(|p| path.starts_with(p))
+}
+
+/// `render()` within `limit`, and once more if it stalled; `None` when
+/// both attempts stalled (each stall is logged and counted).
+pub(crate) async fn rendered_in_time<F, Fut>(
+    limit: std::time::Duration,
+    render: F,
+) -> Option<Response>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    for attempt in 1..=2 {
+        match tokio::time::timeout(limit, render()).await {
+            Ok(res) => return Some(res),
+            Err(_) => {
+                metrics::counter!("studio_page_render_stalls_total").increment(1);
+                tracing::warn!(
+                    attempt,
+                    limit_secs = limit.as_secs(),
+                    "a page render stalled; it was given up"
+                );
+            }
+        }
+    }
+    None
+}
+
+/// What a browser shows when a page could not be rendered in time.
+pub(crate) fn stalled_page() -> Response {
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::RETRY_AFTER, "1"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Studio</title></head><body>\
+         <h1>The page is taking too long</h1><p>Please reload it in a moment.</p>\
+         <p lang=\"ru\">Страница загружается слишком долго. Обновите её через несколько секунд.</p>\
+         </body></html>",
+    )
+        .into_response()
 }
 
 /// The span every log line of a request sits in. It names the route
@@ -462,4 +543,74 @@ async fn private_pages(
         );
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    fn page(req: Request<Body>) -> bool {
+        is_page_render(&req)
+    }
+
+    #[test]
+    fn only_page_gets_are_rendered_again() {
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        for path in [
+            "/",
+            "/book/studio_a",
+            "/booking/abc",
+            "/staff",
+            "/staff/board",
+            "/no/such/page",
+        ] {
+            assert!(page(get(path)), "{path}");
+        }
+        for path in [
+            "/api/v1/bookings",
+            "/api/fn/get_me",
+            "/ws",
+            "/pkg/studio.wasm",
+            "/assets/guest.1.js",
+            "/ics/s/f.ics",
+            "/health",
+            "/metrics",
+            "/docs/",
+            "/locale",
+        ] {
+            assert!(!page(get(path)), "{path}");
+        }
+        let post = Request::post("/book/studio_a").body(Body::empty()).unwrap();
+        assert!(!page(post), "a form post is not repeated");
+    }
+
+    #[tokio::test]
+    async fn a_stalled_render_is_rendered_again_and_a_second_stall_gives_up() {
+        let calls = AtomicUsize::new(0);
+        let page = rendered_in_time(Duration::from_millis(50), || {
+            let first = calls.fetch_add(1, Ordering::SeqCst) == 0;
+            async move {
+                if first {
+                    std::future::pending::<()>().await;
+                }
+                "rendered".into_response()
+            }
+        })
+        .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(page.expect("the second attempt answers").status(), 200);
+
+        let calls = AtomicUsize::new(0);
+        let page = rendered_in_time(Duration::from_millis(50), || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            std::future::pending::<Response>()
+        })
+        .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "no third attempt");
+        let res = page.map_or_else(stalled_page, |r| r);
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    }
 }

@@ -223,6 +223,9 @@ impl TestApp {
         }));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A request that never gets its answer fails naming its URL,
+            // well before the test's own time limit.
+            .timeout(std::time::Duration::from_secs(45))
             .build()
             .expect("http client");
         TestApp {
