@@ -114,6 +114,34 @@ both_backends! {
         assert!(html.contains("autocomplete=\"current-password\""));
     }
 
+    async fn pages_render_while_other_servers_of_the_process_start(app) {
+        // Building a router once generated Leptos's route list, which stops
+        // every resource of the process from loading while it runs: a page
+        // of another server rendering at that moment never answered.
+        let state = app.state.clone();
+        let building = tokio::task::spawn_blocking(move || {
+            let options = server::http::HttpOptions {
+                limits: server::http::RateLimits { per_minute: 1000, burst: 100 },
+                trusted_proxies: Default::default(),
+                metrics_token: None,
+            };
+            for _ in 0..60 {
+                drop(server::http::router(state.clone(), options.clone()));
+            }
+        });
+        let mut rendered = 0;
+        while !building.is_finished() || rendered < 10 {
+            for path in ["/", "/staff/login"] {
+                let res = tokio::time::timeout(std::time::Duration::from_secs(5), app.get(path))
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} did not answer while routers were built"));
+                assert_eq!(res.status(), 200, "{path}");
+                rendered += 1;
+            }
+        }
+        building.await.unwrap();
+    }
+
     async fn an_unknown_page_is_a_friendly_404(app) {
         let res = app.client.get(app.url("/no/such/page")).header("accept-language", "en").send().await.unwrap();
         assert_eq!(res.status(), 404);

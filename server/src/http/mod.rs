@@ -46,7 +46,7 @@ use axum_prometheus::{
     metrics_exporter_prometheus::PrometheusHandle, EndpointLabel, PrometheusMetricLayer,
     PrometheusMetricLayerBuilder,
 };
-use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
+use leptos_axum::{file_and_error_handler, generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::{any::Any, sync::OnceLock};
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -90,10 +90,22 @@ fn unmatched_label(path: &str) -> String {
     }
 }
 
+/// The pages' routes, generated once per process. While Leptos generates
+/// them it stops every resource of the process from loading (leptos_server's
+/// `SuppressResourceLoad` is one global flag; leptos-rs/leptos#4773): a
+/// resource created by a page rendering at that moment waits forever. One
+/// server per process never overlaps the two, but the tests start many
+/// servers in one process, and a render of one test hung whenever another
+/// test's server built its router at that instant.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState, options: HttpOptions) -> Router {
     let leptos_options = state.leptos_options.clone();
     let secure = state.secure_cookies;
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let throttle = throttle::Throttle::new(options.limits, state.shared.clone());
     let trusted = options.trusted_proxies.clone();
     let metrics_token = options.metrics_token.clone();
@@ -350,10 +362,9 @@ async fn renewed_session_cookies(mut req: Request<Body>, next: axum::middleware:
 const RENDER_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Renders a page again when a render stalls. Leptos's server rendering
-/// has had rare lost-wakeup races between suspense boundaries and the
-/// resources they share (leptos-rs/leptos#4851, #4578, #4673): the render
-/// waits for a notification that already fired, burns no CPU and never
-/// answers. A page `GET` reads only (a renewed session is resolved once per
+/// has had rare stalls where a render waits for a notification that never
+/// comes, burns no CPU and never answers (leptos-rs/leptos#4851, fixed;
+/// #4578 and #4673, open; #4773, avoided by [`page_routes`]). A page `GET` reads only (a renewed session is resolved once per
 /// request and shared by both attempts), so it is safe to render twice; a
 /// second stall answers 503 with a page that says to reload, instead of a
 /// connection that never ends.
@@ -609,7 +620,7 @@ mod tests {
         })
         .await;
         assert_eq!(calls.load(Ordering::SeqCst), 2, "no third attempt");
-        let res = page.map_or_else(stalled_page, |r| r);
+        let res = page.unwrap_or_else(stalled_page);
         assert_eq!(res.status(), 503);
         assert_eq!(res.headers()[header::RETRY_AFTER], "1");
     }
