@@ -364,10 +364,10 @@ const RENDER_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 /// Renders a page again when a render stalls. Leptos's server rendering
 /// has had rare stalls where a render waits for a notification that never
 /// comes, burns no CPU and never answers (leptos-rs/leptos#4851, fixed;
-/// #4578 and #4673, open; #4773, avoided by [`page_routes`]). A page `GET` reads only (a renewed session is resolved once per
-/// request and shared by both attempts), so it is safe to render twice; a
-/// second stall answers 503 with a page that says to reload, instead of a
-/// connection that never ends.
+/// #4578 and #4673, open; #4773, avoided by [`page_routes`]). A page `GET`
+/// reads only (a renewed session is resolved once per request and shared by
+/// both attempts), so it is safe to render twice; a second stall answers 503
+/// with a page that says to reload, instead of a connection that never ends.
 async fn pages_in_time(req: Request<Body>, next: axum::middleware::Next) -> Response {
     if !is_page_render(&req) {
         return next.run(req).await;
@@ -562,10 +562,6 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    fn page(req: Request<Body>) -> bool {
-        is_page_render(&req)
-    }
-
     #[test]
     fn only_page_gets_are_rendered_again() {
         let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
@@ -577,7 +573,7 @@ mod tests {
             "/staff/board",
             "/no/such/page",
         ] {
-            assert!(page(get(path)), "{path}");
+            assert!(is_page_render(&get(path)), "{path}");
         }
         for path in [
             "/api/v1/bookings",
@@ -591,10 +587,10 @@ mod tests {
             "/docs/",
             "/locale",
         ] {
-            assert!(!page(get(path)), "{path}");
+            assert!(!is_page_render(&get(path)), "{path}");
         }
         let post = Request::post("/book/studio_a").body(Body::empty()).unwrap();
-        assert!(!page(post), "a form post is not repeated");
+        assert!(!is_page_render(&post), "a form post is not repeated");
     }
 
     #[tokio::test]
