@@ -665,6 +665,96 @@ messages! {
         en: "We process personal data under Russian law 152-FZ and the GDPR.",
         ru: "Мы обрабатываем персональные данные в соответствии с 152-ФЗ и GDPR.",
     }
+
+    // The audit log and booking history in words (ui::audit_words).
+    AwTarget { en: "Concerning", ru: "Объект" }
+    AwLabelCreated { en: "Booking created", ru: "Бронь создана" }
+    AwLabelStateChanged { en: "Booking state changed", ru: "Статус брони изменён" }
+    AwLabelUpdated { en: "Booking edited", ru: "Бронь изменена" }
+    AwLabelRescheduled { en: "Booking moved", ru: "Бронь перенесена" }
+    AwLabelEmployeeCreated { en: "Employee added", ru: "Сотрудник добавлен" }
+    AwBookingRef { en: "Booking {ref}", ru: "Бронь {ref}" }
+    AwBookingCreated { en: "Booking created: {when}, {space}, source: {source}", ru: "Бронь создана: {when}, {space}, источник: {source}" }
+    AwStateChanged { en: "Moved from “{from}” to “{to}”", ru: "Бронь переведена из «{from}» в «{to}»" }
+    AwCreatedAs { en: "Booking made as “{to}”", ru: "Бронь создана со статусом «{to}»" }
+    AwStateSet { en: "Booking is now “{to}”", ru: "Бронь переведена в «{to}»" }
+    AwReason { en: "reason: {reason}", ru: "причина: {reason}" }
+    AwTimeChanged { en: "Time changed from {from} to {to}", ru: "Время изменилось с {from} на {to}" }
+    AwSpaceChanged { en: "Space changed from “{from}” to “{to}”", ru: "Зал изменился с «{from}» на «{to}»" }
+    AwPeopleChanged { en: "Number of guests changed from {from} to {to}", ru: "Число гостей изменилось с {from} на {to}" }
+    AwPaymentChanged { en: "Payment changed from “{from}” to “{to}”", ru: "Оплата изменилась с «{from}» на «{to}»" }
+    AwPriceChanged { en: "Price changed from {from} to {to}", ru: "Цена изменилась с {from} на {to}" }
+    AwFieldsChanged { en: "Changed: {fields}", ru: "Изменено: {fields}" }
+    AwNoChange { en: "Saved without changes", ru: "Сохранено без изменений" }
+    AwFieldName { en: "client's name", ru: "имя клиента" }
+    AwFieldPhone { en: "phone", ru: "телефон" }
+    AwFieldEmail { en: "e-mail", ru: "e-mail" }
+    AwFieldRequirements { en: "requirements", ru: "пожелания" }
+    AwFieldNotes { en: "notes", ru: "заметки" }
+    AwFieldInternal { en: "internal notes", ru: "внутренние заметки" }
+    AwBookingDeleted { en: "Booking deleted", ru: "Бронь удалена" }
+    AwLoginSucceeded { en: "Signed in", ru: "Вход в систему" }
+    AwLoginFailed { en: "Failed sign-in", ru: "Неудачная попытка входа" }
+    AwWhyUnknownUser { en: "unknown username", ru: "неизвестное имя пользователя" }
+    AwWhyLocked { en: "account locked", ru: "учётная запись заблокирована" }
+    AwWhyWrongPassword { en: "wrong password", ru: "неверный пароль" }
+    AwWhyDisabled { en: "access turned off", ru: "доступ отключён" }
+    AwWhyTemporaryExpired { en: "temporary password expired", ru: "временный пароль истёк" }
+    AwWhyWrongCode { en: "wrong one-time code", ru: "неверный одноразовый код" }
+    AwAccountLocked { en: "Account locked after failed attempts", ru: "Учётная запись заблокирована после неудачных попыток" }
+    AwLogout { en: "Signed out", ru: "Выход из системы" }
+    AwTokenReused { en: "A used sign-in token came back: all sessions ended", ru: "Повторно предъявлен использованный токен входа: все сеансы завершены" }
+    AwSessionsRevoked { en: "Sessions ended", ru: "Сеансы завершены" }
+    AwPasswordChanged { en: "Password changed", ru: "Пароль изменён" }
+    AwPasswordReset { en: "Password reset", ru: "Пароль сброшен" }
+    AwCredentialCheckFailed { en: "Wrong password when confirming an action", ru: "Неверный пароль при подтверждении действия" }
+    AwMfaEnabled { en: "Two-step sign-in turned on", ru: "Двухэтапный вход включён" }
+    AwMfaDisabled { en: "Two-step sign-in turned off", ru: "Двухэтапный вход отключён" }
+    AwEmployeeCreated { en: "Employee added as {role}", ru: "Добавлен сотрудник, роль: {role}" }
+    AwRoleChanged { en: "Role changed from “{from}” to “{to}”", ru: "Роль изменилась с «{from}» на «{to}»" }
+    AwAccessOff { en: "Access turned off", ru: "Доступ отключён" }
+    AwAccessOn { en: "Access turned on", ru: "Доступ включён" }
+    AwEmployeeUpdated { en: "Employee details changed", ru: "Данные сотрудника изменены" }
+    AwPermissionDenied { en: "Access refused", ru: "Отказано в доступе" }
+    AwBlockCreated { en: "Time blocked", ru: "Время закрыто" }
+    AwBlockUpdated { en: "Blocked time changed", ru: "Закрытое время изменено" }
+    AwBlockDeleted { en: "Blocked time opened again", ru: "Закрытое время открыто" }
+    AwClientNotes { en: "Notes about the client changed", ru: "Заметки о клиенте изменены" }
+    AwFeedRotated { en: "Calendar links replaced", ru: "Ссылки на календарь заменены" }
+    AwRetention { en: "Personal data past its retention period removed", ru: "Персональные данные с истёкшим сроком хранения удалены" }
+    AwClientExported { en: "Client's personal data exported", ru: "Персональные данные клиента выгружены" }
+    AwClientErased { en: "Client's personal data erased", ru: "Персональные данные клиента удалены" }
+    AwRequestMade { en: "Personal-data request received", ru: "Получен запрос о персональных данных" }
+    AwRequestClosed { en: "Personal-data request answered", ru: "Запрос о персональных данных закрыт" }
+    AwSettingsChanged { en: "Studio settings changed", ru: "Настройки студии изменены" }
+    AwSpaceCreated { en: "Space added", ru: "Зал добавлен" }
+    AwSpaceUpdated { en: "Space changed", ru: "Зал изменён" }
+    AwEquipmentCreated { en: "Equipment added", ru: "Оборудование добавлено" }
+    AwEquipmentUpdated { en: "Equipment changed", ru: "Оборудование изменено" }
+    AwPromoCreated { en: "Promo code added", ru: "Промокод добавлен" }
+    AwPromoUpdated { en: "Promo code changed", ru: "Промокод изменён" }
+    AwWebhookCreated { en: "Webhook added", ru: "Вебхук добавлен" }
+    AwWebhookUpdated { en: "Webhook changed", ru: "Вебхук изменён" }
+    AwWebhookDeleted { en: "Webhook removed", ru: "Вебхук удалён" }
+    AwNotificationSettings { en: "Notification settings changed", ru: "Настройки уведомлений изменены" }
+    AwTelegramTest { en: "Test message sent to Telegram", ru: "Тестовое сообщение отправлено в Telegram" }
+    AwDeliveryRetried { en: "Undelivered message sent again", ru: "Недоставленное сообщение отправлено повторно" }
+    AwAnalyticsExported { en: "Analytics exported", ru: "Аналитика выгружена" }
+    AwBackupRestored { en: "Data restored from a backup", ru: "Данные восстановлены из резервной копии" }
+    AwOtherAction { en: "Other action", ru: "Другое действие" }
+    AwTargetSettings { en: "Studio settings", ru: "Настройки студии" }
+    AwTargetSecurity { en: "Security settings", ru: "Настройки безопасности" }
+    AwTargetClient { en: "A client", ru: "Клиент" }
+    AwTargetSpace { en: "Space", ru: "Зал" }
+    AwTargetEquipment { en: "Equipment", ru: "Оборудование" }
+    AwTargetPromo { en: "Promo code {code}", ru: "Промокод {code}" }
+    AwTargetWebhook { en: "Webhook", ru: "Вебхук" }
+    AwTargetBlock { en: "Blocked time", ru: "Закрытое время" }
+    AwTargetRequest { en: "Personal-data request", ru: "Запрос о персональных данных" }
+    AwTargetMessage { en: "Message", ru: "Сообщение" }
+    AwTargetAnalytics { en: "Analytics", ru: "Аналитика" }
+    AwTargetAudit { en: "Audit log", ru: "Журнал аудита" }
+    AwFormerEmployee { en: "former employee", ru: "бывший сотрудник" }
 }
 
 #[cfg(test)]

@@ -26,7 +26,12 @@ pub struct AuditRow {
     pub local: String,
     pub who: String,
     pub action: String,
+    /// The entry as a sentence in the reader's language.
+    pub summary: String,
+    /// What it concerns: a booking's reference, an employee's name…
     pub target: String,
+    /// The page of the target, for bookings.
+    pub target_href: Option<String>,
     pub ip: String,
 }
 

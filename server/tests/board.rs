@@ -355,4 +355,73 @@ both_backends! {
         let (status, err) = send(&app, Method::POST, &manager, &path, Some(json!({"target_state": "in_progress", "version": 1}))).await;
         assert_eq!((status, err["error"]["code"].as_str()), (409, Some("version_conflict")));
     }
+
+    async fn the_booking_page_and_the_audit_log_say_what_happened_in_words(app) {
+        let (owner, manager) = owner_and_manager(&app).await;
+        let mut new = staff_booking(9, 10, "Anna", "+7 916 555 01 02");
+        new["state"] = json!("pending");
+        let (status, b) = send(&app, Method::POST, &manager, "/api/v1/bookings", Some(new)).await;
+        assert_eq!(status, 201, "{b}");
+        let id = b["id"].as_str().unwrap().to_owned();
+        let reference = b["reference"].as_str().unwrap().to_owned();
+        let date = date_ahead(9);
+        // Three hours instead of two (so a new price), paid, with a note.
+        let (status, edited) = send(&app, Method::PUT, &manager, &format!("/api/v1/bookings/{id}"), Some(json!({
+            "version": 1, "payment_status": "paid", "notes": "white backdrop",
+            "start_time": format!("{date}T12:00:00+03:00"), "end_time": format!("{date}T15:00:00+03:00"),
+        }))).await;
+        assert_eq!(status, 200, "{edited}");
+        assert_ne!(edited["total_price"], b["total_price"], "three hours cost more than two");
+        assert_eq!(move_to(&app, &manager, &id, "confirmed", None).await.0, 200);
+
+        let page = app.client.get(app.url(&format!("/staff/bookings/{id}")))
+            .header("cookie", format!("studio_access={owner}"))
+            .header("accept-language", "ru")
+            .send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        for words in [
+            "Бронь создана: ",
+            "Время изменилось с ",
+            "10:00–12:00 на ",
+            "12:00–15:00",
+            "Цена изменилась с ",
+            "Оплата изменилась с «Не оплачено» на «Оплачено»",
+            "Изменено: заметки",
+            "Бронь переведена из «Новые» в «Подтверждено»",
+        ] {
+            assert!(html.contains(words), "the booking page says {words:?}");
+        }
+        for internal in [">booking_updated", ">booking_state_changed", "&quot;before&quot;", "{\"before\""] {
+            assert!(!html.contains(internal), "the booking page shows {internal:?}");
+        }
+
+        // The audit log, as the owner's page loads it, in either language.
+        for (language, signed_in, booking_words) in [
+            ("ru", "Вход в систему", "Бронь переведена из «Новые» в «Подтверждено»"),
+            ("en", "Signed in", "Moved from “New” to “Confirmed”"),
+        ] {
+            let res = app.client.post(app.url("/api/fn/audit_entries"))
+                .header("cookie", format!("studio_access={owner}"))
+                .header("origin", app.url(""))
+                .header("accept-language", language)
+                .form(&[("action", "")])
+                .send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let log: Value = res.json().await.unwrap();
+            let rows = log["rows"].as_array().unwrap();
+            let row = |action: &str| rows.iter().find(|r| r["action"] == action).unwrap_or_else(|| panic!("{action} in {log}"));
+            assert_eq!(row("login_succeeded")["summary"], signed_in);
+            let moved = row("booking_state_changed");
+            assert_eq!(moved["summary"], booking_words);
+            assert!(moved["target"].as_str().unwrap().ends_with(&reference), "{moved}");
+            assert_eq!(moved["target_href"], format!("/staff/bookings/{id}"));
+            assert_eq!(row("employee_created")["target"], "Maria");
+            for r in rows {
+                let summary = r["summary"].as_str().unwrap();
+                assert!(!summary.is_empty() && !summary.contains('_') && !summary.contains('{') && !summary.contains(&id), "{r}");
+                assert!(!r["target"].as_str().unwrap().contains(&id), "{r}");
+            }
+        }
+    }
 }

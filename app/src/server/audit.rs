@@ -535,6 +535,80 @@ pub struct AuditView {
     pub details: serde_json::Value,
 }
 
+/// What the audit page shows for its entries' targets and for the spaces
+/// their details name: booking references, employees' and spaces' names.
+#[derive(Debug, Default)]
+pub struct Names {
+    /// Booking id → reference.
+    pub bookings: std::collections::HashMap<String, String>,
+    /// Employee id → full name.
+    pub employees: std::collections::HashMap<String, String>,
+    /// Space id and slug → name (inactive spaces included).
+    pub spaces: std::collections::HashMap<String, String>,
+}
+
+/// The names behind `entries`' targets, three statements whatever their
+/// number. Ids that no longer exist are left out.
+pub async fn names(store: &Store, entries: &[AuditView]) -> Result<Names, AppError> {
+    let ids = |kind: &str| -> Vec<&str> {
+        let mut v: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.target_type == kind && !e.target_id.is_empty())
+            .map(|e| e.target_id.as_str())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    async fn pairs(
+        store: &Store,
+        sql: &str,
+        ids: &[&str],
+    ) -> Result<Vec<(String, String)>, AppError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = sql.replace("{ids}", &list.join(", "));
+        Ok(with_pool!(store, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?)
+    }
+    let mut names = Names {
+        bookings: pairs(
+            store,
+            "SELECT id, reference FROM bookings WHERE id IN ({ids})",
+            &ids("booking"),
+        )
+        .await?
+        .into_iter()
+        .collect(),
+        employees: pairs(
+            store,
+            "SELECT id, full_name FROM employees WHERE id IN ({ids})",
+            &ids("employee"),
+        )
+        .await?
+        .into_iter()
+        .collect(),
+        spaces: Default::default(),
+    };
+    let spaces: Vec<(String, String, String)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT id, slug, name FROM spaces"
+    )
+    .fetch_all(p)
+    .await)?;
+    for (id, slug, name) in spaces {
+        names.spaces.insert(id, name.clone());
+        names.spaces.insert(slug, name);
+    }
+    Ok(names)
+}
+
 /// Filters of the audit viewer; all optional.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]

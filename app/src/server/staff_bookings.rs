@@ -835,6 +835,7 @@ struct CurrentRow {
     internal_notes: String,
     payment_status: String,
     promo_code: Option<String>,
+    price_total: i64,
     state: String,
     version: i32,
 }
@@ -843,7 +844,7 @@ async fn current(tx: &mut Tx, id: &str) -> Result<CurrentRow, AppError> {
     with_tx!(tx, t => sqlx::query_as(
         "SELECT b.space_id, s.slug, s.capacity, b.starts_at, b.ends_at, b.people_count, b.client_name, \
          b.client_phone, b.client_phone_display, b.client_email, b.special_requirements, b.notes, \
-         b.internal_notes, b.payment_status, b.promo_code, b.state, b.version \
+         b.internal_notes, b.payment_status, b.promo_code, b.price_total, b.state, b.version \
          FROM bookings b JOIN spaces s ON s.id = b.space_id WHERE b.id = $1 AND b.deleted_at IS NULL"
     )
     .bind(id)
@@ -1198,8 +1199,13 @@ async fn update_in(
             .as_ref()
             .map_or(cur.slug.clone(), |p| p.space_slug.clone())),
     );
-    note("start_time", json!(cur.starts_at), json!(starts_at));
-    note("end_time", json!(cur.ends_at), json!(ends_at));
+    note(
+        "price_total",
+        json!(cur.price_total),
+        json!(plan
+            .as_ref()
+            .map_or(cur.price_total, |p| p.breakdown.total.minor())),
+    );
     note("people_count", json!(cur.people_count), json!(people));
     note("payment_status", json!(cur.payment_status), json!(payment));
     for (field, before, after) in [
@@ -1219,6 +1225,18 @@ async fn update_in(
     }
     if cur.client_email != email {
         changed.insert("client_email".into(), json!("changed"));
+    }
+    // A moved booking records both ends, so its history reads as a range.
+    if (cur.starts_at, cur.ends_at) != (starts_at, ends_at) {
+        for (field, before, after) in [
+            ("start_time", cur.starts_at, starts_at),
+            ("end_time", cur.ends_at, ends_at),
+        ] {
+            changed.insert(
+                field.into(),
+                serde_json::json!({ "before": before, "after": after }),
+            );
+        }
     }
     let new_version = i64::from(cur.version) + 1;
     let moved = plan.as_ref().is_some_and(|p| p.moved);

@@ -5,7 +5,6 @@
 //! sides, so most refusals never leave the browser.
 
 use super::{
-    book::state_label,
     live::{use_live, LiveStatus},
     locale::{self, t},
     staff::{go_to_login, staff_page_error},
@@ -130,28 +129,41 @@ fn card_time(start: &str, end: &str) -> String {
 }
 
 pub(crate) fn column_title(state: BookingState) -> &'static str {
+    t(column_msg(state))
+}
+
+/// A state as the board's column names it ("New" for pending).
+pub(crate) fn column_msg(state: BookingState) -> Msg {
     match state {
-        BookingState::Pending => t(Msg::ColumnNew),
-        other => state_label(other),
+        BookingState::Pending => Msg::ColumnNew,
+        other => super::book::state_msg(other),
     }
 }
 
 pub(crate) fn payment_label(p: PaymentStatus) -> &'static str {
-    t(match p {
+    t(payment_msg(p))
+}
+
+pub(crate) fn payment_msg(p: PaymentStatus) -> Msg {
+    match p {
         PaymentStatus::Unpaid => Msg::PaymentUnpaid,
         PaymentStatus::PartiallyPaid => Msg::PaymentPartial,
         PaymentStatus::Paid => Msg::PaymentPaid,
         PaymentStatus::Refunded => Msg::PaymentRefunded,
-    })
+    }
 }
 
 pub(crate) fn source_label(s: BookingSource) -> &'static str {
-    t(match s {
+    t(source_msg(s))
+}
+
+pub(crate) fn source_msg(s: BookingSource) -> Msg {
+    match s {
         BookingSource::Website => Msg::SourceWebsite,
         BookingSource::Phone => Msg::SourcePhone,
         BookingSource::WalkIn => Msg::SourceWalkIn,
         BookingSource::Staff => Msg::SourceStaff,
-    })
+    }
 }
 
 /// What to tell a person whose change the server refused.

@@ -104,14 +104,18 @@ pub fn field_message(locale: Locale, code: &str, fallback: &str) -> String {
 }
 
 pub(crate) fn state_label(state: BookingState) -> &'static str {
-    t(match state {
+    t(state_msg(state))
+}
+
+pub(crate) fn state_msg(state: BookingState) -> Msg {
+    match state {
         BookingState::Pending => Msg::StatePending,
         BookingState::Confirmed => Msg::StateConfirmed,
         BookingState::InProgress => Msg::StateInProgress,
         BookingState::Completed => Msg::StateCompleted,
         BookingState::Cancelled => Msg::StateCancelled,
         BookingState::NoShow => Msg::StateNoShow,
-    })
+    }
 }
 
 /// `/book/:space?date=YYYY-MM-DD&start=RFC3339`

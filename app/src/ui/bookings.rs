@@ -60,15 +60,45 @@ pub async fn bookings_list(
 }
 
 #[server(prefix = "/api/fn", endpoint = "booking_detail")]
-pub async fn load_booking(
-    id: String,
-) -> Result<(BookingDetail, Role, Vec<SpaceOption>, i64), AppError> {
+pub async fn load_booking(id: String) -> Result<BookingPage, AppError> {
     use super::staff::session;
     let (app, _, me) = session::report(session::settled_staff().await)?;
     let detail = session::report(crate::server::staff_bookings::detail(&app, &id).await)?;
     let spaces = session::report(app.active_spaces().await)?;
     let seen = session::report(crate::server::live::last_event_id(&app.store).await)?;
-    Ok((detail, me.role, spaces, seen))
+    let names = session::report(crate::server::audit::names(&app.store, &[]).await)?;
+    let space_name = |slug: &str| names.spaces.get(slug).cloned();
+    let facts = super::audit_words::Facts {
+        locale: locale::current(),
+        zone: session::zone(&app).await,
+        space_name: &space_name,
+    };
+    let audit_words = detail
+        .audit
+        .iter()
+        .map(|a| {
+            let details = serde_json::from_str(&a.details).unwrap_or_default();
+            super::audit_words::describe(&facts, &a.action, &details)
+        })
+        .collect();
+    Ok(BookingPage {
+        detail,
+        role: me.role,
+        spaces,
+        seen,
+        audit_words,
+    })
+}
+
+/// What the booking page loads.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct BookingPage {
+    detail: BookingDetail,
+    role: Role,
+    spaces: Vec<SpaceOption>,
+    seen: i64,
+    /// The audit trail's entries as sentences, in the trail's order.
+    audit_words: Vec<String>,
 }
 
 /// The edit form of the booking page. Times are the studio's wall clock
@@ -403,10 +433,10 @@ pub fn BookingDetailPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((detail, role, spaces, seen)) => {
+                    Ok(BookingPage { detail, role, spaces, seen, audit_words }) => {
                         last_seen.set_value(seen);
                         known_version.set_value(detail.summary.version);
-                        view! { <Detail detail=detail role=role spaces=spaces live=live reload=reload known_version=known_version save=save remove=remove /> }.into_any()
+                        view! { <Detail detail=detail audit_words=audit_words role=role spaces=spaces live=live reload=reload known_version=known_version save=save remove=remove /> }.into_any()
                     }
                     Err(AppError::NotFound { .. }) => view! {
                         <div class="notice notice--error" role="alert">{t(Msg::BookingNotFound)}</div>
@@ -421,6 +451,7 @@ pub fn BookingDetailPage() -> impl IntoView {
 #[component]
 fn Detail(
     detail: BookingDetail,
+    audit_words: Vec<String>,
     role: Role,
     spaces: Vec<SpaceOption>,
     live: ReadSignal<LiveStatus>,
@@ -610,19 +641,21 @@ fn Detail(
                     {detail.history.iter().map(|h| view! {
                         <li>
                             <span class="muted small">{local(&h.at).map(|t| format!("{} {}", locale.date(t.date()), locale.time(t.time()))).unwrap_or_default()}</span>
-                            " " {h.from.map(|f| format!("{} → ", column_title(f)))} <strong>{column_title(h.to)}</strong>
-                            " · " {if h.by.is_empty() { t(Msg::ByGuest).to_owned() } else { h.by.clone() }}
+                            " " {match h.from {
+                                Some(from) => t(Msg::AwStateChanged).replace("{from}", column_title(from)).replace("{to}", column_title(h.to)),
+                                None => t(Msg::AwCreatedAs).replace("{to}", column_title(h.to)),
+                            }}
                             {(!h.reason.is_empty()).then(|| view! { <span class="muted">" — " {h.reason.clone()}</span> })}
+                            " · " <span class="muted">{if h.by.is_empty() { t(Msg::ByGuest).to_owned() } else { h.by.clone() }}</span>
                         </li>
                     }).collect_view()}
                 </ol>
                 <h2>{t(Msg::AuditTrail)}</h2>
                 <ol class="timeline">
-                    {detail.audit.iter().map(|a| view! {
-                        <li>
+                    {detail.audit.iter().zip(audit_words).map(|(a, words)| view! {
+                        <li data-action=a.action.clone()>
                             <span class="muted small">{local(&a.at).map(|t| format!("{} {}", locale.date(t.date()), locale.time(t.time()))).unwrap_or_default()}</span>
-                            " " <strong>{a.action.clone()}</strong> " · " {a.by.clone()}
-                            <code class="small audit-details">{a.details.clone()}</code>
+                            " " {words} " · " <span class="muted">{a.by.clone()}</span>
                         </li>
                     }).collect_view()}
                 </ol>

@@ -3,6 +3,7 @@
 //! the staff side hydrates into an interactive app.
 
 pub mod analytics;
+pub mod audit_words;
 pub mod board;
 pub mod book;
 pub mod bookings;

@@ -237,23 +237,84 @@ pub async fn audit_entries(
     };
     let page = audit::search(&state.store, &filter, Some(100)).await?;
     let zone = session::zone(&state).await;
-    Ok(crate::server_types::AuditRows {
-        total: page.total,
-        rows: page
-            .entries
-            .into_iter()
-            .map(|e| crate::server_types::AuditRow {
+    let names = audit::names(&state.store, &page.entries).await?;
+    let locale = locale::current();
+    let space_name = |slug: &str| names.spaces.get(slug).cloned();
+    let facts = crate::ui::audit_words::Facts {
+        locale,
+        zone,
+        space_name: &space_name,
+    };
+    let rows = page
+        .entries
+        .into_iter()
+        .map(|e| {
+            let (target, target_href) = audit_target(locale, &names, &e.target_type, &e.target_id);
+            crate::server_types::AuditRow {
                 id: e.id,
                 local: session::local(zone, e.at),
                 who: e.actor_name,
+                summary: crate::ui::audit_words::describe(&facts, &e.action, &e.details),
                 action: e.action,
-                target: format!("{} {}", e.target_type, e.target_id)
-                    .trim()
-                    .to_owned(),
+                target,
+                target_href,
                 ip: e.ip,
-            })
-            .collect(),
+            }
+        })
+        .collect();
+    Ok(crate::server_types::AuditRows {
+        total: page.total,
+        rows,
     })
+}
+
+/// What an audit entry concerns, in words, and the page to open it on.
+#[cfg(feature = "ssr")]
+fn audit_target(
+    locale: Locale,
+    names: &crate::server::audit::Names,
+    kind: &str,
+    id: &str,
+) -> (String, Option<String>) {
+    let plain = |m: Msg| (locale.t(m).to_owned(), None);
+    match kind {
+        "booking" => match names.bookings.get(id) {
+            Some(reference) => (
+                locale.t(Msg::AwBookingRef).replace("{ref}", reference),
+                Some(format!("/staff/bookings/{id}")),
+            ),
+            None => (locale.t(Msg::AwBookingRef).replace(" {ref}", ""), None),
+        },
+        "employee" if id.is_empty() => (String::new(), None),
+        "employee" => (
+            names
+                .employees
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| locale.t(Msg::AwFormerEmployee).to_owned()),
+            None,
+        ),
+        "space" => (
+            names
+                .spaces
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| locale.t(Msg::AwTargetSpace).to_owned()),
+            None,
+        ),
+        "promo_code" => (locale.t(Msg::AwTargetPromo).replace("{code}", id), None),
+        "settings" if id == "security" => plain(Msg::AwTargetSecurity),
+        "settings" | "studio" => plain(Msg::AwTargetSettings),
+        "client" => plain(Msg::AwTargetClient),
+        "equipment" => plain(Msg::AwTargetEquipment),
+        "webhook" => plain(Msg::AwTargetWebhook),
+        "block" => plain(Msg::AwTargetBlock),
+        "data_request" => plain(Msg::AwTargetRequest),
+        "outbox" => plain(Msg::AwTargetMessage),
+        "analytics" => plain(Msg::AwTargetAnalytics),
+        "audit_log" => plain(Msg::AwTargetAudit),
+        _ => (String::new(), None),
+    }
 }
 
 fn sign_in_error(locale: Locale, e: &AppError) -> String {
@@ -576,20 +637,6 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let action = move || query.read().get("action");
     let rows = Resource::new(action, audit_entries);
-    const ACTIONS: [&str; 12] = [
-        "login_succeeded",
-        "login_failed",
-        "account_locked",
-        "logout",
-        "refresh_token_reused",
-        "mfa_enabled",
-        "mfa_disabled",
-        "password_changed",
-        "password_reset",
-        "employee_created",
-        "employee_updated",
-        "permission_denied",
-    ];
     view! {
         <Title text=t(Msg::StaffAudit) />
         <h1>{t(Msg::StaffAudit)}</h1>
@@ -597,7 +644,9 @@ pub fn AuditPage() -> impl IntoView {
             <label for="action">{t(Msg::AuditAction)}</label>
             <select id="action" name="action">
                 <option value="">{t(Msg::AuditAll)}</option>
-                {ACTIONS.map(|a| view! { <option value=a selected=move || action().as_deref() == Some(a)>{a}</option> }).collect_view()}
+                {crate::ui::audit_words::ACTIONS.map(|(a, _)| view! {
+                    <option value=a selected=move || action().as_deref() == Some(a)>{crate::ui::audit_words::filter_label(locale, a)}</option>
+                }).collect_view()}
             </select>
             <button type="submit" class="button button--quiet">{t(Msg::AuditFilter)}</button>
             <a class="button button--quiet" href=move || format!("/api/v1/audit/export?action={}", action().unwrap_or_default())>{t(Msg::AuditExport)}</a>
@@ -611,13 +660,17 @@ pub fn AuditPage() -> impl IntoView {
                     Ok(r) => view! {
                         <table class="table" data-audit>
                             <thead><tr>
-                                <th>{t(Msg::AuditWhen)}</th><th>{t(Msg::AuditWho)}</th><th>{t(Msg::AuditAction)}</th><th>"→"</th><th>{t(Msg::AuditFrom)}</th>
+                                <th>{t(Msg::AuditWhen)}</th><th>{t(Msg::AuditWho)}</th><th>{t(Msg::AuditAction)}</th><th>{t(Msg::AwTarget)}</th><th>{t(Msg::AuditFrom)}</th>
                             </tr></thead>
                             <tbody>
                                 {r.rows.into_iter().map(|row| { let action = row.action.clone(); view! {
                                     <tr data-action=action>
-                                        <td>{when(locale, &row.local)}</td><td>{row.who}</td><td><code>{row.action}</code></td>
-                                        <td class="muted small">{row.target}</td><td class="muted small">{row.ip}</td>
+                                        <td>{when(locale, &row.local)}</td><td>{row.who}</td><td>{row.summary}</td>
+                                        <td class="small">{match row.target_href {
+                                            Some(href) => view! { <a href=href>{row.target}</a> }.into_any(),
+                                            None => view! { <span class="muted">{row.target}</span> }.into_any(),
+                                        }}</td>
+                                        <td class="muted small">{row.ip}</td>
                                     </tr>
                                 }}).collect_view()}
                             </tbody>
@@ -698,11 +751,15 @@ pub async fn employee_action(id: String, action: String) -> Result<Option<String
 }
 
 fn role_label(role: crate::domain::Role) -> &'static str {
-    t(match role {
+    t(role_msg(role))
+}
+
+pub(crate) fn role_msg(role: crate::domain::Role) -> Msg {
+    match role {
         crate::domain::Role::Owner => Msg::RoleOwner,
         crate::domain::Role::Admin => Msg::RoleAdmin,
         crate::domain::Role::Manager => Msg::RoleManager,
-    })
+    }
 }
 
 /// `/staff/employees` (owner and admin).
