@@ -110,17 +110,64 @@ test("the booking list filters and links to a booking page that edits and follow
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.locator(".toast--success").first()).toContainText("Saved");
   await expect(page.locator("#e-payment")).toHaveValue("paid");
+  // The audit trail says it in words, not as an event name and JSON.
+  const trail = page.locator("li[data-action='booking_updated']").first();
+  await expect(trail).toContainText("Payment changed from “Unpaid” to “Paid”");
+  await expect(trail).toContainText("Changed: internal notes");
+  await expect(trail).not.toContainText("booking_updated");
 
   // A bad phone is a field-level error, nothing is saved.
   await page.locator("#e-phone").fill("12");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.locator(".field__error")).toBeVisible();
+  // The earlier "Saved" does not stay beside the refusal.
+  await expect(page.locator(".toast--success")).toHaveCount(0);
 
   // A colleague confirms it elsewhere: the page follows.
   await page.reload();
   await expect(page.locator("[data-state]").first()).toHaveText("Confirmed");
   expect((await api(`/api/v1/bookings/${id}/state`, "POST", owner, { target_state: "in_progress" })).status).toBe(200);
   await expect(page.locator("[data-state]").first()).toHaveText("In progress", { timeout: 3_000 });
+  await expect(page.locator("li[data-action='booking_state_changed']").first())
+    .toContainText("Moved from “Confirmed” to “In progress”");
   await page.screenshot({ path: "test-results/booking-detail.png", fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test("staff find a client the way it is dictated: a Cyrillic surname in lower case, a phone with 8 and spaces", async ({ browser }) => {
+  const owner = await token("owner", OWNER_PASSWORD);
+  const date = tomorrow();
+  const book = async (hour: number, name: string, phone: string) => {
+    const res = await api("/api/v1/bookings", "POST", owner, {
+      space: "studio_a", start_time: `${date}T${hour}:00:00+03:00`, end_time: `${date}T${hour + 1}:00:00+03:00`,
+      people_count: 2, client_name: name, client_phone: phone, source: "phone", client_consent: true,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.id as string;
+  };
+  const anna = await book(12, "Анна Петрова", "+7 916 765 43 21");
+  const other = await book(14, "Boris Other", "+7 916 123 45 67");
+  const [page, errors] = await signIn(browser, "owner", OWNER_PASSWORD, 768, 1366);
+  for (const query of ["петрова", "8 916 765-43-21", "89167654321"]) {
+    // The board.
+    await page.getByRole("link", { name: "Board" }).first().click();
+    await page.locator("#f-q").fill(query);
+    await page.locator("#f-q").press("Enter");
+    await expect(page).toHaveURL(/[?&]q=/);
+    await expect(page.locator(`[data-booking-id="${anna}"]`), query).toBeVisible();
+    await expect(page.locator(`[data-booking-id="${other}"]`), query).toHaveCount(0);
+    // The booking list.
+    await page.getByRole("link", { name: "Bookings" }).first().click();
+    await page.locator("#l-q").fill(query);
+    await page.locator("#l-q").press("Enter");
+    await expect(page.locator("tbody tr"), query).toHaveCount(1);
+    await expect(page.locator(`tr[data-booking-id="${anna}"]`), query).toContainText("Анна Петрова");
+    // The client base.
+    await page.getByRole("link", { name: "Clients" }).first().click();
+    await page.locator("#c-q").fill(query);
+    await page.locator("#c-q").press("Enter");
+    await expect(page.locator("[data-clients] tbody tr"), query).toHaveCount(1);
+    await expect(page.locator("[data-clients] tbody tr").first(), query).toContainText("Анна Петрова");
+  }
   expect(errors).toEqual([]);
 });

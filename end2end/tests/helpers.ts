@@ -40,8 +40,8 @@ export async function createEmployee(username: string, fullName: string, role: s
 
 /// Signs in on the page (a fresh context); returns the page and the
 /// uncaught errors it reports.
-export async function signIn(browser: Browser, username: string, password: string, height = 900): Promise<[Page, string[]]> {
-  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1440, height } });
+export async function signIn(browser: Browser, username: string, password: string, height = 900, width = 1440): Promise<[Page, string[]]> {
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width, height } });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));

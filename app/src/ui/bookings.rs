@@ -390,7 +390,7 @@ pub fn BookingDetailPage() -> impl IntoView {
                 }
                 Err(AppError::Unauthorized { .. }) => go_to_login(),
                 Err(e) if e.fields().is_none() => toasts.error(error_text(locale, &e)),
-                Err(_) => {}
+                Err(_) => toasts.withdraw_successes(),
             }
         }
     });

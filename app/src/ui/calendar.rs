@@ -556,7 +556,8 @@ fn NewBookingDialog(
     Effect::new(move |_| match book.value().get() {
         Some(Ok(card)) => on_close.run(Some(card)),
         Some(Err(e)) if e.fields().is_none() => toasts.error(error_text(locale, &e)),
-        _ => {}
+        Some(Err(_)) => toasts.withdraw_successes(),
+        None => {}
     });
     let field_error = move |name: &'static str| {
         move || {

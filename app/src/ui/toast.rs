@@ -41,6 +41,11 @@ impl Toasts {
         self.next.set_value(id + 1);
         let text = text.into();
         self.list.update(|l| {
+            // An error outdates any success shown before it: the two never
+            // stand side by side.
+            if tone == Tone::Error {
+                l.retain(|t| t.tone != Tone::Success);
+            }
             l.push(Toast { id, tone, text });
             if l.len() > 4 {
                 l.remove(0);
@@ -60,6 +65,12 @@ impl Toasts {
 
     pub fn error(&self, text: impl Into<String>) {
         self.show(Tone::Error, text)
+    }
+
+    /// Takes back the success messages, when a later attempt failed and
+    /// says so elsewhere (beside its fields).
+    pub fn withdraw_successes(&self) {
+        self.list.update(|l| l.retain(|t| t.tone != Tone::Success));
     }
 }
 
