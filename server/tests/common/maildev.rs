@@ -27,15 +27,22 @@ impl Maildev {
     /// may take it before maildev does: a maildev that exits, or does not
     /// answer in time, is started again on other ports.
     pub async fn start() -> Maildev {
+        Maildev::start_niced(0).await
+    }
+
+    /// Runs maildev at a lower scheduling priority (`nice -n`): the
+    /// benchmark's stand-in for an SMTP server on another machine, which
+    /// must not take the measured server's CPU when both want it.
+    pub async fn start_niced(nice: u8) -> Maildev {
         for _ in 0..3 {
-            if let Some(m) = Maildev::try_start().await {
+            if let Some(m) = Maildev::try_start(nice).await {
                 return m;
             }
         }
         panic!("maildev did not start (three attempts on fresh ports)");
     }
 
-    async fn try_start() -> Option<Maildev> {
+    async fn try_start(nice: u8) -> Option<Maildev> {
         let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../end2end/node_modules/.bin/maildev");
         assert!(
@@ -46,7 +53,14 @@ impl Maildev {
         let web = std::iter::repeat_with(free_port)
             .find(|p| *p != smtp)
             .expect("a second free port");
-        let child = Command::new(bin)
+        let mut command = if nice > 0 {
+            let mut c = Command::new("nice");
+            c.args(["-n", &nice.to_string()]).arg(&bin);
+            c
+        } else {
+            Command::new(&bin)
+        };
+        let child = command
             .args([
                 "--ip",
                 "127.0.0.1",
