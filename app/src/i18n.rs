@@ -688,7 +688,7 @@ messages! {
     AwNoChange { en: "Saved without changes", ru: "Сохранено без изменений" }
     AwFieldName { en: "client's name", ru: "имя клиента" }
     AwFieldPhone { en: "phone", ru: "телефон" }
-    AwFieldEmail { en: "e-mail", ru: "e-mail" }
+    AwFieldEmail { en: "e-mail", ru: "электронная почта" }
     AwFieldRequirements { en: "requirements", ru: "пожелания" }
     AwFieldNotes { en: "notes", ru: "заметки" }
     AwFieldInternal { en: "internal notes", ru: "внутренние заметки" }
