@@ -679,6 +679,8 @@ messages! {
     AwCreatedAs { en: "Booking made as “{to}”", ru: "Бронь создана со статусом «{to}»" }
     AwStateSet { en: "Booking is now “{to}”", ru: "Бронь переведена в «{to}»" }
     AwReason { en: "reason: {reason}", ru: "причина: {reason}" }
+    AwReasonGuest { en: "cancelled by the guest", ru: "отменено гостем" }
+    AwReasonUnpaid { en: "cancelled automatically: unpaid {hours} h after booking", ru: "отменено автоматически: не оплачено за {hours} ч после бронирования" }
     AwTimeChanged { en: "Time changed from {from} to {to}", ru: "Время изменилось с {from} на {to}" }
     AwSpaceChanged { en: "Space changed from “{from}” to “{to}”", ru: "Зал изменился с «{from}» на «{to}»" }
     AwPeopleChanged { en: "Number of guests changed from {from} to {to}", ru: "Число гостей изменилось с {from} на {to}" }

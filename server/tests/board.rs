@@ -392,7 +392,8 @@ both_backends! {
         ] {
             assert!(html.contains(words), "the booking page says {words:?}");
         }
-        for internal in [">booking_updated", ">booking_state_changed", "&quot;before&quot;", "{\"before\""] {
+        assert!(html.contains("Бронь создана со статусом «Новые»"), "the first history entry");
+        for internal in [">booking_updated", ">booking_state_changed", "&quot;before&quot;", "{\"before\"", "— created"] {
             assert!(!html.contains(internal), "the booking page shows {internal:?}");
         }
 

@@ -63,6 +63,26 @@ pub fn filter_label(locale: crate::i18n::Locale, action: &str) -> String {
     label(action).map_or_else(|| action.to_owned(), |m| locale.t(m).to_owned())
 }
 
+/// A state change's reason as the reader sees it: the reasons the system
+/// writes itself are translated ("created" says nothing the sentence does
+/// not), the ones staff typed are shown as typed.
+pub fn reason_words(locale: crate::i18n::Locale, reason: &str) -> Option<String> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason == "created" {
+        return None;
+    }
+    if reason == "cancelled by the guest" {
+        return Some(locale.t(Msg::AwReasonGuest).to_owned());
+    }
+    if let Some(hours) = reason
+        .strip_prefix("cancelled by the system: unpaid ")
+        .and_then(|rest| rest.strip_suffix(" h after booking"))
+    {
+        return Some(locale.t(Msg::AwReasonUnpaid).replace("{hours}", hours));
+    }
+    Some(reason.to_owned())
+}
+
 /// The label of a known action.
 pub fn label(action: &str) -> Option<Msg> {
     ACTIONS.iter().find(|(a, _)| *a == action).map(|(_, m)| *m)
@@ -203,11 +223,10 @@ mod words {
                 if let Some(reason) = d
                     .get("reason")
                     .and_then(Value::as_str)
-                    .map(str::trim)
-                    .filter(|r| !r.is_empty())
+                    .and_then(|r| super::reason_words(f.locale, r))
                 {
                     s.push_str(" — ");
-                    s.push_str(&f.fill(Msg::AwReason, &[("reason", reason)]));
+                    s.push_str(&f.fill(Msg::AwReason, &[("reason", &reason)]));
                 }
                 s
             }
@@ -433,6 +452,28 @@ mod words {
             assert_eq!(
                 describe(&facts(Locale::Ru), "something_new", &json!({})),
                 "Другое действие"
+            );
+        }
+
+        #[test]
+        fn reasons_the_system_wrote_are_translated_and_typed_ones_kept() {
+            use super::super::reason_words;
+            assert_eq!(reason_words(Locale::Ru, "created"), None);
+            assert_eq!(
+                reason_words(Locale::Ru, "cancelled by the guest").as_deref(),
+                Some("отменено гостем")
+            );
+            assert_eq!(
+                reason_words(
+                    Locale::Ru,
+                    "cancelled by the system: unpaid 24 h after booking"
+                )
+                .as_deref(),
+                Some("отменено автоматически: не оплачено за 24 ч после бронирования")
+            );
+            assert_eq!(
+                reason_words(Locale::En, "guest called back").as_deref(),
+                Some("guest called back")
             );
         }
 

@@ -637,7 +637,7 @@ fn Detail(
                                 Some(from) => t(Msg::AwStateChanged).replace("{from}", column_title(from)).replace("{to}", column_title(h.to)),
                                 None => t(Msg::AwCreatedAs).replace("{to}", column_title(h.to)),
                             }}
-                            {(!h.reason.is_empty()).then(|| view! { <span class="muted">" — " {h.reason.clone()}</span> })}
+                            {super::audit_words::reason_words(locale, &h.reason).map(|r| view! { <span class="muted">" — " {r}</span> })}
                             " · " <span class="muted">{if h.by.is_empty() { t(Msg::ByGuest).to_owned() } else { h.by.clone() }}</span>
                         </li>
                     }).collect_view()}
