@@ -578,7 +578,7 @@ pub async fn names(store: &Store, entries: &[AuditView]) -> Result<Names, AppErr
             q.fetch_all(p).await
         })?)
     }
-    let mut names = Names {
+    let names = Names {
         bookings: pairs(
             store,
             "SELECT id, reference FROM bookings WHERE id IN ({ids})",
@@ -595,18 +595,25 @@ pub async fn names(store: &Store, entries: &[AuditView]) -> Result<Names, AppErr
         .await?
         .into_iter()
         .collect(),
-        spaces: Default::default(),
+        spaces: space_names(store).await?,
     };
+    Ok(names)
+}
+
+/// Every space's name by its id and by its slug, inactive spaces
+/// included (old entries name them too).
+pub async fn space_names(
+    store: &Store,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
     let spaces: Vec<(String, String, String)> = with_pool!(store, p => sqlx::query_as(
         "SELECT id, slug, name FROM spaces"
     )
     .fetch_all(p)
     .await)?;
-    for (id, slug, name) in spaces {
-        names.spaces.insert(id, name.clone());
-        names.spaces.insert(slug, name);
-    }
-    Ok(names)
+    Ok(spaces
+        .into_iter()
+        .flat_map(|(id, slug, name)| [(id, name.clone()), (slug, name)])
+        .collect())
 }
 
 /// Filters of the audit viewer; all optional.

@@ -89,7 +89,7 @@ pub fn label(action: &str) -> Option<Msg> {
 }
 
 #[cfg(feature = "ssr")]
-pub use words::{describe, Facts};
+pub use words::{describe, target, Facts};
 
 #[cfg(feature = "ssr")]
 mod words {
@@ -178,6 +178,54 @@ mod words {
 
         fn role(&self, raw: Option<&str>) -> Option<&'static str> {
             raw.and_then(Role::parse).map(|r| self.t(role_msg(r)))
+        }
+    }
+
+    /// What an audit entry concerns, in words, and the page to open it on.
+    pub fn target(
+        locale: Locale,
+        names: &crate::server::audit::Names,
+        kind: &str,
+        id: &str,
+    ) -> (String, Option<String>) {
+        let plain = |m: Msg| (locale.t(m).to_owned(), None);
+        match kind {
+            "booking" => match names.bookings.get(id) {
+                Some(reference) => (
+                    locale.t(Msg::AwBookingRef).replace("{ref}", reference),
+                    Some(format!("/staff/bookings/{id}")),
+                ),
+                None => (locale.t(Msg::AwBookingRef).replace(" {ref}", ""), None),
+            },
+            "employee" if id.is_empty() => (String::new(), None),
+            "employee" => (
+                names
+                    .employees
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| locale.t(Msg::AwFormerEmployee).to_owned()),
+                None,
+            ),
+            "space" => (
+                names
+                    .spaces
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| locale.t(Msg::AwTargetSpace).to_owned()),
+                None,
+            ),
+            "promo_code" => (locale.t(Msg::AwTargetPromo).replace("{code}", id), None),
+            "settings" if id == "security" => plain(Msg::AwTargetSecurity),
+            "settings" | "studio" => plain(Msg::AwTargetSettings),
+            "client" => plain(Msg::AwTargetClient),
+            "equipment" => plain(Msg::AwTargetEquipment),
+            "webhook" => plain(Msg::AwTargetWebhook),
+            "block" => plain(Msg::AwTargetBlock),
+            "data_request" => plain(Msg::AwTargetRequest),
+            "outbox" => plain(Msg::AwTargetMessage),
+            "analytics" => plain(Msg::AwTargetAnalytics),
+            "audit_log" => plain(Msg::AwTargetAudit),
+            _ => (String::new(), None),
         }
     }
 

@@ -70,8 +70,8 @@ pub async fn load_booking(id: String) -> Result<BookingPage, AppError> {
     let detail = session::report(crate::server::staff_bookings::detail(&app, &id).await)?;
     let spaces = session::report(app.active_spaces().await)?;
     let seen = session::report(crate::server::live::last_event_id(&app.store).await)?;
-    let names = session::report(crate::server::audit::names(&app.store, &[]).await)?;
-    let space_name = |slug: &str| names.spaces.get(slug).cloned();
+    let spaces_by_slug = session::report(crate::server::audit::space_names(&app.store).await)?;
+    let space_name = |slug: &str| spaces_by_slug.get(slug).cloned();
     let facts = super::audit_words::Facts {
         locale: locale::current(),
         zone: session::zone(&app).await,

@@ -249,7 +249,8 @@ pub async fn audit_entries(
         .entries
         .into_iter()
         .map(|e| {
-            let (target, target_href) = audit_target(locale, &names, &e.target_type, &e.target_id);
+            let (target, target_href) =
+                crate::ui::audit_words::target(locale, &names, &e.target_type, &e.target_id);
             crate::server_types::AuditRow {
                 id: e.id,
                 local: session::local(zone, e.at),
@@ -266,55 +267,6 @@ pub async fn audit_entries(
         total: page.total,
         rows,
     })
-}
-
-/// What an audit entry concerns, in words, and the page to open it on.
-#[cfg(feature = "ssr")]
-fn audit_target(
-    locale: Locale,
-    names: &crate::server::audit::Names,
-    kind: &str,
-    id: &str,
-) -> (String, Option<String>) {
-    let plain = |m: Msg| (locale.t(m).to_owned(), None);
-    match kind {
-        "booking" => match names.bookings.get(id) {
-            Some(reference) => (
-                locale.t(Msg::AwBookingRef).replace("{ref}", reference),
-                Some(format!("/staff/bookings/{id}")),
-            ),
-            None => (locale.t(Msg::AwBookingRef).replace(" {ref}", ""), None),
-        },
-        "employee" if id.is_empty() => (String::new(), None),
-        "employee" => (
-            names
-                .employees
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| locale.t(Msg::AwFormerEmployee).to_owned()),
-            None,
-        ),
-        "space" => (
-            names
-                .spaces
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| locale.t(Msg::AwTargetSpace).to_owned()),
-            None,
-        ),
-        "promo_code" => (locale.t(Msg::AwTargetPromo).replace("{code}", id), None),
-        "settings" if id == "security" => plain(Msg::AwTargetSecurity),
-        "settings" | "studio" => plain(Msg::AwTargetSettings),
-        "client" => plain(Msg::AwTargetClient),
-        "equipment" => plain(Msg::AwTargetEquipment),
-        "webhook" => plain(Msg::AwTargetWebhook),
-        "block" => plain(Msg::AwTargetBlock),
-        "data_request" => plain(Msg::AwTargetRequest),
-        "outbox" => plain(Msg::AwTargetMessage),
-        "analytics" => plain(Msg::AwTargetAnalytics),
-        "audit_log" => plain(Msg::AwTargetAudit),
-        _ => (String::new(), None),
-    }
 }
 
 fn sign_in_error(locale: Locale, e: &AppError) -> String {
