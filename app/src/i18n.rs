@@ -331,6 +331,41 @@ messages! {
     ChooseDate { en: "Date", ru: "Дата" }
     FreeTimes { en: "Free times", ru: "Свободное время" }
     NoFreeTimes { en: "No free times on this day. Try another date.", ru: "На этот день свободного времени нет. Выберите другую дату." }
+    ErrTelegram { en: "A Telegram username like @studio_name (5–32 letters, digits or _).", ru: "Имя в Telegram вида @studio_name (5–32 латинские буквы, цифры или _)." }
+    ErrMapUrl { en: "A link that starts with https://", ru: "Ссылка, начинающаяся с https://" }
+    ErrTooLongText { en: "At most 1,000 characters.", ru: "Не больше 1000 символов." }
+    ContactsTitle { en: "Contacts and address", ru: "Контакты и адрес" }
+    ContactsHint {
+        en: "Guests see these on every page, on the confirmation and on their booking's page. Leave empty what you do not use.",
+        ru: "Гости видят это на каждой странице, в подтверждении и на странице своей брони. Ненужное оставьте пустым.",
+    }
+    StudioPhone { en: "Studio phone", ru: "Телефон студии" }
+    WhatsappNumber { en: "WhatsApp number", ru: "Номер в WhatsApp" }
+    TelegramName { en: "Telegram username", ru: "Имя в Telegram" }
+    StudioEmail { en: "Studio e-mail", ru: "Почта студии" }
+    AddressRu { en: "Address in Russian", ru: "Адрес по-русски" }
+    AddressEn { en: "Address in English", ru: "Адрес по-английски" }
+    DirectionsRu { en: "How to get there, in Russian", ru: "Как добраться, по-русски" }
+    DirectionsEn { en: "How to get there, in English", ru: "Как добраться, по-английски" }
+    MapLink { en: "Map link (https://…)", ru: "Ссылка на карту (https://…)" }
+    AddressLabel { en: "Address", ru: "Адрес" }
+    OnTheMap { en: "Open on the map", ru: "Открыть на карте" }
+    HowToGetThere { en: "How to get there", ru: "Как добраться" }
+    WriteTelegram { en: "Message us on Telegram", ru: "Написать в Telegram" }
+    WriteWhatsapp { en: "Message us on WhatsApp", ru: "Написать в WhatsApp" }
+    ContactsLabel { en: "Contacts", ru: "Контакты" }
+    WhereLabel { en: "Where", ru: "Где" }
+    CancelClosedAt { en: "Online cancellation was possible until", ru: "Отменить онлайн можно было до" }
+    CancelCallStudio {
+        en: "To cancel or move this booking now, call the studio:",
+        ru: "Чтобы отменить или перенести бронь сейчас, позвоните в студию:",
+    }
+    CancelWriteStudio {
+        en: "To cancel or move this booking now, contact the studio.",
+        ru: "Чтобы отменить или перенести бронь сейчас, свяжитесь со студией.",
+    }
+    SlotBusy { en: "taken", ru: "занято" }
+    NextFreeDay { en: "The next day with free time:", ru: "Ближайший день со свободным временем:" }
     ChooseTime { en: "Choose a start time to continue.", ru: "Выберите время начала, чтобы продолжить." }
     YourBooking { en: "Your booking", ru: "Ваше бронирование" }
     Duration { en: "Duration", ru: "Длительность" }
@@ -729,6 +764,7 @@ messages! {
     AwRequestMade { en: "Personal-data request received", ru: "Получен запрос о персональных данных" }
     AwRequestClosed { en: "Personal-data request answered", ru: "Запрос о персональных данных закрыт" }
     AwSettingsChanged { en: "Studio settings changed", ru: "Настройки студии изменены" }
+    AwContactsChanged { en: "Studio contacts changed", ru: "Контакты студии изменены" }
     AwSpaceCreated { en: "Space added", ru: "Зал добавлен" }
     AwSpaceUpdated { en: "Space changed", ru: "Зал изменён" }
     AwEquipmentCreated { en: "Equipment added", ru: "Оборудование добавлено" }

@@ -141,6 +141,8 @@ both_backends! {
             ("GET", "/api/v1/settings/calendar-feed".into(), None, [401, 403, 200, 200]),
             ("GET", "/api/v1/settings".into(), None, [401, 403, 200, 200]),
             ("PUT", "/api/v1/settings".into(), Some(json!({"name": "", "time_zone": "Mars/Base", "hours": [], "buffer_minutes": 0, "min_booking_minutes": 60, "max_booking_minutes": 60, "lead_minutes": 0, "horizon_days": 1, "cancellation_hours": 0})), [401, 403, 422, 422]),
+            ("GET", "/api/v1/settings/contacts".into(), None, [401, 403, 200, 200]),
+            ("PUT", "/api/v1/settings/contacts".into(), Some(json!({"phone": "12", "map_url": "javascript:alert(1)"})), [401, 403, 422, 422]),
             ("GET", "/api/v1/spaces".into(), None, [401, 403, 200, 200]),
             ("POST", "/api/v1/spaces".into(), Some(json!({"slug": "X", "name": "", "capacity": 0, "hourly_price": 0, "included_people": 0})), [401, 403, 422, 422]),
             ("PUT", "/api/v1/spaces/no-such-space".into(), Some(json!({"slug": "loft", "name": "Loft", "capacity": 4, "hourly_price": 0, "included_people": 0})), [401, 403, 404, 404]),

@@ -3,6 +3,38 @@
 
 mod common;
 use chrono::{Duration, Utc};
+use common::{date_ahead, send, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "north light over the river";
+
+async fn owner(app: &TestApp) -> String {
+    app.create_owner("owner", PASSWORD).await;
+    app.access_token("owner", PASSWORD).await
+}
+
+async fn page(app: &TestApp, path: &str, lang: &str) -> String {
+    let res = app
+        .client
+        .get(app.url(path))
+        .header("accept-language", lang)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+/// The `href`s of the free-time links in a piece of the page.
+fn slot_hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"/book/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|h| h.contains("start="))
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}
 
 fn day(days: i64) -> String {
     (Utc::now() + Duration::hours(3) + Duration::days(days))
@@ -126,5 +158,118 @@ both_backends! {
         let res = app.client.get(app.url("/booking/0123")).header("accept-language", "en").send().await.unwrap();
         assert_eq!(res.status(), 404);
         assert!(res.text().await.unwrap().contains("This link does not lead to a booking."));
+    }
+
+    async fn the_page_opens_on_the_first_day_with_free_time_and_greys_out_taken_hours(app) {
+        let token = owner(&app).await;
+        // Today and tomorrow are closed for maintenance.
+        let block = json!({"space": "studio_a", "start_time": format!("{}T00:00:00+03:00", date_ahead(0)),
+            "end_time": format!("{}T00:00:00+03:00", date_ahead(2)), "reason": "maintenance"});
+        let (status, body) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(block)).await;
+        assert_eq!(status, 201, "{body}");
+        let html = page(&app, "/book/studio_a", "ru").await;
+        let first = date_ahead(2);
+        assert!(html.contains(&format!("value=\"{first}\"")), "opens on {first}, not on an empty today");
+        assert_eq!(html.matches("data-slot-start=").count(), 12, "the free day's hours");
+
+        // A chosen day that is full says so and links to the next free one.
+        let html = page(&app, &format!("/book/studio_a?date={}", date_ahead(1)), "ru").await;
+        assert!(html.contains("На этот день свободного времени нет"), "{html}");
+        assert!(html.contains(&format!("href=\"/book/studio_a?date={first}\" data-next-free")), "{html}");
+        assert_eq!(html.matches("slot--busy").count(), 12, "the blocked hours are there, greyed");
+
+        // Booked hours stay on the grid, struck through and not links.
+        let date = day(3);
+        let start = format!("{date}T12:00:00+03:00");
+        let res = app.client.post(app.url("/book/studio_a")).form(&form(&date, &start, &[])).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let html = page(&app, &format!("/book/studio_a?date={date}"), "ru").await;
+        assert_eq!(html.matches("data-slot-start=").count(), 10, "two hours are taken");
+        assert_eq!(html.matches("class=\"slot slot--busy\"").count(), 2, "{html}");
+        let busy = html.find("class=\"slot slot--busy\">").expect("a busy mark");
+        let mark = html[busy..busy + html[busy..].find("</s>").expect("closed")].replace("<!>", "");
+        assert!(mark.contains(">12:00<span class=\"visually-hidden\"> — занято"), "said in words, not only in colour: {mark}");
+        assert!(!mark.contains("href"), "a taken hour is not a link");
+        assert!(!html.contains("data-next-free"), "a day with free time needs no pointer");
+    }
+
+    async fn an_offered_alternative_opens_its_own_day_and_the_language_switch_keeps_the_slot(app) {
+        let date = day(6);
+        let start = format!("{date}T20:00:00+03:00");
+        let first = app.client.post(app.url("/book/studio_a")).form(&form(&date, &start, &[("hours", "1")])).send().await.unwrap();
+        assert_eq!(first.status(), 303);
+        let res = app.client.post(app.url("/book/studio_a")).header("accept-language", "en")
+            .form(&form(&date, &start, &[("hours", "1")])).send().await.unwrap();
+        assert_eq!(res.status(), 409);
+        let html = res.text().await.unwrap();
+        let conflict = &html[html.find("id=\"conflict\"").expect("alternatives")..];
+        let conflict = &conflict[..conflict.find("</div>").unwrap()];
+        let links = slot_hrefs(conflict);
+        assert!(!links.is_empty(), "{conflict}");
+        for link in &links {
+            let day_of = link.split("date=").nth(1).unwrap().get(..10).unwrap();
+            let start_day = link.split("start=").nth(1).unwrap().get(..10).unwrap();
+            assert_eq!(day_of, start_day, "an alternative links to its own day: {link}");
+            let html = page(&app, &format!("/book/{link}"), "en").await;
+            assert!(html.contains("id=\"form\""), "choosing {link} opens the form at once");
+            // The language switcher sends the guest back to this very slot.
+            let here = link.split('#').next().unwrap().replace('&', "&amp;");
+            assert!(html.contains(&format!("name=\"next\" value=\"/book/{here}#form\"")), "{here}");
+        }
+    }
+
+    async fn the_studio_contacts_are_on_every_guest_page_and_help_when_it_is_too_late_to_cancel(app) {
+        let token = owner(&app).await;
+        let contacts = json!({
+            "phone": "8 (495) 123-45-67", "telegram": "https://t.me/light_studio", "whatsapp": "+7 916 123 45 67",
+            "email": "hello@studio.example", "map_url": "https://yandex.ru/maps/-/CDabc",
+            "address": {"ru": "Москва, ул. Лесная, 5, 3 этаж", "en": "5 Lesnaya St, 3rd floor, Moscow"},
+            "directions": {"ru": "От метро Белорусская 5 минут пешком", "en": ""}
+        });
+        let (status, saved) = send(&app, Method::PUT, Some(&token), "/api/v1/settings/contacts", Some(contacts)).await;
+        assert_eq!(status, 200, "{saved}");
+        assert_eq!((saved["phone"].as_str(), saved["telegram"].as_str()), (Some("+74951234567"), Some("light_studio")));
+        let (status, err) = send(&app, Method::PUT, Some(&token), "/api/v1/settings/contacts",
+            Some(json!({"phone": "12", "map_url": "http://maps.example", "telegram": "a b"}))).await;
+        assert_eq!(status, 422);
+        for field in ["phone", "map_url", "telegram"] {
+            assert!(err["error"]["fields"][field].is_object(), "{field}: {err}");
+        }
+        let (_, kept) = send(&app, Method::GET, Some(&token), "/api/v1/settings/contacts", None).await;
+        assert_eq!(kept, saved, "a refused save changes nothing");
+
+        for path in ["/", "/book/studio_a", "/privacy"] {
+            let html = page(&app, path, "ru").await;
+            assert!(html.contains("Москва, ул. Лесная, 5, 3 этаж"), "{path}");
+            assert!(html.contains("href=\"tel:+74951234567\""), "{path}");
+            assert!(html.contains("+7 495 123-45-67"), "{path}: one readable format");
+            assert!(html.contains("https://t.me/light_studio") && html.contains("https://wa.me/79161234567"), "{path}");
+            assert!(html.contains("От метро Белорусская"), "{path}");
+        }
+        let html = page(&app, "/", "en").await;
+        let shown = &html[html.find("data-studio-address").expect("the address")..];
+        let shown = &shown[..shown.find("</p>").unwrap()];
+        assert!(shown.contains("5 Lesnaya St, 3rd floor, Moscow") && !shown.contains("Лесная"), "the English address in English: {shown}");
+        assert!(html.contains("От метро Белорусская"), "directions only in Russian are shown rather than none");
+
+        // Online cancellation closes 30 days before: the page says until when and whom to call.
+        let (_, mut rules) = send(&app, Method::GET, Some(&token), "/api/v1/settings", None).await;
+        rules["cancellation_hours"] = json!(720);
+        let (status, body) = send(&app, Method::PUT, Some(&token), "/api/v1/settings", Some(rules)).await;
+        assert_eq!(status, 200, "{body}");
+        let date = day(3);
+        let res = app.client.post(app.url("/book/studio_b")).form(&form(&date, &format!("{date}T10:00:00+03:00"), &[])).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let manage = res.headers()["location"].to_str().unwrap().trim_end_matches("?new=1").to_owned();
+        let html = page(&app, &manage, "ru").await;
+        assert!(html.contains("data-cancel-closed"), "{html}");
+        assert!(html.contains("Отменить онлайн можно было до"));
+        assert!(html.contains("позвоните в студию"));
+        assert!(html.matches("href=\"tel:+74951234567\"").count() >= 2, "the phone beside the reason, not only in the footer");
+        assert!(html.contains("Москва, ул. Лесная") && html.contains("https://yandex.ru/maps/-/CDabc"), "where, with the map");
+        assert!(!html.contains("confirm_cancel"), "no cancel button that would only fail");
+        let trail = app.text("SELECT details FROM audit_log WHERE action = 'contacts_changed'").await;
+        let trail: Value = serde_json::from_str(&trail).unwrap();
+        assert_eq!(trail["changed"].as_array().map(Vec::len), Some(7), "{trail}");
     }
 }

@@ -362,6 +362,13 @@ pub struct BookPageData {
     pub today: String,
     pub last_date: String,
     pub availability: Availability,
+    /// Starts on the day's grid that are taken (booked, blocked, or out of
+    /// the equipment's stock): shown greyed beside the free ones, so the
+    /// guest sees the day is not empty but busy.
+    pub busy: Vec<Slot>,
+    /// When the day has no free time: the next day that has, if any within
+    /// a month (`YYYY-MM-DD`).
+    pub next_free: Option<String>,
     pub max_hours: i64,
     pub consent_version: String,
 }

@@ -248,8 +248,8 @@ pub async fn availability_with(
     })
 }
 
-/// What the booking page of a space shows for a date (today when absent or
-/// outside the bookable range).
+/// What the booking page of a space shows for a date (the first day with
+/// free time when absent or outside the bookable range).
 pub async fn book_page(
     state: &AppState,
     slug: &str,
@@ -263,22 +263,84 @@ pub async fn book_page(
         .find(|s| s.slug == slug)
         .cloned()
         .ok_or_else(|| AppError::not_found("space"))?;
-    let today = config.rules.local_date(Utc::now());
+    let now = Utc::now();
+    let today = config.rules.local_date(now);
     let last = today + Duration::days((config.rules.horizon_days - 1).max(0));
-    let date = date
+    let asked = date
         .and_then(crate::domain::calendar::parse_date)
-        .filter(|d| (today..=last).contains(d))
-        .unwrap_or(today);
-    let availability = availability(state, slug, &date.to_string()).await?;
+        .filter(|d| (today..=last).contains(d));
+    // Opened without a date, the page starts on the first day with free
+    // time (after 20:00 "today" is usually over); a chosen day stays chosen
+    // and, when it is full, links to the next free one.
+    let (date, availability, next_free) = match asked {
+        Some(d) => {
+            let a = availability(state, slug, &d.to_string()).await?;
+            let next = if a.slots.is_empty() {
+                first_free_day(state, slug, d + Duration::days(1), last)
+                    .await?
+                    .map(|(day, _)| day.to_string())
+            } else {
+                None
+            };
+            (d, a, next)
+        }
+        None => match first_free_day(state, slug, today, last).await? {
+            Some((d, a)) => (d, a, None),
+            None => (
+                today,
+                availability(state, slug, &today.to_string()).await?,
+                None,
+            ),
+        },
+    };
+    // The day's whole grid (no bookings, same opening hours, lead time and
+    // horizon) minus the free starts: what is there but taken.
+    let busy = config
+        .rules
+        .day_slots(date, &[], now)
+        .iter()
+        .map(|r| slot_dto(&config, r))
+        .filter(|s| {
+            !availability
+                .slots
+                .iter()
+                .any(|f| f.start_time == s.start_time)
+        })
+        .collect();
     Ok(BookPageData {
         space,
         date: date.to_string(),
         today: today.to_string(),
         last_date: last.to_string(),
         availability,
+        busy,
+        next_free,
         max_hours: (config.rules.max_minutes / 60).max(1),
         consent_version: CONSENT_TEXT_VERSION.to_owned(),
     })
+}
+
+/// How far the booking page looks for a day with free time.
+const FREE_DAY_SEARCH_DAYS: i64 = 31;
+
+/// The first day from `from` (up to `last`, at most a month ahead) on
+/// which the space has a free start, with that day's availability.
+async fn first_free_day(
+    state: &AppState,
+    slug: &str,
+    from: NaiveDate,
+    last: NaiveDate,
+) -> Result<Option<(NaiveDate, Availability)>, AppError> {
+    let until = last.min(from + Duration::days(FREE_DAY_SEARCH_DAYS - 1));
+    let mut day = from;
+    while day <= until {
+        let a = availability(state, slug, &day.to_string()).await?;
+        if !a.slots.is_empty() {
+            return Ok(Some((day, a)));
+        }
+        day += Duration::days(1);
+    }
+    Ok(None)
 }
 
 pub(super) fn day_start(config: &StudioConfig, date: NaiveDate) -> DateTime<Utc> {

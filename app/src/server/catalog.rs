@@ -8,7 +8,7 @@ use super::{
     store::{with_pool, with_tx, Store},
 };
 use crate::{
-    domain::{Money, PublicCatalog, SpaceSummary, StudioInfo},
+    domain::{studio::StudioContacts, Money, PublicCatalog, SpaceSummary, StudioInfo},
     error::AppError,
 };
 use std::sync::Arc;
@@ -50,15 +50,16 @@ pub async fn public_catalog(
 }
 
 async fn load(store: &Store) -> Result<PublicCatalog, AppError> {
-    let studio: Option<(String, String)> = with_pool!(store, p => sqlx::query_as(
-        "SELECT name, time_zone FROM studio_settings WHERE id = 1"
+    let studio: Option<(String, String, String)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT name, time_zone, contacts FROM studio_settings WHERE id = 1"
     )
     .fetch_optional(p)
     .await)?;
-    let (name, time_zone) = studio.ok_or_else(|| {
+    let (name, time_zone, contacts) = studio.ok_or_else(|| {
         tracing::error!("studio_settings has no row: the database was not initialised");
         AppError::Internal
     })?;
+    let contacts = contacts_of(&contacts);
     let spaces: Vec<SpaceRow> = with_pool!(store, p => sqlx::query_as(
         "SELECT slug, name, description, capacity, hourly_price, included_people, extra_person_price \
          FROM spaces WHERE active = TRUE ORDER BY sort_order, name"
@@ -66,8 +67,21 @@ async fn load(store: &Store) -> Result<PublicCatalog, AppError> {
     .fetch_all(p)
     .await)?;
     Ok(PublicCatalog {
-        studio: StudioInfo { name, time_zone },
+        studio: StudioInfo {
+            name,
+            time_zone,
+            contacts,
+        },
         spaces: spaces.into_iter().map(SpaceSummary::from).collect(),
+    })
+}
+
+/// The stored contacts document; one that cannot be read (written by hand)
+/// shows as no contacts rather than breaking every guest page.
+pub(super) fn contacts_of(stored: &str) -> StudioContacts {
+    serde_json::from_str(stored).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "studio_settings.contacts is not a contacts document");
+        StudioContacts::default()
     })
 }
 

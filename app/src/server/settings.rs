@@ -19,6 +19,7 @@ use crate::{
             DayHours, EquipmentInput, EquipmentItem, Holiday, PromoCode, PromoInput,
             SettingsUpdate, SpaceAdmin, SpaceInput, StudioSettings,
         },
+        studio::StudioContacts,
         Money,
     },
     error::{AppError, FieldError},
@@ -445,6 +446,75 @@ pub async fn update(
     tx.commit().await?;
     invalidate(state);
     load(state).await
+}
+
+// ---------- contacts ----------
+
+/// The studio's contacts as guests see them.
+pub async fn contacts(state: &AppState, me: &Principal) -> Result<StudioContacts, AppError> {
+    require_admin(me)?;
+    load_contacts(state).await
+}
+
+async fn load_contacts(state: &AppState) -> Result<StudioContacts, AppError> {
+    let stored: String = with_pool!(&state.store, p => sqlx::query_scalar(
+        "SELECT contacts FROM studio_settings WHERE id = 1"
+    )
+    .fetch_one(p)
+    .await)?;
+    Ok(super::catalog::contacts_of(&stored))
+}
+
+/// Saves the studio's contacts, normalised (phones in E.164, a Telegram
+/// name without `@`); every bad field at once. Guest pages show them at
+/// once (the catalog cache is dropped on every instance).
+pub async fn update_contacts(
+    state: &AppState,
+    me: &Principal,
+    origin: &Origin,
+    input: &StudioContacts,
+) -> Result<StudioContacts, AppError> {
+    require_admin(me)?;
+    let contacts = input
+        .checked()
+        .map_err(|fields| AppError::Validation { fields })?;
+    let before = load_contacts(state).await?;
+    let document = serde_json::to_string(&contacts).map_err(|_| AppError::Internal)?;
+    let mut tx = state.store.begin().await?;
+    with_tx!(tx, t => sqlx::query("UPDATE studio_settings SET contacts = $1, updated_at = $2 WHERE id = 1")
+        .bind(&document)
+        .bind(now_epoch())
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    // The fields that changed, by name: the values are the studio's public
+    // contacts, but the trail only needs to say what was edited.
+    let changed: Vec<&str> = [
+        ("phone", before.phone != contacts.phone),
+        ("telegram", before.telegram != contacts.telegram),
+        ("whatsapp", before.whatsapp != contacts.whatsapp),
+        ("email", before.email != contacts.email),
+        ("address", before.address != contacts.address),
+        ("map_url", before.map_url != contacts.map_url),
+        ("directions", before.directions != contacts.directions),
+    ]
+    .into_iter()
+    .filter(|(_, differs)| *differs)
+    .map(|(name, _)| name)
+    .collect();
+    record(
+        &mut tx,
+        me,
+        origin,
+        "contacts_changed",
+        "settings",
+        "contacts",
+        json!({ "changed": changed }),
+    )
+    .await?;
+    tx.commit().await?;
+    invalidate(state);
+    Ok(contacts)
 }
 
 // ---------- spaces ----------

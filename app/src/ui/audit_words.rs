@@ -11,7 +11,7 @@ use crate::i18n::Msg;
 
 /// Every action the audit log records with its label, in the order the
 /// filter lists them.
-pub const ACTIONS: [(&str, Msg); 44] = [
+pub const ACTIONS: [(&str, Msg); 45] = [
     ("booking_created", Msg::AwLabelCreated),
     ("booking_state_changed", Msg::AwLabelStateChanged),
     ("booking_updated", Msg::AwLabelUpdated),
@@ -42,6 +42,7 @@ pub const ACTIONS: [(&str, Msg); 44] = [
     ("retention_run", Msg::AwRetention),
     ("calendar_feed_rotated", Msg::AwFeedRotated),
     ("settings_changed", Msg::AwSettingsChanged),
+    ("contacts_changed", Msg::AwContactsChanged),
     ("space_created", Msg::AwSpaceCreated),
     ("space_updated", Msg::AwSpaceUpdated),
     ("equipment_created", Msg::AwEquipmentCreated),

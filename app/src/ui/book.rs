@@ -11,6 +11,7 @@ use crate::{
     domain::{
         booking::{BookPageData, BookingState, GuestBookingView},
         pricing::{quote, PriceBreakdown, SpacePrices},
+        studio::{phone_display, StudioContacts},
     },
     error::AppError,
     i18n::{Locale, Msg, Noun},
@@ -170,6 +171,8 @@ fn BookView(
         .map(|d| (d + Duration::days(1)).to_string())
         .filter(|d| *d <= data.last_date);
     let slots = data.availability.slots.clone();
+    let busy = data.busy.clone();
+    let next_free = data.next_free.clone();
     let selected = start.filter(|s| slots.iter().any(|slot| &slot.start_time == s));
     // Hours bookable from the chosen start: consecutive free one-hour slots.
     let max_hours = selected
@@ -198,10 +201,15 @@ fn BookView(
     });
     let page_title = format!("{} — {}", t(Msg::BookTitle), data.space.name);
     let day_heading = date.map(|d| locale.date(d)).unwrap_or_default();
+    // A start's own day: an offered alternative may be on another date.
     let slot_link = {
         let slug = slug.clone();
         let date = data.date.clone();
-        move |start: &str| format!("/book/{slug}?date={date}&start={}#form", urlencode(start))
+        move |start: &str| {
+            let day =
+                parse_time(start).map_or_else(|| date.clone(), |t| t.date_naive().to_string());
+            format!("/book/{slug}?date={day}&start={}#form", urlencode(start))
+        }
     };
     view! {
         <Title text=page_title />
@@ -240,27 +248,54 @@ fn BookView(
                 {next.map(|d| view! { <a class="button button--quiet" href=format!("/book/{slug}?date={d}") rel="nofollow">{t(Msg::NextDay)} " →"</a> })}
             </div>
             <h2 id="day-title">{t(Msg::FreeTimes)} ": " {day_heading}</h2>
-            {if slots.is_empty() {
-                view! { <p class="muted">{t(Msg::NoFreeTimes)}</p> }.into_any()
+            {if slots.is_empty() && busy.is_empty() {
+                view! {
+                    <p class="muted">{t(Msg::NoFreeTimes)}</p>
+                    <NextFreeDay slug=slug.clone() next=next_free.clone() />
+                }.into_any()
             } else {
                 let link = slot_link.clone();
                 let sel = selected.clone();
+                let taken = t(Msg::SlotBusy);
+                let mut day: Vec<(String, bool)> = slots
+                    .iter()
+                    .map(|s| (s.start_time.clone(), true))
+                    .chain(busy.iter().map(|s| (s.start_time.clone(), false)))
+                    .collect();
+                day.sort_by_key(|(start, _)| parse_time(start));
                 view! {
                     <ul class="slots">
-                        {slots.iter().map(|s| {
-                            let current = sel.as_deref() == Some(s.start_time.as_str());
+                        {day.into_iter().map(|(start, free)| {
+                            if !free {
+                                return view! {
+                                    <li>
+                                        <s class="slot slot--busy" title=taken>
+                                            {hh_mm(&start)}
+                                            <span class="visually-hidden">" — " {taken}</span>
+                                        </s>
+                                    </li>
+                                }.into_any();
+                            }
+                            let current = sel.as_deref() == Some(start.as_str());
                             view! {
                                 <li>
-                                    <a class="slot" class:slot--selected=current href=link(&s.start_time)
+                                    <a class="slot" class:slot--selected=current href=link(&start)
                                         aria-current=if current { Some("true") } else { None }
-                                        data-slot-start=s.start_time.clone()>
-                                        {hh_mm(&s.start_time)}
+                                        data-slot-start=start.clone()>
+                                        {hh_mm(&start)}
                                     </a>
                                 </li>
-                            }
+                            }.into_any()
                         }).collect_view()}
                     </ul>
-                    {sel.is_none().then(|| view! { <p class="muted">{t(Msg::ChooseTime)}</p> })}
+                    {if slots.is_empty() {
+                        view! {
+                            <p class="muted">{t(Msg::NoFreeTimes)}</p>
+                            <NextFreeDay slug=slug.clone() next=next_free.clone() />
+                        }.into_any()
+                    } else {
+                        sel.is_none().then(|| view! { <p class="muted">{t(Msg::ChooseTime)}</p> }).into_any()
+                    }}
                 }.into_any()
             }}
         </section>
@@ -268,6 +303,20 @@ fn BookView(
             <BookingFormView data=data.clone() start=start max_hours=max_hours outcome=outcome.clone() />
         })}
     }
+}
+
+/// "The next day with free time: Monday, 7 December", when there is one.
+#[component]
+fn NextFreeDay(slug: String, next: Option<String>) -> impl IntoView {
+    let locale = locale::current();
+    next.and_then(|d| d.parse::<NaiveDate>().ok()).map(|d| {
+        view! {
+            <p>
+                {t(Msg::NextFreeDay)} " "
+                <a href=format!("/book/{slug}?date={d}") data-next-free>{locale.date(d)}</a>
+            </p>
+        }
+    })
 }
 
 fn urlencode(s: &str) -> String {
@@ -460,6 +509,7 @@ pub fn ManagePage() -> impl IntoView {
     let query = use_query_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let booking = Resource::new(token, guest_booking);
+    let catalog = use_context::<super::layout::CatalogResource>();
     view! {
         <Title text=t(Msg::YourBooking) />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
@@ -468,8 +518,13 @@ pub fn ManagePage() -> impl IntoView {
                     (q.get("new").is_some(), q.get("cancelled").is_some(), q.get("confirm_cancel").is_some(), q.get("error"),
                      q.get("requested").filter(|k| k == "export" || k == "erase"))
                 });
-                Suspend::new(async move { match booking.await {
-                    Ok(b) => view! { <ManageView booking=b token=token() is_new cancelled confirm error requested /> }.into_any(),
+                Suspend::new(async move {
+                    let contacts = match catalog {
+                        Some(c) => c.0.await.map(|c| c.studio.contacts).unwrap_or_default(),
+                        None => StudioContacts::default(),
+                    };
+                    match booking.await {
+                    Ok(b) => view! { <ManageView booking=b token=token() contacts is_new cancelled confirm error requested /> }.into_any(),
                     Err(AppError::NotFound { .. }) => { respond_with(404); view! {
                         <section class="empty-state">
                             <h1>{t(Msg::BookingNotFound)}</h1>
@@ -490,6 +545,7 @@ pub fn ManagePage() -> impl IntoView {
 fn ManageView(
     booking: GuestBookingView,
     token: String,
+    contacts: StudioContacts,
     is_new: bool,
     cancelled: bool,
     confirm: bool,
@@ -505,6 +561,12 @@ fn ManageView(
         .map(|t| format!("{} {}", locale.date(t.date_naive()), t.format("%H:%M")))
         .unwrap_or_default();
     let b = booking.price_breakdown;
+    let address = contacts.address.get(locale).to_owned();
+    // A booking still ahead (not cancelled, finished or missed).
+    let open = matches!(
+        booking.state,
+        BookingState::Pending | BookingState::Confirmed
+    );
     let state_class = format!("badge badge--{}", booking.state.as_str());
     view! {
         {is_new.then(|| view! {
@@ -523,6 +585,14 @@ fn ManageView(
                 <dd><span class=state_class>{state_label(booking.state)}</span></dd>
                 <dt>{t(Msg::Space)}</dt>
                 <dd>{booking.space_name.clone()}</dd>
+                {(!address.is_empty()).then(|| view! {
+                    <dt>{t(Msg::WhereLabel)}</dt>
+                    <dd>{address.clone()}
+                        {(!contacts.map_url.is_empty()).then(|| view! {
+                            " · " <a href=contacts.map_url.clone() target="_blank" rel="noopener noreferrer">{t(Msg::OnTheMap)}</a>
+                        })}
+                    </dd>
+                })}
                 <dt>{t(Msg::When)}</dt>
                 <dd>{when} ", " {hh_mm(&booking.start_time)} "–" {hh_mm(&booking.end_time)}
                     <span class="muted small">" (" {booking.time_zone.clone()} ")"</span></dd>
@@ -548,6 +618,25 @@ fn ManageView(
                         <a class="button button--quiet" href=format!("/booking/{token}?confirm_cancel=1")>{t(Msg::CancelBooking)}</a>
                     }.into_any()
                 }
+            } else if open {
+                // Too close to the start to cancel online: say why and how
+                // to reach someone who can.
+                view! {
+                    <div class="notice contacts-note" data-cancel-closed>
+                        <p>{t(Msg::CancelClosedAt)} " " {cancel_until.clone()}.</p>
+                        {if contacts.phone.is_empty() {
+                            view! { <p>{t(Msg::CancelWriteStudio)}</p> }.into_any()
+                        } else {
+                            view! {
+                                <p>{t(Msg::CancelCallStudio)} " "
+                                    <a href=format!("tel:{}", contacts.phone) data-studio-phone>
+                                        <strong>{phone_display(&contacts.phone)}</strong>
+                                    </a>
+                                </p>
+                            }.into_any()
+                        }}
+                    </div>
+                }.into_any()
             } else {
                 ().into_any()
             }}

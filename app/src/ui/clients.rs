@@ -7,6 +7,7 @@ use super::{
     staff::staff_page_error,
     toast::toasts,
 };
+use crate::domain::studio::phone_display;
 use crate::{
     domain::{
         board::{BookingDetail, SpaceOption},
@@ -185,7 +186,7 @@ pub fn ClientsPage() -> impl IntoView {
                                         {list.items.into_iter().map(|c| view! {
                                             <tr data-phone=c.phone.clone()>
                                                 <td><a href=format!("/staff/clients/{}", super::board::encode(&c.phone))>{c.name.clone()}</a></td>
-                                                <td>{c.phone.clone()}</td>
+                                                <td>{phone_display(&c.phone)}</td>
                                                 <td class="num">{c.bookings}</td>
                                                 <td class="num">{c.visits}</td>
                                                 <td class="num">{c.no_shows}</td>
@@ -257,7 +258,7 @@ pub fn ClientPage() -> impl IntoView {
                         let s = c.summary;
                         let phone = s.phone.clone();
                         view! {
-                            <h1>{s.name.clone()} " · " <span class="muted">{s.phone.clone()}</span></h1>
+                            <h1>{s.name.clone()} " · " <span class="muted">{phone_display(&s.phone)}</span></h1>
                             <dl class="facts">
                                 <dt>{t(Msg::ColBookings)}</dt><dd>{s.bookings}</dd>
                                 <dt>{t(Msg::ColVisits)}</dt><dd>{s.visits}</dd>
@@ -412,7 +413,7 @@ pub fn RequestsPage() -> impl IntoView {
                                         <tr data-request-id=row_id data-status=status>
                                             <td>{if r.kind == "erase" { kind_erase } else { kind_export }}</td>
                                             <td>{r.booking_reference.clone()}</td>
-                                            <td>{r.client_name.clone()} " " <span class="muted">{r.client_phone.clone()}</span></td>
+                                            <td>{r.client_name.clone()} " " <span class="muted">{phone_display(&r.client_phone)}</span></td>
                                             <td>{due} " " <span data-due>{day(&r.due_at)}</span>
                                                 {r.overdue.then(|| view! { " " <span class="badge badge--cancelled">{overdue}</span> })}</td>
                                             <td>{if open {
@@ -489,7 +490,7 @@ pub fn DaySheetPage() -> impl IntoView {
                                                         <tr data-booking-id=b.id.clone()>
                                                             <td><strong>{time}</strong><br /><span class="muted small">{b.reference.clone()}</span></td>
                                                             <td>{b.client_name.clone()}</td>
-                                                            <td><a href=format!("tel:{}", b.client_phone)>{d.client_phone_display.clone()}</a></td>
+                                                            <td><a href=format!("tel:{}", b.client_phone)>{phone_display(&b.client_phone)}</a></td>
                                                             <td class="num">{b.people_count}</td>
                                                             <td>{notes}</td>
                                                             <td>{equipment}</td>

@@ -109,6 +109,49 @@
     update();
   }
 
+  // What the guest typed survives choosing another time (a new page): it
+  // is kept for this tab only and dropped once a booking is made. The
+  // consent box is not restored: agreeing is done for each booking.
+  var DRAFT = "studio-booking-draft";
+  var KEPT = ["hours", "people_count", "client_name", "client_phone", "client_email",
+    "special_requirements", "promo_code"];
+
+  function draft(form) {
+    var store;
+    try { store = window.sessionStorage; } catch (e) { return; }
+    if (!store) return;
+    var saved = {};
+    try { saved = JSON.parse(store.getItem(DRAFT) || "{}") || {}; } catch (e) { saved = {}; }
+    KEPT.forEach(function (name) {
+      var field = form.querySelector("[name=" + name + "]");
+      if (!field || typeof saved[name] !== "string") return;
+      var untouched = field.value === "" ||
+        (field.tagName !== "SELECT" && field.value === field.defaultValue && name === "people_count");
+      if (field.tagName === "SELECT") {
+        var fits = Array.prototype.some.call(field.options, function (o) { return o.value === saved[name]; });
+        untouched = fits && field.selectedIndex === 0;
+      }
+      if (untouched && saved[name] !== "") {
+        field.value = saved[name];
+        field.dispatchEvent(new Event("change"));
+      }
+    });
+    function keep() {
+      var now = {};
+      KEPT.forEach(function (name) {
+        var field = form.querySelector("[name=" + name + "]");
+        if (field) now[name] = field.value;
+      });
+      try { store.setItem(DRAFT, JSON.stringify(now)); } catch (e) { /* full or disabled */ }
+    }
+    form.addEventListener("input", keep);
+    form.addEventListener("change", keep);
+  }
+
+  function forgetDraft() {
+    try { window.sessionStorage.removeItem(DRAFT); } catch (e) { /* disabled */ }
+  }
+
   function menu() {
     var toggle = document.querySelector(".menu-toggle");
     var nav = document.getElementById("site-nav");
@@ -122,7 +165,11 @@
   function ready() {
     menu();
     var form = document.querySelector("form.booking-form[data-space]");
-    if (form) bookingForm(form);
+    if (form) {
+      draft(form);
+      bookingForm(form);
+    }
+    if (document.querySelector("[data-reference]")) forgetDraft();
   }
 
   if (document.readyState === "loading") {

@@ -13,6 +13,7 @@ use crate::{
     domain::{
         notifications::{NotificationSettings, OutboxRow, TELEGRAM_KINDS},
         settings::{EquipmentItem, PromoCode, SpaceAdmin, StudioSettings},
+        studio::{phone_display, StudioContacts},
     },
     error::AppError,
     i18n::Msg,
@@ -24,6 +25,7 @@ use leptos_meta::Title;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SettingsPageData {
     pub settings: StudioSettings,
+    pub contacts: StudioContacts,
     pub spaces: Vec<SpaceAdmin>,
     pub equipment: Vec<EquipmentItem>,
     pub promo_codes: Vec<PromoCode>,
@@ -41,6 +43,7 @@ pub async fn load_settings_page() -> Result<SettingsPageData, AppError> {
     let feed = session::report(feeds::feed_links(&state, &me).await)?;
     Ok(SettingsPageData {
         settings: session::report(settings::get(&state, &me).await)?,
+        contacts: session::report(settings::contacts(&state, &me).await)?,
         spaces: session::report(settings::spaces(&state, &me).await)?,
         equipment: session::report(settings::equipment(&state).await)?,
         promo_codes: session::report(settings::promo_codes(&state, &me).await)?,
@@ -105,6 +108,46 @@ pub async fn save_notifications(
     };
     session::report(
         webhooks::update_settings(&state, &me, &web_session::origin(&parts), &input).await,
+    )
+    .map(|_| ())
+}
+
+/// Saves the studio's contacts (the service normalises and checks them).
+#[server(prefix = "/api/fn", endpoint = "save_contacts")]
+pub async fn save_contacts(
+    phone: String,
+    whatsapp: String,
+    telegram: String,
+    email: String,
+    address_ru: String,
+    address_en: String,
+    map_url: String,
+    directions_ru: String,
+    directions_en: String,
+) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::{
+        domain::studio::Localized,
+        server::{settings, web_session},
+    };
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    let input = StudioContacts {
+        phone,
+        telegram,
+        whatsapp,
+        email,
+        address: Localized {
+            ru: address_ru,
+            en: address_en,
+        },
+        map_url,
+        directions: Localized {
+            ru: directions_ru,
+            en: directions_en,
+        },
+    };
+    session::report(
+        settings::update_contacts(&state, &me, &web_session::origin(&parts), &input).await,
     )
     .map(|_| ())
 }
@@ -414,6 +457,7 @@ pub fn SettingsPage() -> impl IntoView {
     let promo = ServerAction::<SavePromoCode>::new();
     let rotate = ServerAction::<RotateFeed>::new();
     let notify = ServerAction::<SaveNotifications>::new();
+    let contacts = ServerAction::<SaveContacts>::new();
     let tg_test = ServerAction::<SendTelegramTest>::new();
     let retry = ServerAction::<RetryDelivery>::new();
     let data = Resource::new(
@@ -428,6 +472,7 @@ pub fn SettingsPage() -> impl IntoView {
                     notify.version().get(),
                     tg_test.version().get(),
                     retry.version().get(),
+                    contacts.version().get(),
                 ),
             )
         },
@@ -457,6 +502,7 @@ pub fn SettingsPage() -> impl IntoView {
     });
     Effect::new(move |_| outcome(rotate.value().get()));
     Effect::new(move |_| outcome(notify.value().get()));
+    Effect::new(move |_| outcome(contacts.value().get()));
     Effect::new(move |_| match tg_test.value().get() {
         Some(Ok(())) => toasts.success(t(Msg::TestMessageQueued)),
         other => outcome(other),
@@ -526,6 +572,7 @@ pub fn SettingsPage() -> impl IntoView {
                             <button type="submit" class="button" disabled=move || rules.pending().get()>{t(Msg::Save)}</button>
                         </ActionForm>
                     </section>
+                    <ContactsCard data=d.contacts.clone() action=contacts />
                     <section class="panel panel--wide" aria-labelledby="spaces-title">
                         <h2 id="spaces-title">{t(Msg::NavSpaces)}</h2>
                         <div class="table-wrap">
@@ -686,6 +733,89 @@ fn last_delivery(
                 None => format!("{at} UTC · {}", l.outcome),
             }
         }
+    }
+}
+
+/// The studio's address, phone, messengers and directions as guests see
+/// them; a refused field says why beside itself.
+#[component]
+fn ContactsCard(data: StudioContacts, action: ServerAction<SaveContacts>) -> impl IntoView {
+    let locale = locale::current();
+    let error = move |field: &'static str| {
+        move || {
+            action.value().get().and_then(|r| r.err()).and_then(|e| {
+                e.fields()
+                    .and_then(|f| f.get(field))
+                    .map(|fe| match fe.code.as_str() {
+                        "invalid_telegram" => t(Msg::ErrTelegram).to_owned(),
+                        "invalid_url" => t(Msg::ErrMapUrl).to_owned(),
+                        "too_long" => t(Msg::ErrTooLongText).to_owned(),
+                        code => super::book::field_message(locale, code, &fe.message),
+                    })
+            })
+        }
+    };
+    let field = move |id: &'static str,
+                      name: &'static str,
+                      label: Msg,
+                      value: String,
+                      kind: &'static str| {
+        let message = error(name);
+        let err_id = format!("{id}-error");
+        view! {
+            <div class="field" class:field--error=move || message().is_some()>
+                <label for=id>{t(label)}</label>
+                <input id=id name=name type=kind value=value
+                    aria-invalid=move || message().is_some().to_string()
+                    aria-describedby=err_id.clone() />
+                <p class="field__error" id=err_id aria-live="polite">{message}</p>
+            </div>
+        }
+    };
+    let area = move |id: &'static str, name: &'static str, label: Msg, value: String| {
+        let message = error(name);
+        view! {
+            <div class="field" class:field--error=move || message().is_some()>
+                <label for=id>{t(label)}</label>
+                <textarea id=id name=name rows="2" maxlength="1000">{value}</textarea>
+                <p class="field__error" aria-live="polite">{message}</p>
+            </div>
+        }
+    };
+    let phone = if data.phone.is_empty() {
+        String::new()
+    } else {
+        phone_display(&data.phone)
+    };
+    let whatsapp = if data.whatsapp.is_empty() {
+        String::new()
+    } else {
+        phone_display(&data.whatsapp)
+    };
+    let telegram = if data.telegram.is_empty() {
+        String::new()
+    } else {
+        format!("@{}", data.telegram)
+    };
+    view! {
+        <section class="panel panel--wide" aria-labelledby="contacts-title" data-contacts>
+            <h2 id="contacts-title">{t(Msg::ContactsTitle)}</h2>
+            <p class="muted small">{t(Msg::ContactsHint)}</p>
+            <ActionForm action=action attr:class="stack stack--wide">
+                <div class="grid-2">
+                    {field("c-phone", "phone", Msg::StudioPhone, phone, "tel")}
+                    {field("c-whatsapp", "whatsapp", Msg::WhatsappNumber, whatsapp, "tel")}
+                    {field("c-telegram", "telegram", Msg::TelegramName, telegram, "text")}
+                    {field("c-email", "email", Msg::StudioEmail, data.email.clone(), "email")}
+                    {field("c-address-ru", "address_ru", Msg::AddressRu, data.address.ru.clone(), "text")}
+                    {field("c-address-en", "address_en", Msg::AddressEn, data.address.en.clone(), "text")}
+                    {area("c-directions-ru", "directions_ru", Msg::DirectionsRu, data.directions.ru.clone())}
+                    {area("c-directions-en", "directions_en", Msg::DirectionsEn, data.directions.en.clone())}
+                    {field("c-map", "map_url", Msg::MapLink, data.map_url.clone(), "url")}
+                </div>
+                <button type="submit" class="button" disabled=move || action.pending().get()>{t(Msg::Save)}</button>
+            </ActionForm>
+        </section>
     }
 }
 

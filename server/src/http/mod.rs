@@ -180,6 +180,10 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                 )
                 .route("/settings", get(settings::get).put(settings::put))
                 .route(
+                    "/settings/contacts",
+                    get(settings::get_contacts).put(settings::put_contacts),
+                )
+                .route(
                     "/spaces",
                     get(settings::list_spaces).post(settings::create_space),
                 )

@@ -10,6 +10,7 @@ use app::{
         EquipmentInput, EquipmentItem, PromoCode, PromoInput, SettingsUpdate, SpaceAdmin,
         SpaceInput, StudioSettings,
     },
+    domain::studio::StudioContacts,
     error::{AppError, ErrorBody},
     server::{settings, AppState},
 };
@@ -48,6 +49,37 @@ pub async fn put(
 ) -> Result<Json<StudioSettings>, AppError> {
     Ok(Json(
         settings::update(&state, &me, &origin(addr, &headers), &req).await?,
+    ))
+}
+
+/// How guests reach the studio: phone, messengers, e-mail, address and
+/// directions in Russian and English, a map link.
+#[utoipa::path(get, path = "/api/v1/settings/contacts", tag = "settings", security(("bearer" = [])), responses(
+    (status = 200, description = "The contacts", body = StudioContacts),
+    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+pub async fn get_contacts(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+) -> Result<Json<StudioContacts>, AppError> {
+    Ok(Json(settings::contacts(&state, &me).await?))
+}
+
+/// Saves the contacts (phones in any common spelling, stored E.164; a
+/// Telegram name as `@name` or a `t.me` link); guest pages show them at once.
+#[utoipa::path(put, path = "/api/v1/settings/contacts", tag = "settings", security(("bearer" = [])),
+    request_body = StudioContacts, responses(
+    (status = 200, description = "Saved, normalised", body = StudioContacts),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 422, description = "Field errors", body = ErrorBody)))]
+pub async fn put_contacts(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<StudioContacts>,
+) -> Result<Json<StudioContacts>, AppError> {
+    Ok(Json(
+        settings::update_contacts(&state, &me, &origin(addr, &headers), &req).await?,
     ))
 }
 
