@@ -312,6 +312,19 @@ async fn the_outbox_health_fails_when_deliveries_are_stuck(db: Db) {
 
 async fn a_guest_booking_mails_the_guest_and_tells_the_staff_chat(db: Db) {
     let s = studio(db, &[]).await;
+    let res = s
+        .app
+        .client
+        .put(s.app.url("/api/v1/settings/contacts"))
+        .bearer_auth(&s.token)
+        .json(&serde_json::json!({
+            "phone": "8 495 123-45-67", "map_url": "https://yandex.ru/maps/-/CDabc",
+            "address": {"ru": "Москва, ул. Лесная, 5", "en": "5 Lesnaya St, Moscow"}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     let created = book_as_guest(&s.app, &booking(3, 12, Some("anna@example.com")), "en").await;
     let reference = created["reference"].as_str().unwrap();
     let manage = created["manage_url"].as_str().unwrap();
@@ -334,6 +347,15 @@ async fn a_guest_booking_mails_the_guest_and_tells_the_staff_chat(db: Db) {
     assert!(text.contains(manage), "absolute manage link: {text}");
     assert!(text.contains("12:00–14:00 (Europe/Moscow)"), "{text}");
     assert!(text.contains("Free cancellation up to"), "{text}");
+    assert!(
+        text.contains("Address: 5 Lesnaya St, Moscow"),
+        "where, in English: {text}"
+    );
+    assert!(
+        text.contains("Map: https://yandex.ru/maps/-/CDabc"),
+        "{text}"
+    );
+    assert!(text.contains("Studio phone: +7 495 123-45-67"), "{text}");
     let html = m["html"].as_str().unwrap();
     assert!(html.contains("Анна &lt;b&gt;Иванова&lt;/b&gt;") || !html.contains("<b>Иванова"));
     assert!(html.contains(&format!("href=\"{manage}\"")), "{html}");
@@ -341,6 +363,19 @@ async fn a_guest_booking_mails_the_guest_and_tells_the_staff_chat(db: Db) {
     assert_eq!(attachments[0]["fileName"], format!("{reference}.ics"));
     let raw = s.mail.raw(m["id"].as_str().unwrap()).await;
     assert!(raw.contains("text/calendar"), "{raw}");
+    let ics = s
+        .mail
+        .attachment(
+            m["id"].as_str().unwrap(),
+            attachments[0]["generatedFileName"]
+                .as_str()
+                .unwrap_or(&format!("{reference}.ics")),
+        )
+        .await;
+    assert!(
+        ics.contains("LOCATION:Studio A\\, 5 Lesnaya St\\, Moscow"),
+        "the place in the calendar: {ics}"
+    );
     assert!(raw.contains("multipart/alternative"));
 
     let sent = s.telegram.wait_for(1).await;

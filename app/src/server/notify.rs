@@ -461,7 +461,13 @@ fn words(
 }
 
 /// The `.ics` of the session, in the studio's zone.
-fn session_ics(b: &BookingFacts, studio: &str, zone: chrono_tz::Tz, link: &str) -> String {
+fn session_ics(
+    b: &BookingFacts,
+    studio: &str,
+    zone: chrono_tz::Tz,
+    link: &str,
+    address: &str,
+) -> String {
     use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike};
     let local = |t: i64| CalendarDateTime::WithTimezone {
         date_time: DateTime::<Utc>::from_timestamp(t, 0)
@@ -477,7 +483,11 @@ fn session_ics(b: &BookingFacts, studio: &str, zone: chrono_tz::Tz, link: &str) 
             .uid(&format!("{}@studio-crm", b.id))
             .summary(&text(&format!("{studio}: {}", b.space_name)))
             .description(&text(&format!("{}\n{link}", b.reference)))
-            .location(&text(&b.space_name))
+            .location(&text(&if address.is_empty() {
+                b.space_name.clone()
+            } else {
+                format!("{}, {address}", b.space_name)
+            }))
             .starts(local(b.starts_at))
             .ends(local(b.ends_at))
             .done(),
@@ -558,6 +568,33 @@ async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error:
         lines.push((t.discount, format!("−{}", money(b.price_discount.abs()))));
     }
     lines.push((t.total, money(b.price_total)));
+    // Where the studio is and whom to call: the settings' contacts, in the
+    // guest's language.
+    let contacts = super::catalog::public_catalog(&state.store, &state.catalog_cache)
+        .await?
+        .studio
+        .contacts
+        .clone();
+    let address = contacts.address.get(locale).to_owned();
+    let (address_label, phone_label, map_label) = match locale {
+        Locale::Ru => ("Адрес", "Телефон студии", "На карте"),
+        Locale::En => ("Address", "Studio phone", "Map"),
+    };
+    let mut place: Vec<(&str, String)> = Vec::new();
+    if !address.is_empty() {
+        place.push((address_label, address.clone()));
+    }
+    if !contacts.map_url.is_empty() {
+        place.push((map_label, contacts.map_url.clone()));
+    }
+    if !contacts.phone.is_empty() {
+        place.push((
+            phone_label,
+            crate::domain::studio::phone_display(&contacts.phone),
+        ));
+    }
+    // After what and when, before the money.
+    lines.splice(3..3, place);
     let show_policy = row.kind != "cancelled";
     let mut text = format!("{}\n\n", t.lead);
     for (k, v) in &lines {
@@ -591,7 +628,7 @@ async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error:
     ));
     let alternative = MultiPart::alternative_plain_html(text, html);
     let body = if matches!(row.kind.as_str(), "confirmation" | "rescheduled") {
-        let ics = session_ics(&b, &config.name, zone, &link);
+        let ics = session_ics(&b, &config.name, zone, &link, &address);
         let calendar = ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
             .unwrap_or(ContentType::TEXT_PLAIN);
         MultiPart::mixed()

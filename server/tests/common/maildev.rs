@@ -130,6 +130,16 @@ impl Maildev {
         }
     }
 
+    /// An attachment of a message, decoded.
+    pub async fn attachment(&self, id: &str, name: &str) -> String {
+        reqwest::get(self.api(&format!("/email/{id}/attachment/{name}")))
+            .await
+            .expect("maildev answers")
+            .text()
+            .await
+            .expect("text")
+    }
+
     pub async fn raw(&self, id: &str) -> String {
         reqwest::get(self.api(&format!("/email/{id}/source")))
             .await
