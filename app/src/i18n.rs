@@ -519,6 +519,18 @@ messages! {
     ReopenReason { en: "Why is it reopened?", ru: "Почему бронь возвращается?" }
     ConfirmMove { en: "Move", ru: "Перевести" }
     Dismiss { en: "Close", ru: "Закрыть" }
+    Legend { en: "Legend", ru: "Обозначения" }
+    LegendBlocked { en: "Time closed", ru: "Время закрыто" }
+    VerbBackToNew { en: "Back to new", ru: "Вернуть в новые" }
+    VerbConfirm { en: "Confirm", ru: "Подтвердить" }
+    VerbStart { en: "Start the session", ru: "Начать съёмку" }
+    VerbComplete { en: "Complete", ru: "Завершить" }
+    VerbCancel { en: "Cancel the booking", ru: "Отменить бронь" }
+    VerbNoShow { en: "Mark as no-show", ru: "Отметить неявку" }
+    DeleteHint {
+        en: "Deleting removes the booking from the board and reports; it cannot be undone. Cancel it instead if the client will not come.",
+        ru: "Удалённая бронь пропадёт с доски и из отчётов, вернуть её нельзя. Если клиент не придёт, лучше отмените бронь.",
+    }
     NotNow { en: "Not now", ru: "Не сейчас" }
     Today { en: "Today", ru: "Сегодня" }
     Monday { en: "Monday", ru: "Понедельник" }

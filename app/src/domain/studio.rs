@@ -178,15 +178,19 @@ impl StudioContacts {
     }
 }
 
-/// A stored E.164 number as people read it: `+7 916 123-45-67`.
+/// A stored E.164 number as people read it: `+7 916 123-45-67` (the
+/// grouping libphonenumber gives Russian numbers); other countries' numbers
+/// as stored. Written out rather than asked of the `phonenumber` crate:
+/// staff pages format phones in the browser too, and the crate's metadata
+/// would add some 300 KB to the WASM every staff page loads (a test checks
+/// that both agree).
 pub fn phone_display(e164: &str) -> String {
-    phonenumber::parse(None, e164)
-        .map(|n| {
-            n.format()
-                .mode(phonenumber::Mode::International)
-                .to_string()
-        })
-        .unwrap_or_else(|_| e164.to_owned())
+    match e164.strip_prefix("+7") {
+        Some(n) if n.len() == 10 && n.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("+7 {} {}-{}-{}", &n[..3], &n[3..6], &n[6..8], &n[8..])
+        }
+        _ => e164.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -264,6 +268,32 @@ mod contact_tests {
             };
             assert!(c.checked().is_err(), "{url}");
         }
+    }
+
+    #[test]
+    fn phones_read_as_libphonenumber_writes_them() {
+        let mut checked = 0;
+        for raw in [
+            "+79161234567",
+            "+74951234567",
+            "+79031234567",
+            "+78123123456",
+            "+79857654321",
+        ] {
+            let n = phonenumber::parse(None, raw).unwrap();
+            if !phonenumber::is_valid(&n) {
+                continue;
+            }
+            let expected = n
+                .format()
+                .mode(phonenumber::Mode::International)
+                .to_string();
+            assert_eq!(phone_display(raw), expected, "{raw}");
+            checked += 1;
+        }
+        assert!(checked >= 3, "only {checked} valid numbers compared");
+        assert_eq!(phone_display("+442079460958"), "+442079460958", "as stored");
+        assert_eq!(phone_display(""), "");
     }
 
     #[test]

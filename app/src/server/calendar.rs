@@ -10,9 +10,9 @@ use crate::{
     },
     error::{AppError, FieldError},
 };
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Duration, Utc};
 
-/// The week (Monday first) or the day around `date` (default today).
+/// Seven days from `date` (default today), or that one day.
 pub async fn calendar(
     state: &AppState,
     role: Role,
@@ -32,11 +32,9 @@ pub async fn calendar(
         })?,
     };
     let week = view != Some("day");
-    let first = if week {
-        date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
-    } else {
-        date
-    };
+    // The week runs from the day asked (today by default): what the front
+    // desk needs is the days ahead, not the Monday already behind.
+    let first = date;
     let count = if week { 7 } else { 1 };
     let spaces = state.active_spaces().await?;
     let mut days = Vec::with_capacity(count);

@@ -117,8 +117,10 @@ pub(crate) fn when(locale: Locale, start: &str, end: &str) -> String {
 fn card_time(start: &str, end: &str) -> String {
     use chrono::Datelike;
     match (local(start), local(end)) {
+        // Word joiners keep the range on one line; a narrow column may
+        // still wrap it after the date.
         (Some(s), Some(e)) => format!(
-            "{:02}.{:02} {}–{}",
+            "{:02}.{:02} {}\u{2060}–\u{2060}{}",
             s.day(),
             s.month(),
             s.format("%H:%M"),
@@ -966,8 +968,7 @@ pub(crate) fn ReopenDialog(
 ) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     view! {
-        <div class="dialog-backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reopen-title">
+        <super::modal::Modal labelled_by="reopen-title" on_close=on_cancel>
                 <h2 id="reopen-title">{t(Msg::ReopenTitle)} " → " {column_title(to)}</h2>
                 <form class="stack" on:submit=move |ev| {
                     ev.prevent_default();
@@ -986,8 +987,7 @@ pub(crate) fn ReopenDialog(
                         <button type="submit" class="button button--primary">{t(Msg::ConfirmMove)}</button>
                     </div>
                 </form>
-            </div>
-        </div>
+        </super::modal::Modal>
     }
 }
 

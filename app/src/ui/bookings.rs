@@ -16,6 +16,7 @@ use super::{
     staff::{go_to_login, staff_page_error},
     toast::toasts,
 };
+use crate::domain::studio::phone_display;
 use crate::{
     domain::{
         board::{targets, BookingDetail, BookingList, PaymentStatus, SpaceOption},
@@ -333,7 +334,7 @@ pub fn BookingsPage() -> impl IntoView {
                                     <tr data-booking-id=b.id.clone() data-state=b.state.as_str()>
                                         <td><a href=format!("/staff/bookings/{}", b.id)>{b.reference.clone()}</a></td>
                                         <td>{when(locale, &b.start_time, &b.end_time)}</td>
-                                        <td>{b.client_name.clone()} <span class="muted small">" " {b.client_phone.clone()}</span></td>
+                                        <td>{b.client_name.clone()} <span class="muted small">" " {phone_display(&b.client_phone)}</span></td>
                                         <td><span class=format!("state state--{}", b.state.as_str())>{column_title(b.state)}</span></td>
                                         <td class="num">{locale.money(b.total_price)}</td>
                                         <td>{source_label(b.source)}</td>
@@ -357,6 +358,30 @@ pub fn BookingsPage() -> impl IntoView {
 }
 
 /// `/staff/bookings/:id`
+/// A move as the button says it: a verb, not the state it leads to.
+fn verb_msg(to: BookingState) -> Msg {
+    match to {
+        BookingState::Pending => Msg::VerbBackToNew,
+        BookingState::Confirmed => Msg::VerbConfirm,
+        BookingState::InProgress => Msg::VerbStart,
+        BookingState::Completed => Msg::VerbComplete,
+        BookingState::Cancelled => Msg::VerbCancel,
+        BookingState::NoShow => Msg::VerbNoShow,
+    }
+}
+
+/// Coloured by consequence: forward moves green, the ones that end a
+/// booking badly red-outlined, a step back quiet.
+fn verb_class(to: BookingState) -> &'static str {
+    match to {
+        BookingState::Confirmed | BookingState::InProgress | BookingState::Completed => {
+            "button button--go"
+        }
+        BookingState::Cancelled | BookingState::NoShow => "button button--warn",
+        BookingState::Pending => "button button--quiet",
+    }
+}
+
 #[component]
 pub fn BookingDetailPage() -> impl IntoView {
     let params = use_params_map();
@@ -530,13 +555,13 @@ fn Detail(
                     {targets(b.state, role).into_iter().map(|to| {
                         let change_state = change_state.clone();
                         view! {
-                            <button type="button" class="button" data-target=to.as_str() disabled=move || busy.get()
-                                on:click=move |_| change_state(to, String::new())>{column_title(to)}</button>
+                            <button type="button" class=verb_class(to) data-target=to.as_str() disabled=move || busy.get()
+                                on:click=move |_| change_state(to, String::new())>{t(verb_msg(to))}</button>
                         }
                     }).collect_view()}
                 </div>
                 <dl class="facts">
-                    <dt>{t(Msg::Phone)}</dt><dd><a href=format!("tel:{}", b.client_phone)>{detail.client_phone_display.clone()}</a></dd>
+                    <dt>{t(Msg::Phone)}</dt><dd><a href=format!("tel:{}", b.client_phone)>{phone_display(&b.client_phone)}</a></dd>
                     <dt>{t(Msg::LabelEmail)}</dt><dd>{detail.client_email.clone().unwrap_or_else(|| "—".into())}</dd>
                     <dt>{t(Msg::People)}</dt><dd>{b.people_count}</dd>
                     <dt>{t(Msg::ColSource)}</dt><dd>{source_label(b.source)}</dd>
@@ -552,7 +577,10 @@ fn Detail(
                     <dt><strong>{t(Msg::PriceTotal)}</strong></dt><dd class="num"><strong>{locale.money(p.total)}</strong></dd>
                 </dl>
                 {role.manages_staff().then(|| view! {
-                    <button type="button" class="button button--danger" on:click=move |_| confirm_delete.set(true)>{t(Msg::DeleteBooking)}</button>
+                    <div class="danger-zone">
+                        <p class="muted small">{t(Msg::DeleteHint)}</p>
+                        <button type="button" class="button button--danger" on:click=move |_| confirm_delete.set(true)>{t(Msg::DeleteBooking)}</button>
+                    </div>
                 })}
             </section>
             <section class="panel" aria-labelledby="edit-title">
@@ -656,8 +684,8 @@ fn Detail(
         {move || confirm_delete.get().then(|| {
             let delete_id = delete_id.clone();
             view! {
-            <div class="dialog-backdrop">
-                <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="delete-title">
+            <super::modal::Modal role="alertdialog" labelled_by="delete-title"
+                on_close=Callback::new(move |()| confirm_delete.set(false))>
                     <h2 id="delete-title">{t(Msg::DeleteBooking)}</h2>
                     <p>{t(Msg::DeleteConfirm)}</p>
                     <ActionForm action=remove>
@@ -668,8 +696,7 @@ fn Detail(
                             <button type="submit" class="button button--danger">{t(Msg::DeleteBooking)}</button>
                         </div>
                     </ActionForm>
-                </div>
-            </div>
+            </super::modal::Modal>
             }
         })}
         {move || reopen.get().map(|to| {

@@ -369,6 +369,13 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
             }>{t(Msg::BlockTime)}</button>
             <a class="button button--quiet" href=format!("/staff/day-sheet?date={}", data.date)>{t(Msg::DaySheet)}</a>
         </nav>
+        <p class="chart-legend cal-legend" aria-label=t(Msg::Legend)>
+            <span class="legend legend--pending">{t(Msg::ColumnNew)}</span>
+            <span class="legend legend--confirmed">{t(Msg::StateConfirmed)}</span>
+            <span class="legend legend--in_progress">{t(Msg::StateInProgress)}</span>
+            <span class="legend legend--done">{t(Msg::StateCompleted)}</span>
+            <span class="legend legend--block">{t(Msg::LegendBlocked)}</span>
+        </p>
         {move || block_form.get().then(|| {
             let on_done = Callback::new(move |b: Block| {
                 blocks.update(|bs| {
@@ -386,7 +393,8 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
                 <div class="cal__corner"></div>
                 {data.days.iter().map(|d| {
                     let date = chrono::NaiveDate::parse_from_str(&d.date, "%Y-%m-%d").ok();
-                    let title = date.map(|x| locale.date(x)).unwrap_or_default();
+                    // A week's seven headers must fit a laptop: "сб, 5 дек.".
+                    let title = date.map(|x| if is_week { locale.short_date(x) } else { locale.date(x) }).unwrap_or_default();
                     let closed = d.hours.is_none();
                     view! {
                         <div class="cal__day" class:cal__day--today=d.date == data.today style=format!("--span: {}", data.spaces.len().max(1))>
@@ -483,6 +491,13 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
                                                 drag_class.set(false);
                                             }>
                                             <strong>{label_time.clone()}</strong> " " {b.client_name.clone()}
+                                            // The day view has room for what the front desk asks first.
+                                            {(!is_week).then(|| view! {
+                                                <span class="cal-booking__more">
+                                                    {column_title(b.state)} " · " {locale.count(u64::try_from(b.people_count).unwrap_or(0), crate::i18n::Noun::Person)}
+                                                    " · " {locale.money(b.total_price)} " · " {crate::domain::studio::phone_display(&b.client_phone)}
+                                                </span>
+                                            })}
                                         </a>
                                     }
                                 }).collect_view()}
@@ -506,8 +521,8 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
             Suspend::new(async move { new_booking_dialog(nb, on_close).await })
         })}
         {move || removing.get().map(|id| view! {
-            <div class="dialog-backdrop">
-                <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="unblock-title">
+            <super::modal::Modal role="alertdialog" labelled_by="unblock-title"
+                on_close=Callback::new(move |()| removing.set(None))>
                     <h2 id="unblock-title">{t(Msg::RemoveBlock)}</h2>
                     <div class="dialog__actions">
                         <button type="button" class="button button--quiet" on:click=move |_| removing.set(None)>{t(Msg::NotNow)}</button>
@@ -522,8 +537,7 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
                             });
                         }>{t(Msg::RemoveBlock)}</button>
                     </div>
-                </div>
-            </div>
+            </super::modal::Modal>
         })}
     }
 }
@@ -572,8 +586,7 @@ fn NewBookingDialog(
         .map(|t| format!("{} {}", locale.date(t.date()), t.format("%H:%M")))
         .unwrap_or_default();
     view! {
-        <div class="dialog-backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="new-booking-title">
+        <super::modal::Modal labelled_by="new-booking-title" on_close=Callback::new(move |()| on_close.run(None))>
                 <h2 id="new-booking-title">{t(Msg::NewBooking)}</h2>
                 <p class="muted">{target.space_name.clone()} " · " {when}</p>
                 <ActionForm action=book attr:class="stack">
@@ -624,8 +637,7 @@ fn NewBookingDialog(
                         <button type="submit" class="button button--primary" disabled=move || book.pending().get()>{t(Msg::SubmitBooking)}</button>
                     </div>
                 </ActionForm>
-            </div>
-        </div>
+        </super::modal::Modal>
     }
 }
 

@@ -12,6 +12,7 @@ pub mod clients;
 mod layout;
 pub mod live;
 pub mod locale;
+pub mod modal;
 mod pages;
 pub mod privacy;
 pub mod settings;
