@@ -4,7 +4,7 @@
 // DevTools protocol, so the pages' Content-Security-Policy stays as it is.
 import { readFileSync } from "node:fs";
 import { test, expect, Page, Browser, useStudio } from "./studio";
-import { api, OWNER_PASSWORD } from "./helpers";
+import { api, signIn, OWNER_PASSWORD } from "./helpers";
 
 useStudio();
 
@@ -48,16 +48,10 @@ async function aBooking() {
 }
 
 async function staffPage(browser: Browser, locale: string): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport: { width: 1366, height: 768 } });
-  const page = await context.newPage();
-  await page.goto(`${base()}/staff/login`);
-  await page.locator("main.login[data-ready]").waitFor();
-  expect(await violations(page), "/staff/login").toEqual([]);
-  await page.locator("#username").fill("owner");
-  await page.locator("#password").fill(OWNER_PASSWORD);
-  await page.locator("form.login__form button[type=submit]").click();
-  await expect(page).toHaveURL(/\/staff$/);
-  await expect(page.locator(".live-status--on")).toBeVisible();
+  const [page] = await signIn(browser, "owner", OWNER_PASSWORD, 768, 1366, {
+    locale,
+    atLogin: async (login) => expect(await violations(login), "/staff/login").toEqual([]),
+  });
   return page;
 }
 

@@ -38,15 +38,20 @@ export async function createEmployee(username: string, fullName: string, role: s
   return created.body.employee.id as string;
 }
 
-/// Signs in on the page (a fresh context); returns the page and the
-/// uncaught errors it reports.
-export async function signIn(browser: Browser, username: string, password: string, height = 900, width = 1440): Promise<[Page, string[]]> {
-  const context = await browser.newContext({ locale: "en-GB", viewport: { width, height } });
+/// Signs in on the page (a fresh context, in `options.locale`, English by
+/// default; `options.atLogin` looks at the sign-in page first); returns the
+/// page and the uncaught errors it reports.
+export async function signIn(
+  browser: Browser, username: string, password: string, height = 900, width = 1440,
+  options: { locale?: string; atLogin?: (page: Page) => Promise<void> } = {},
+): Promise<[Page, string[]]> {
+  const context = await browser.newContext({ locale: options.locale ?? "en-GB", viewport: { width, height } });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${base()}/staff/login`);
   await page.locator("main.login[data-ready]").waitFor();
+  if (options.atLogin) await options.atLogin(page);
   await page.locator("#username").fill(username);
   await page.locator("#password").fill(password);
   await page.locator("form.login__form button[type=submit]").click();

@@ -4,7 +4,7 @@
 // board's cards and counts stay inside their columns; state buttons are
 // verbs coloured by what they do, and deleting stands apart.
 import { test, expect, Page, Browser, useStudio } from "./studio";
-import { api, OWNER_PASSWORD } from "./helpers";
+import { api, signIn, OWNER_PASSWORD } from "./helpers";
 
 useStudio();
 
@@ -25,15 +25,7 @@ async function book(day: number, from: number, name: string, phone: string) {
 }
 
 async function manager(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ locale: "ru-RU", viewport: { width: 1366, height: 768 } });
-  const page = await context.newPage();
-  await page.goto(`${base()}/staff/login`);
-  await page.locator("main.login[data-ready]").waitFor();
-  await page.locator("#username").fill("owner");
-  await page.locator("#password").fill(OWNER_PASSWORD);
-  await page.locator("form.login__form button[type=submit]").click();
-  await expect(page).toHaveURL(/\/staff$/);
-  await expect(page.locator(".live-status--on")).toBeVisible();
+  const [page] = await signIn(browser, "owner", OWNER_PASSWORD, 768, 1366, { locale: "ru-RU" });
   return page;
 }
 
