@@ -1,5 +1,5 @@
 import { test, expect, useStudio } from "./studio";
-import { ADMIN_PASSWORD, OWNER_PASSWORD, base, createEmployee, signIn } from "./helpers";
+import { ADMIN_PASSWORD, OWNER_PASSWORD, api, base, createEmployee, signIn, token } from "./helpers";
 
 useStudio();
 
@@ -28,12 +28,25 @@ test("a booking made on an empty hour is dragged to another hour, shows on the b
   await a.locator("#nb-name").fill("Kira Calendar");
   await a.locator("#nb-phone").fill("+7 916 222 33 44");
   await a.locator("#nb-source").selectOption("walk_in");
+  // The total is shown before booking and follows hours and people.
+  await expect(a.locator("[data-quote] strong")).toHaveText("₽1,800");
+  await a.locator("#nb-hours").fill("2");
+  await expect(a.locator("[data-quote] strong")).toHaveText("₽3,600");
+  await a.locator("#nb-people").fill("4");
+  await expect(a.locator("[data-quote] strong")).toHaveText("₽4,100");
+  await a.locator("#nb-hours").fill("1");
+  await a.locator("#nb-people").fill("2");
+  await expect(a.locator("[data-quote] strong")).toHaveText("₽1,800");
+  await a.locator("#nb-email").fill("kira@example.ru");
+  await a.locator("#nb-notes").fill("Bring the grey backdrop");
   // The client's verbal consent is recorded with the booking.
   await a.locator("#nb-consent").check();
   await a.getByRole("button", { name: "Book now" }).click();
   const booking = a.locator('[data-space="studio_b"] .cal-booking', { hasText: "Kira Calendar" });
   await expect(booking).toBeVisible();
   const id = (await booking.getAttribute("data-booking-id"))!;
+  const saved = await api(`/api/v1/bookings/${id}`, "GET", await token("owner", OWNER_PASSWORD));
+  expect([saved.body.client_email, saved.body.notes, saved.body.total_price]).toEqual(["kira@example.ru", "Bring the grey backdrop", 180000]);
   await expect(b.locator(`[data-booking-id="${id}"]`)).toBeVisible({ timeout: 3_000 });
 
   // Drag it to 14:00: saved, and the other screen follows.

@@ -52,6 +52,8 @@ pub async fn calendar_book(
     client_phone: String,
     source: String,
     #[server(default)] client_consent: Option<String>,
+    #[server(default)] client_email: String,
+    #[server(default)] notes: String,
 ) -> Result<BookingSummary, AppError> {
     use super::staff::session;
     use crate::{
@@ -69,9 +71,9 @@ pub async fn calendar_book(
         people_count,
         client_name,
         client_phone,
-        client_email: None,
+        client_email: Some(client_email.trim().to_owned()).filter(|e| !e.is_empty()),
         special_requirements: None,
-        notes: None,
+        notes: Some(notes.trim().to_owned()).filter(|n| !n.is_empty()),
         internal_notes: None,
         equipment: Vec::new(),
         promo_code: None,
@@ -84,6 +86,32 @@ pub async fn calendar_book(
         staff_bookings::create(&state, &me, &web_session::origin(&parts), &req).await,
     )?;
     Ok(detail.summary)
+}
+
+/// The total a booking made from the calendar would cost (the guests'
+/// price rules); staff see it before they book.
+#[server(prefix = "/api/fn", endpoint = "calendar_quote")]
+pub async fn calendar_quote(
+    space: String,
+    start: String,
+    hours: i64,
+    people_count: i64,
+) -> Result<crate::domain::Money, AppError> {
+    use super::staff::session;
+    use crate::domain::booking::QuoteRequest;
+    let (state, _, _) = session::report(session::settled_staff().await)?;
+    let end = chrono::DateTime::parse_from_rfc3339(&start)
+        .map(|s| (s + chrono::Duration::hours(hours.clamp(1, 24))).to_rfc3339())
+        .unwrap_or_default();
+    let req = QuoteRequest {
+        space,
+        start_time: start,
+        end_time: end,
+        people_count,
+        equipment: Vec::new(),
+        promo_code: None,
+    };
+    session::report(crate::server::bookings::quote_booking(&state, &req).await).map(|p| p.total)
 }
 
 /// A booking dragged to another hour or space.
@@ -585,6 +613,21 @@ fn NewBookingDialog(
     let when = local(&target.start)
         .map(|t| format!("{} {}", locale.date(t.date()), t.format("%H:%M")))
         .unwrap_or_default();
+    // The total follows hours and people, asked of the server.
+    let (hours, people) = (RwSignal::new(1_i64), RwSignal::new(2_i64));
+    let price = {
+        let (space, start) = (target.space.clone(), target.start.clone());
+        LocalResource::new(move || {
+            calendar_quote(space.clone(), start.clone(), hours.get(), people.get())
+        })
+    };
+    let number = |ev: leptos::ev::Event| {
+        event_target_value(&ev)
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+    };
     view! {
         <super::modal::Modal labelled_by="new-booking-title" on_close=Callback::new(move |()| on_close.run(None))>
                 <h2 id="new-booking-title">{t(Msg::NewBooking)}</h2>
@@ -605,15 +648,34 @@ fn NewBookingDialog(
                     <div class="grid-2">
                         <div class="field">
                             <label for="nb-hours">{t(Msg::DurationHours)}</label>
-                            <input id="nb-hours" name="hours" type="number" min="1" max="12" value="1" />
+                            <input id="nb-hours" name="hours" type="number" min="1" max="12" value="1"
+                                on:input=move |ev| if let Some(n) = number(ev) { hours.set(n) } />
                             {field_error("end_time")}
                         </div>
                         <div class="field">
                             <label for="nb-people">{t(Msg::People)}</label>
-                            <input id="nb-people" name="people_count" type="number" min="1" value="2" />
+                            <input id="nb-people" name="people_count" type="number" min="1" value="2"
+                                on:input=move |ev| if let Some(n) = number(ev) { people.set(n) } />
                             {field_error("people_count")}
                         </div>
                     </div>
+                    <div class="field">
+                        <label for="nb-email">{t(Msg::LabelEmail)}</label>
+                        <input id="nb-email" name="client_email" type="email" autocomplete="off" />
+                        {field_error("client_email")}
+                    </div>
+                    <div class="field">
+                        <label for="nb-notes">{t(Msg::LabelNotes)}</label>
+                        <textarea id="nb-notes" name="notes" rows="2" maxlength="2000"></textarea>
+                    </div>
+                    <p class="lead-line" aria-live="polite" data-quote>
+                        {t(Msg::PriceTotal)} ": "
+                        <strong>{move || match price.get() {
+                            Some(Ok(total)) => locale.money(total),
+                            Some(Err(_)) => "—".to_owned(),
+                            None => "…".to_owned(),
+                        }}</strong>
+                    </p>
                     <div class="field">
                         <label for="nb-source">{t(Msg::ColSource)}</label>
                         <select id="nb-source" name="source">
