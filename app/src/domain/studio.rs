@@ -42,10 +42,6 @@ impl Localized {
             mine
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.ru.trim().is_empty() && self.en.trim().is_empty()
-    }
 }
 
 /// The studio's address and the ways to reach it, shown on every guest

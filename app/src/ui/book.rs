@@ -171,8 +171,14 @@ fn BookView(
         .map(|d| (d + Duration::days(1)).to_string())
         .filter(|d| *d <= data.last_date);
     let slots = data.availability.slots.clone();
-    let busy = data.busy.clone();
     let next_free = data.next_free.clone();
+    // The day's grid in time order: free starts (links) and taken ones.
+    let mut day: Vec<(String, bool)> = slots
+        .iter()
+        .map(|s| (s.start_time.clone(), true))
+        .chain(data.busy.iter().map(|s| (s.start_time.clone(), false)))
+        .collect();
+    day.sort_by_key(|(start, _)| parse_time(start));
     let selected = start.filter(|s| slots.iter().any(|slot| &slot.start_time == s));
     // Hours bookable from the chosen start: consecutive free one-hour slots.
     let max_hours = selected
@@ -248,21 +254,10 @@ fn BookView(
                 {next.map(|d| view! { <a class="button button--quiet" href=format!("/book/{slug}?date={d}") rel="nofollow">{t(Msg::NextDay)} " →"</a> })}
             </div>
             <h2 id="day-title">{t(Msg::FreeTimes)} ": " {day_heading}</h2>
-            {if slots.is_empty() && busy.is_empty() {
-                view! {
-                    <p class="muted">{t(Msg::NoFreeTimes)}</p>
-                    <NextFreeDay slug=slug.clone() next=next_free.clone() />
-                }.into_any()
-            } else {
+            {(!day.is_empty()).then(|| {
                 let link = slot_link.clone();
                 let sel = selected.clone();
                 let taken = t(Msg::SlotBusy);
-                let mut day: Vec<(String, bool)> = slots
-                    .iter()
-                    .map(|s| (s.start_time.clone(), true))
-                    .chain(busy.iter().map(|s| (s.start_time.clone(), false)))
-                    .collect();
-                day.sort_by_key(|(start, _)| parse_time(start));
                 view! {
                     <ul class="slots">
                         {day.into_iter().map(|(start, free)| {
@@ -288,15 +283,15 @@ fn BookView(
                             }.into_any()
                         }).collect_view()}
                     </ul>
-                    {if slots.is_empty() {
-                        view! {
-                            <p class="muted">{t(Msg::NoFreeTimes)}</p>
-                            <NextFreeDay slug=slug.clone() next=next_free.clone() />
-                        }.into_any()
-                    } else {
-                        sel.is_none().then(|| view! { <p class="muted">{t(Msg::ChooseTime)}</p> }).into_any()
-                    }}
+                }
+            })}
+            {if slots.is_empty() {
+                view! {
+                    <p class="muted">{t(Msg::NoFreeTimes)}</p>
+                    <NextFreeDay slug=slug.clone() next=next_free.clone() />
                 }.into_any()
+            } else {
+                selected.is_none().then(|| view! { <p class="muted">{t(Msg::ChooseTime)}</p> }).into_any()
             }}
         </section>
         {selected.map(|start| view! {

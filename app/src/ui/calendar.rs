@@ -61,9 +61,7 @@ pub async fn calendar_book(
         server::{staff_bookings, web_session},
     };
     let (state, parts, me) = session::report(session::settled_staff().await)?;
-    let end = chrono::DateTime::parse_from_rfc3339(&start)
-        .map(|s| (s + chrono::Duration::hours(hours.clamp(1, 24))).to_rfc3339())
-        .unwrap_or_default();
+    let end = end_after(&start, hours);
     let req = StaffBookingRequest {
         space,
         start_time: start,
@@ -88,6 +86,15 @@ pub async fn calendar_book(
     Ok(detail.summary)
 }
 
+/// The end of a booking of `hours` (1 to 24) from `start`; empty when the
+/// start is not a time, which the service then refuses field by field.
+#[cfg(feature = "ssr")]
+fn end_after(start: &str, hours: i64) -> String {
+    chrono::DateTime::parse_from_rfc3339(start)
+        .map(|s| (s + chrono::Duration::hours(hours.clamp(1, 24))).to_rfc3339())
+        .unwrap_or_default()
+}
+
 /// The total a booking made from the calendar would cost (the guests'
 /// price rules); staff see it before they book.
 #[server(prefix = "/api/fn", endpoint = "calendar_quote")]
@@ -100,9 +107,7 @@ pub async fn calendar_quote(
     use super::staff::session;
     use crate::domain::booking::QuoteRequest;
     let (state, _, _) = session::report(session::settled_staff().await)?;
-    let end = chrono::DateTime::parse_from_rfc3339(&start)
-        .map(|s| (s + chrono::Duration::hours(hours.clamp(1, 24))).to_rfc3339())
-        .unwrap_or_default();
+    let end = end_after(&start, hours);
     let req = QuoteRequest {
         space,
         start_time: start,
