@@ -275,6 +275,8 @@ nouns! {
     Guest { en: ["guest", "guests"], ru: ["гость", "гостя", "гостей"] }
     Hour { en: ["hour", "hours"], ru: ["час", "часа", "часов"] }
     Space { en: ["space", "spaces"], ru: ["зал", "зала", "залов"] }
+    Visit { en: ["visit", "visits"], ru: ["визит", "визита", "визитов"] }
+    NoShow { en: ["no-show", "no-shows"], ru: ["неявка", "неявки", "неявок"] }
 }
 
 messages! {
@@ -333,8 +335,8 @@ messages! {
     NoFreeTimes { en: "No free times on this day. Try another date.", ru: "На этот день свободного времени нет. Выберите другую дату." }
     ErrTelegram { en: "A Telegram username like @studio_name (5–32 letters, digits or _).", ru: "Имя в Telegram вида @studio_name (5–32 латинские буквы, цифры или _)." }
     ErrMapUrl { en: "A link that starts with https://", ru: "Ссылка, начинающаяся с https://" }
-    ErrTooLongText { en: "At most 1,000 characters.", ru: "Не больше 1000 символов." }
-    ContactsTitle { en: "Contacts and address", ru: "Контакты и адрес" }
+    ErrTooLongText { en: "Too long: shorten the text.", ru: "Слишком длинный текст — сократите." }
+    ContactsTitle { en: "Contacts, rules and payment", ru: "Контакты, правила и оплата" }
     ContactsHint {
         en: "Guests see these on every page, on the confirmation and on their booking's page. Leave empty what you do not use.",
         ru: "Гости видят это на каждой странице, в подтверждении и на странице своей брони. Ненужное оставьте пустым.",
@@ -348,6 +350,36 @@ messages! {
     DirectionsRu { en: "How to get there, in Russian", ru: "Как добраться, по-русски" }
     DirectionsEn { en: "How to get there, in English", ru: "Как добраться, по-английски" }
     MapLink { en: "Map link (https://…)", ru: "Ссылка на карту (https://…)" }
+    RulesRu { en: "Studio rules, in Russian", ru: "Правила студии, по-русски" }
+    RulesEn { en: "Studio rules, in English", ru: "Правила студии, по-английски" }
+    PaymentRu { en: "How to pay, in Russian", ru: "Как оплатить, по-русски" }
+    PaymentEn { en: "How to pay, in English", ru: "Как оплатить, по-английски" }
+    GuestSiteTitle { en: "Guest site: logo and space pages", ru: "Сайт для гостей: логотип и страницы залов" }
+    GuestSiteHint {
+        en: "What guests see before booking. Photos are resized for phones automatically (JPEG, PNG or WebP, up to 20 MB).",
+        ru: "Что гости видят до бронирования. Фото сами уменьшаются для телефонов (JPEG, PNG или WebP, до 20 МБ).",
+    }
+    LogoLabel { en: "Logo", ru: "Логотип" }
+    NoLogo { en: "No logo: the header shows the studio's name.", ru: "Логотипа нет: в шапке — название студии." }
+    RemoveLogo { en: "Remove the logo", ru: "Убрать логотип" }
+    RemoveLogoConfirm { en: "Remove the logo from the guest pages?", ru: "Убрать логотип со страниц для гостей?" }
+    DescriptionRu { en: "Description, in Russian", ru: "Описание, по-русски" }
+    DescriptionEn { en: "Description, in English", ru: "Описание, по-английски" }
+    IncludedRu { en: "Included in the price, in Russian", ru: "Что входит в стоимость, по-русски" }
+    IncludedEn { en: "Included in the price, in English", ru: "Что входит в стоимость, по-английски" }
+    IncludedHint { en: "One item per line: backgrounds, light, props.", ru: "По пункту в строке: фоны, свет, реквизит." }
+    AreaM2 { en: "Area, m²", ru: "Площадь, м²" }
+    CeilingM { en: "Ceiling height, m", ru: "Высота потолков, м" }
+    PhotosLabel { en: "Photos", ru: "Фотографии" }
+    NoPhotos { en: "No photos yet.", ru: "Фотографий пока нет." }
+    PhotoFile { en: "Image file", ru: "Файл изображения" }
+    AltRu { en: "What the photo shows, in Russian", ru: "Что на фото, по-русски" }
+    AltEn { en: "What the photo shows, in English", ru: "Что на фото, по-английски" }
+    Upload { en: "Upload", ru: "Загрузить" }
+    Uploading { en: "Uploading…", ru: "Загружаем…" }
+    DeletePhoto { en: "Delete photo", ru: "Удалить фото" }
+    KnownClients { en: "Clients on file — choose to fill in", ru: "Есть в базе — выберите, чтобы подставить" }
+    DeletePhotoConfirm { en: "Delete this photo? Guests will no longer see it.", ru: "Удалить это фото? Гости перестанут его видеть." }
     AddressLabel { en: "Address", ru: "Адрес" }
     OnTheMap { en: "Open on the map", ru: "Открыть на карте" }
     HowToGetThere { en: "How to get there", ru: "Как добраться" }

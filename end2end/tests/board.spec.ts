@@ -68,6 +68,9 @@ test("two staff share a live board: a drag on one screen moves the card on the o
   await card(b, "in_progress", shoot).focus();
   await b.keyboard.press("ArrowRight");
   await expect(card(b, "completed", shoot)).toBeVisible({ timeout: 1_000 });
+  // Focus stays on the moved card (in its new column), with no drag look left.
+  await expect(card(b, "completed", shoot)).toBeFocused();
+  await expect(card(b, "completed", shoot)).not.toHaveClass(/card--dragging/);
   await expect(card(a, "completed", shoot)).toBeVisible({ timeout: 3_000 });
   await expect(card(a, "completed", shoot)).toContainText("Irina Shoot");
 

@@ -31,9 +31,9 @@ async fn seed_three_years(url: &str) -> usize {
     let mut batches = vec![String::from("BEGIN;\n")];
     for s in 2..SPACES {
         batches[0].push_str(&format!(
-            "INSERT INTO spaces (id, slug, name, description, capacity, hourly_price, included_people, \
+            "INSERT INTO spaces (id, slug, name, details, capacity, hourly_price, included_people, \
              extra_person_price, active, sort_order, created_at, updated_at) VALUES \
-             ('bench-space-{s}', 'studio_{s}', 'Studio {s}', '', 8, 200000, 4, 20000, TRUE, {s}, {now}, {now});\n"
+             ('bench-space-{s}', 'studio_{s}', 'Studio {s}', '{{}}', 8, 200000, 4, 20000, TRUE, {s}, {now}, {now});\n"
         ));
     }
     batches[0].push_str("COMMIT;\n");

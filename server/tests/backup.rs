@@ -57,6 +57,25 @@ async fn studio_with_history(app: &TestApp) -> String {
     )
     .await;
     assert!(s == 200 || s == 201, "{s} {body}");
+    // A photo: its files are binary columns, carried as base64.
+    let (_, spaces) = send(app, Method::GET, t, "/api/v1/spaces", None).await;
+    let space = spaces[0]["id"].as_str().unwrap().to_owned();
+    let mut png = Vec::new();
+    image::DynamicImage::from(image::RgbImage::from_fn(600, 400, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 60])
+    }))
+    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+    .unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/spaces/{space}/photos?alt_ru=Зал")))
+        .bearer_auth(&token)
+        .header("content-type", "image/png")
+        .body(png)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
     let (s, body) = send(
         app,
         Method::POST,

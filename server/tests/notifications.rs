@@ -319,7 +319,9 @@ async fn a_guest_booking_mails_the_guest_and_tells_the_staff_chat(db: Db) {
         .bearer_auth(&s.token)
         .json(&serde_json::json!({
             "phone": "8 495 123-45-67", "map_url": "https://yandex.ru/maps/-/CDabc",
-            "address": {"ru": "Москва, ул. Лесная, 5", "en": "5 Lesnaya St, Moscow"}
+            "address": {"ru": "Москва, ул. Лесная, 5", "en": "5 Lesnaya St, Moscow"},
+            "payment": {"ru": "Картой на месте", "en": "By card at the studio, before the shoot"},
+            "rules": {"en": "Bring clean shoes"}
         }))
         .send()
         .await
@@ -356,7 +358,13 @@ async fn a_guest_booking_mails_the_guest_and_tells_the_staff_chat(db: Db) {
         "{text}"
     );
     assert!(text.contains("Studio phone: +7 495 123-45-67"), "{text}");
+    assert!(
+        text.contains("How to pay:\nBy card at the studio, before the shoot"),
+        "how to pay, in English: {text}"
+    );
+    assert!(text.contains("Studio rules:\nBring clean shoes"), "{text}");
     let html = m["html"].as_str().unwrap();
+    assert!(html.contains("<h3>How to pay</h3>"), "{html}");
     assert!(html.contains("Анна &lt;b&gt;Иванова&lt;/b&gt;") || !html.contains("<b>Иванова"));
     assert!(html.contains(&format!("href=\"{manage}\"")), "{html}");
     let attachments = m["attachments"].as_array().expect("an .ics attached");

@@ -759,6 +759,7 @@ async fn clear_database(db: Db) -> TestDb {
         .cloned()
         .collect::<Vec<_>>()
         .into();
+    // Creates the SQLite file (no migrations of its own).
     let store = app::server::Store::connect(&test_db.url, 2).await.unwrap();
     match db {
         Db::Sqlite => {
@@ -770,9 +771,29 @@ async fn clear_database(db: Db) -> TestDb {
             migrator.run(&pool).await.unwrap();
         }
     }
-    app::server::catalog::ensure_default_studio(&store)
-        .await
-        .unwrap();
+    // The studio as that release seeded it (today's seeding writes today's
+    // columns): its spaces had one description, in English.
+    test_db
+        .exec(
+            "INSERT INTO studio_settings (id, name, time_zone, created_at, updated_at) \
+             VALUES (1, 'Studio', 'Europe/Moscow', 1, 1)",
+        )
+        .await;
+    for weekday in 1..=7 {
+        test_db
+            .exec(&format!(
+                "INSERT INTO working_hours (weekday, opens_at, closes_at) VALUES ({weekday}, 540, 1260)"
+            ))
+            .await;
+    }
+    test_db
+        .exec(
+            "INSERT INTO spaces (id, slug, name, description, capacity, hourly_price, included_people, \
+             extra_person_price, active, sort_order, created_at, updated_at) VALUES \
+             ('space-a', 'studio_a', 'Studio A', 'Bright daylight hall with a white cyclorama.', 10, 250000, 4, 30000, TRUE, 1, 1, 1), \
+             ('space-b', 'studio_b', 'Studio B', '', 6, 180000, 3, 25000, TRUE, 2, 1, 1)",
+        )
+        .await;
     store.close().await;
     let space = test_db
         .text("SELECT id FROM spaces WHERE slug = 'studio_a'")
@@ -852,6 +873,21 @@ async fn upgrade(db: Db) {
         0
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM client_notes").await, 0);
+    // The one-language description became the English text of the space.
+    let details: Value = serde_json::from_str(
+        &app.text("SELECT details FROM spaces WHERE slug = 'studio_a'")
+            .await,
+    )
+    .unwrap();
+    assert_eq!(
+        details["description"]["en"],
+        "Bright daylight hall with a white cyclorama."
+    );
+    assert_eq!(
+        app.text("SELECT details FROM spaces WHERE slug = 'studio_b'")
+            .await,
+        "{}"
+    );
     // The client base counts the rows sealed at start-up too.
     assert_client_base_kept(&app).await;
     assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 2);

@@ -61,6 +61,8 @@ both_backends! {
             ("get", "/api/v1/outbox/dead"), ("post", "/api/v1/outbox/{id}/retry"),
             ("get", "/api/v1/analytics/summary"), ("get", "/api/v1/analytics/export.csv"),
             ("get", "/api/v1/analytics/export.xlsx"),
+            ("post", "/api/v1/spaces/{id}/photos"), ("delete", "/api/v1/photos/{id}"),
+            ("put", "/api/v1/settings/logo"), ("delete", "/api/v1/settings/logo"),
         ];
         for (method, path) in documented {
             let op = &doc["paths"][path][method];
@@ -68,7 +70,7 @@ both_backends! {
             assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
         }
         let paths = doc["paths"].as_object().unwrap().len();
-        assert_eq!(paths, 60, "a route was added or removed: update this list and the role matrix");
+        assert_eq!(paths, 63, "a route was added or removed: update this list and the role matrix");
         assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
         assert!(doc["components"]["schemas"]["SpaceSummary"].is_object());
     }

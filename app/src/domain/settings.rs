@@ -116,10 +116,9 @@ pub struct SpaceInput {
     /// Not blank; at most 100 characters.
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
     pub name: String,
-    /// At most 2000 characters.
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
-    pub description: String,
+    /// Description, what is included, area and ceiling height.
+    #[serde(flatten)]
+    pub details: super::studio::SpaceDetails,
     /// 1 to 500 people.
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 500))]
     pub capacity: i64,

@@ -34,6 +34,7 @@ use super::{
     tokens::derive_key,
 };
 use crate::error::AppError;
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use chacha20poly1305::{
     aead::{
         generic_array::GenericArray,
@@ -73,6 +74,8 @@ pub const TABLES: &[&str] = &[
     "closed_dates",
     "studio_meta",
     "spaces",
+    "images",
+    "image_files",
     "equipment",
     "promo_codes",
     "employees",
@@ -189,6 +192,8 @@ enum Kind {
     Int64,
     Bool,
     Text,
+    /// Binary (photos): base64 in the backup's JSON.
+    Bytes,
 }
 
 fn backup_key(secret: &[u8]) -> [u8; 32] {
@@ -444,6 +449,7 @@ fn kind_of(declared: &str, backend_pg: bool) -> Option<Kind> {
             "bigint" => Some(Kind::Int64),
             "boolean" => Some(Kind::Bool),
             "text" | "character varying" => Some(Kind::Text),
+            "bytea" => Some(Kind::Bytes),
             _ => None,
         }
     } else if d.contains("int") {
@@ -453,6 +459,8 @@ fn kind_of(declared: &str, backend_pg: bool) -> Option<Kind> {
         Some(Kind::Bool)
     } else if d.contains("text") || d.contains("char") {
         Some(Kind::Text)
+    } else if d.contains("blob") {
+        Some(Kind::Bytes)
     } else {
         None
     }
@@ -526,6 +534,9 @@ async fn read_all(
                         Kind::Int64 => row.try_get::<Option<i64>, _>(i)?.map(Value::from),
                         Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map(Value::from),
                         Kind::Text => row.try_get::<Option<String>, _>(i)?.map(Value::from),
+                        Kind::Bytes => row
+                            .try_get::<Option<Vec<u8>>, _>(i)?
+                            .map(|b| Value::from(BASE64.encode(b))),
                     };
                     values.push(v.unwrap_or(Value::Null));
                 }
@@ -734,6 +745,7 @@ enum Cell {
     I64(Option<i64>),
     Bool(Option<bool>),
     Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
 }
 
 fn cell(v: Value, kind: Kind, table: &str, column: &str) -> Result<Cell, BackupError> {
@@ -752,6 +764,8 @@ fn cell(v: Value, kind: Kind, table: &str, column: &str) -> Result<Cell, BackupE
         (Kind::Int64, Value::Null) => Cell::I64(None),
         (Kind::Bool, Value::Null) => Cell::Bool(None),
         (Kind::Text, Value::Null) => Cell::Text(None),
+        (Kind::Bytes, Value::Null) => Cell::Bytes(None),
+        (Kind::Bytes, Value::String(s)) => Cell::Bytes(Some(BASE64.decode(s).map_err(|_| bad())?)),
         (Kind::Int32, _) => Cell::I32(Some(
             int(&v)
                 .and_then(|n| i32::try_from(n).ok())
@@ -781,8 +795,12 @@ struct Pending {
 }
 
 impl Pending {
-    /// Rows per statement: well under both backends' limit on parameters.
+    /// Rows per statement: well under both backends' limit on parameters,
+    /// and a few at a time for tables of files (photos are large).
     fn batch(&self) -> usize {
+        if self.kinds.contains(&Kind::Bytes) {
+            return 8;
+        }
         (8000 / self.columns.len().max(1)).max(1)
     }
 }
@@ -826,6 +844,7 @@ async fn insert(tx: &mut Tx, p: &mut Pending) -> Result<(), BackupError> {
                         Cell::I64(v) => q.bind(*v),
                         Cell::Bool(v) => q.bind(*v),
                         Cell::Text(v) => q.bind(v.clone()),
+                        Cell::Bytes(v) => q.bind(v.clone()),
                     };
                 }
             }
@@ -1317,7 +1336,22 @@ mod tests {
         assert_eq!(kind_of("integer", true), Some(Kind::Int32));
         assert_eq!(kind_of("bigint", true), Some(Kind::Int64));
         assert_eq!(kind_of("boolean", true), Some(Kind::Bool));
-        assert_eq!(kind_of("bytea", true), None);
-        assert_eq!(kind_of("BLOB", false), None);
+        assert_eq!(kind_of("bytea", true), Some(Kind::Bytes));
+        assert_eq!(kind_of("BLOB", false), Some(Kind::Bytes));
+        assert_eq!(kind_of("json", true), None);
+        assert_eq!(kind_of("REAL", false), None);
+    }
+
+    #[test]
+    fn bytes_travel_as_base64() {
+        assert!(matches!(
+            cell(Value::from("AAEC/w=="), Kind::Bytes, "t", "c").unwrap(),
+            Cell::Bytes(Some(b)) if b == [0, 1, 2, 255]
+        ));
+        assert!(cell(Value::from("not base64!"), Kind::Bytes, "t", "c").is_err());
+        assert!(matches!(
+            cell(Value::Null, Kind::Bytes, "t", "c").unwrap(),
+            Cell::Bytes(None)
+        ));
     }
 }

@@ -4,11 +4,14 @@
 
 use super::{
     events::{self, NewEvent},
-    now_epoch,
+    images, now_epoch,
     store::{with_pool, with_tx, Store},
 };
 use crate::{
-    domain::{studio::StudioContacts, Money, PublicCatalog, SpaceSummary, StudioInfo},
+    domain::{
+        studio::{Localized, Photo, SpaceDetails, StudioContacts},
+        Money, PublicCatalog, SpaceSummary, StudioInfo,
+    },
     error::AppError,
 };
 use std::sync::Arc;
@@ -18,21 +21,24 @@ pub type CatalogCache = super::cache::Cached<PublicCatalog>;
 
 #[derive(sqlx::FromRow)]
 struct SpaceRow {
+    id: String,
     slug: String,
     name: String,
-    description: String,
+    details: String,
     capacity: i32,
     hourly_price: i64,
     included_people: i32,
     extra_person_price: i64,
 }
 
-impl From<SpaceRow> for SpaceSummary {
-    fn from(r: SpaceRow) -> Self {
+impl SpaceRow {
+    fn summary(self, photos: Vec<Photo>) -> SpaceSummary {
+        let r = self;
         SpaceSummary {
             slug: r.slug,
             name: r.name,
-            description: r.description,
+            details: details_of(&r.details),
+            photos,
             capacity: r.capacity,
             hourly_price: Money::from_minor(r.hourly_price),
             included_people: r.included_people,
@@ -50,29 +56,46 @@ pub async fn public_catalog(
 }
 
 async fn load(store: &Store) -> Result<PublicCatalog, AppError> {
-    let studio: Option<(String, String, String)> = with_pool!(store, p => sqlx::query_as(
-        "SELECT name, time_zone, contacts FROM studio_settings WHERE id = 1"
+    let studio: Option<(String, String, String, i32)> = with_pool!(store, p => sqlx::query_as(
+        "SELECT name, time_zone, contacts, cancellation_hours FROM studio_settings WHERE id = 1"
     )
     .fetch_optional(p)
     .await)?;
-    let (name, time_zone, contacts) = studio.ok_or_else(|| {
+    let (name, time_zone, contacts, cancellation_hours) = studio.ok_or_else(|| {
         tracing::error!("studio_settings has no row: the database was not initialised");
         AppError::Internal
     })?;
     let contacts = contacts_of(&contacts);
     let spaces: Vec<SpaceRow> = with_pool!(store, p => sqlx::query_as(
-        "SELECT slug, name, description, capacity, hourly_price, included_people, extra_person_price \
+        "SELECT id, slug, name, details, capacity, hourly_price, included_people, extra_person_price \
          FROM spaces WHERE active = TRUE ORDER BY sort_order, name"
     )
     .fetch_all(p)
     .await)?;
+    let mut photos = images::galleries(store).await?;
     Ok(PublicCatalog {
         studio: StudioInfo {
             name,
             time_zone,
             contacts,
+            cancellation_hours: i64::from(cancellation_hours),
+            logo: images::logo(store).await?,
         },
-        spaces: spaces.into_iter().map(SpaceSummary::from).collect(),
+        spaces: spaces
+            .into_iter()
+            .map(|s| {
+                let gallery = photos.remove(&s.id).unwrap_or_default();
+                s.summary(gallery)
+            })
+            .collect(),
+    })
+}
+
+/// A space's stored details; a document that cannot be read shows as none.
+pub(super) fn details_of(stored: &str) -> SpaceDetails {
+    serde_json::from_str(stored).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "spaces.details is not a details document");
+        SpaceDetails::default()
     })
 }
 
@@ -119,7 +142,10 @@ pub async fn ensure_default_studio(store: &Store) -> Result<bool, AppError> {
         (
             "studio_a",
             "Studio A",
-            "Bright daylight hall with a white cyclorama.",
+            (
+                "Светлый зал с дневным светом и белой циклорамой.",
+                "Bright daylight hall with a white cyclorama.",
+            ),
             10,
             Money::from_major(2_500).minor(),
             4,
@@ -129,7 +155,10 @@ pub async fn ensure_default_studio(store: &Store) -> Result<bool, AppError> {
         (
             "studio_b",
             "Studio B",
-            "Dark loft with textured walls and continuous light.",
+            (
+                "Тёмный лофт с фактурными стенами и постоянным светом.",
+                "Dark loft with textured walls and continuous light.",
+            ),
             6,
             Money::from_major(1_800).minor(),
             3,
@@ -137,10 +166,18 @@ pub async fn ensure_default_studio(store: &Store) -> Result<bool, AppError> {
             2,
         ),
     ];
-    for (slug, name, description, capacity, price, included, extra, order) in defaults {
+    for (slug, name, (ru, en), capacity, price, included, extra, order) in defaults {
         let id = uuid::Uuid::now_v7().to_string();
+        let details = SpaceDetails {
+            description: Localized {
+                ru: ru.into(),
+                en: en.into(),
+            },
+            ..SpaceDetails::default()
+        };
+        let description = serde_json::to_string(&details).map_err(|_| AppError::Internal)?;
         with_tx!(tx, c => sqlx::query(
-            "INSERT INTO spaces (id, slug, name, description, capacity, hourly_price, included_people, \
+            "INSERT INTO spaces (id, slug, name, details, capacity, hourly_price, included_people, \
              extra_person_price, active, sort_order, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $10, $10)"
         )

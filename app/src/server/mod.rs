@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod employees;
 pub mod events;
 pub mod feeds;
+pub mod images;
 pub mod jobs;
 pub mod live;
 pub mod mfa;

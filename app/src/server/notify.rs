@@ -576,10 +576,37 @@ async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error:
         .contacts
         .clone();
     let address = contacts.address.get(locale).to_owned();
-    let (address_label, phone_label, map_label) = match locale {
-        Locale::Ru => ("Адрес", "Телефон студии", "На карте"),
-        Locale::En => ("Address", "Studio phone", "Map"),
+    let (address_label, phone_label, map_label, pay_label, rules_label) = match locale {
+        Locale::Ru => (
+            "Адрес",
+            "Телефон студии",
+            "На карте",
+            "Как оплатить",
+            "Правила студии",
+        ),
+        Locale::En => (
+            "Address",
+            "Studio phone",
+            "Map",
+            "How to pay",
+            "Studio rules",
+        ),
     };
+    // How to pay (and, with the confirmation, the rules): for a booking
+    // still to come.
+    let mut terms: Vec<(&str, String)> = Vec::new();
+    if row.kind != "cancelled" {
+        let payment = contacts.payment.get(locale).trim().to_owned();
+        if !payment.is_empty() {
+            terms.push((pay_label, payment));
+        }
+    }
+    if row.kind == "confirmation" {
+        let rules = contacts.rules.get(locale).trim().to_owned();
+        if !rules.is_empty() {
+            terms.push((rules_label, rules));
+        }
+    }
     let mut place: Vec<(&str, String)> = Vec::new();
     if !address.is_empty() {
         place.push((address_label, address.clone()));
@@ -603,6 +630,9 @@ async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error:
     if show_policy {
         text.push_str(&format!("\n{}\n", t.policy));
     }
+    for (title, body) in &terms {
+        text.push_str(&format!("\n{title}:\n{body}\n"));
+    }
     text.push_str(&format!("\n{}: {link}\n\n— {}\n", t.manage, config.name));
     let mut html = format!(
         "<!doctype html><html lang=\"{}\"><body style=\"font-family:sans-serif\"><p>{}</p><table>",
@@ -619,6 +649,12 @@ async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error:
     html.push_str("</table>");
     if show_policy {
         html.push_str(&format!("<p>{}</p>", escape_html(&t.policy)));
+    }
+    for (title, body) in &terms {
+        html.push_str(&format!("<h3>{}</h3>", escape_html(title)));
+        for line in body.lines().filter(|l| !l.trim().is_empty()) {
+            html.push_str(&format!("<p>{}</p>", escape_html(line)));
+        }
     }
     html.push_str(&format!(
         "<p><a href=\"{}\">{}</a></p><p>— {}</p></body></html>",

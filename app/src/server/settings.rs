@@ -64,13 +64,13 @@ fn minutes_of(raw: &str) -> Option<i32> {
         .and_then(|t| i32::try_from(t.hour() * 60 + t.minute()).ok())
 }
 
-fn invalidate(state: &AppState) {
+pub(super) fn invalidate(state: &AppState) {
     state.rules_cache.invalidate();
     state.catalog_cache.invalidate();
     state.shared.publish_invalidation();
 }
 
-async fn record(
+pub(super) async fn record(
     tx: &mut Tx,
     me: &Principal,
     origin: &Origin,
@@ -497,6 +497,8 @@ pub async fn update_contacts(
         ("address", before.address != contacts.address),
         ("map_url", before.map_url != contacts.map_url),
         ("directions", before.directions != contacts.directions),
+        ("rules", before.rules != contacts.rules),
+        ("payment", before.payment != contacts.payment),
     ]
     .into_iter()
     .filter(|(_, differs)| *differs)
@@ -524,7 +526,7 @@ struct SpaceRow {
     id: String,
     slug: String,
     name: String,
-    description: String,
+    details: String,
     capacity: i32,
     hourly_price: i64,
     included_people: i32,
@@ -540,7 +542,7 @@ impl From<SpaceRow> for SpaceAdmin {
             space: SpaceInput {
                 slug: r.slug,
                 name: r.name,
-                description: r.description,
+                details: super::catalog::details_of(&r.details),
                 capacity: i64::from(r.capacity),
                 hourly_price: Money::from_minor(r.hourly_price),
                 included_people: i64::from(r.included_people),
@@ -552,8 +554,7 @@ impl From<SpaceRow> for SpaceAdmin {
     }
 }
 
-const SPACE_COLUMNS: &str =
-    "id, slug, name, description, capacity, hourly_price, included_people, \
+const SPACE_COLUMNS: &str = "id, slug, name, details, capacity, hourly_price, included_people, \
                              extra_person_price, active, sort_order";
 
 /// Every space, inactive ones too, in display order.
@@ -567,8 +568,12 @@ pub async fn spaces(state: &AppState, me: &Principal) -> Result<Vec<SpaceAdmin>,
     Ok(rows.into_iter().map(SpaceAdmin::from).collect())
 }
 
-fn check_space(s: &SpaceInput) -> Result<(), AppError> {
-    let mut errors = Fields::new();
+/// The space checked, its details trimmed; every problem at once.
+fn check_space(s: &SpaceInput) -> Result<SpaceInput, AppError> {
+    let (details, mut errors) = match s.details.checked() {
+        Ok(d) => (d, Fields::new()),
+        Err(errors) => (s.details.clone(), errors),
+    };
     let slug_ok = (2..=40).contains(&s.slug.len())
         && s.slug
             .bytes()
@@ -583,14 +588,6 @@ fn check_space(s: &SpaceInput) -> Result<(), AppError> {
     }
     if s.name.trim().is_empty() || s.name.chars().count() > 100 {
         err(&mut errors, "name", "invalid_name", "1 to 100 characters.");
-    }
-    if s.description.chars().count() > 2000 {
-        err(
-            &mut errors,
-            "description",
-            "text_too_long",
-            "At most 2000 characters.",
-        );
     }
     range(&mut errors, "capacity", s.capacity, 1, 500);
     range(
@@ -616,7 +613,10 @@ fn check_space(s: &SpaceInput) -> Result<(), AppError> {
     );
     range(&mut errors, "sort_order", s.sort_order, -1000, 1000);
     if errors.is_empty() {
-        Ok(())
+        Ok(SpaceInput {
+            details,
+            ..s.clone()
+        })
     } else {
         Err(AppError::Validation { fields: errors })
     }
@@ -649,7 +649,8 @@ pub async fn save_space(
     s: &SpaceInput,
 ) -> Result<SpaceAdmin, AppError> {
     require_admin(me)?;
-    check_space(s)?;
+    let s = &check_space(s)?;
+    let details = serde_json::to_string(&s.details).map_err(|_| AppError::Internal)?;
     let before = match id {
         Some(id) => Some(space_by_id(state, id).await?),
         None => None,
@@ -660,10 +661,10 @@ pub async fn save_space(
     let now = now_epoch();
     let mut tx = state.store.begin().await?;
     let sql = if before.is_some() {
-        "UPDATE spaces SET slug = $2, name = $3, description = $4, capacity = $5, hourly_price = $6, \
+        "UPDATE spaces SET slug = $2, name = $3, details = $4, capacity = $5, hourly_price = $6, \
          included_people = $7, extra_person_price = $8, active = $9, sort_order = $10, updated_at = $11 WHERE id = $1"
     } else {
-        "INSERT INTO spaces (id, slug, name, description, capacity, hourly_price, included_people, \
+        "INSERT INTO spaces (id, slug, name, details, capacity, hourly_price, included_people, \
          extra_person_price, active, sort_order, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)"
     };
@@ -671,7 +672,7 @@ pub async fn save_space(
         .bind(&id)
         .bind(&s.slug)
         .bind(s.name.trim())
-        .bind(&s.description)
+        .bind(&details)
         .bind(i32::try_from(s.capacity).unwrap_or_default())
         .bind(s.hourly_price.minor())
         .bind(i32::try_from(s.included_people).unwrap_or_default())

@@ -4,6 +4,7 @@
 //! follows the form live.
 
 use super::{
+    guest_info::{Gallery, SpaceFacts, StudioTerms},
     locale::{self, t},
     pages::{respond_with, ErrorNotice},
 };
@@ -11,7 +12,7 @@ use crate::{
     domain::{
         booking::{BookPageData, BookingState, GuestBookingView},
         pricing::{quote, PriceBreakdown, SpacePrices},
-        studio::{phone_display, StudioContacts},
+        studio::phone_display,
     },
     error::AppError,
     i18n::{Locale, Msg, Noun},
@@ -128,6 +129,7 @@ pub fn BookPage() -> impl IntoView {
     let date = move || query.read().get("date");
     let data = Resource::new(move || (space(), date()), |(s, d)| load_book_page(s, d));
     let outcome = form_outcome();
+    let catalog = use_context::<super::layout::CatalogResource>();
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
             {move || {
@@ -135,10 +137,14 @@ pub fn BookPage() -> impl IntoView {
                 let chosen = query.read().get("start");
                 Suspend::new(async move {
                     let outcome = outcome.await;
+                    let studio = match catalog {
+                        Some(c) => c.0.await.ok().map(|c| c.studio),
+                        None => None,
+                    };
                     match data.await {
                         Ok(d) => {
                             let start = outcome.as_ref().map(|o| o.values.start.clone()).or(chosen);
-                            view! { <BookView data=d start=start outcome=outcome /> }.into_any()
+                            view! { <BookView data=d start=start outcome=outcome studio /> }.into_any()
                         }
                         Err(AppError::NotFound { .. }) => {
                             respond_with(404);
@@ -160,6 +166,7 @@ fn BookView(
     data: BookPageData,
     start: Option<String>,
     outcome: Option<FormOutcome>,
+    studio: Option<crate::domain::StudioInfo>,
 ) -> impl IntoView {
     let locale = locale::current();
     let slug = data.space.slug.clone();
@@ -206,6 +213,7 @@ fn BookView(
         _ => None,
     });
     let page_title = format!("{} — {}", t(Msg::BookTitle), data.space.name);
+    let description = data.space.details.description.get(locale).to_owned();
     let day_heading = date.map(|d| locale.date(d)).unwrap_or_default();
     // A start's own day: an offered alternative may be on another date.
     let slot_link = {
@@ -228,7 +236,16 @@ fn BookView(
         <p class="muted">
             {locale.money(data.space.hourly_price)} " " {t(Msg::PerHour)} " · " {t(Msg::UpTo)} " "
             {locale.count(u64::try_from(data.space.capacity).unwrap_or(0), Noun::Person)}
+            {(data.space.extra_person_price.minor() > 0).then(|| view! {
+                " · +" {locale.money(data.space.extra_person_price)} " — " {t(Msg::ExtraPerson)}
+                " (" {locale.count(u64::try_from(data.space.included_people).unwrap_or(0), Noun::Person)} " " {t(Msg::IncludedInPrice)} ")"
+            })}
         </p>
+        <section class="space-about" aria-label=data.space.name.clone()>
+            <Gallery space=data.space.clone() />
+            {(!description.is_empty()).then(|| view! { <p class="space-about__desc" data-description>{description.clone()}</p> })}
+            <SpaceFacts space=data.space.clone() />
+        </section>
         {conflict.map(|alternatives| {
             let link = slot_link.clone();
             view! {
@@ -297,6 +314,7 @@ fn BookView(
         {selected.map(|start| view! {
             <BookingFormView data=data.clone() start=start max_hours=max_hours outcome=outcome.clone() />
         })}
+        {studio.map(|studio| view! { <StudioTerms studio /> })}
     }
 }
 
@@ -514,12 +532,12 @@ pub fn ManagePage() -> impl IntoView {
                      q.get("requested").filter(|k| k == "export" || k == "erase"))
                 });
                 Suspend::new(async move {
-                    let contacts = match catalog {
-                        Some(c) => c.0.await.map(|c| c.studio.contacts).unwrap_or_default(),
-                        None => StudioContacts::default(),
+                    let studio = match catalog {
+                        Some(c) => c.0.await.ok().map(|c| c.studio),
+                        None => None,
                     };
                     match booking.await {
-                    Ok(b) => view! { <ManageView booking=b token=token() contacts is_new cancelled confirm error requested /> }.into_any(),
+                    Ok(b) => view! { <ManageView booking=b token=token() studio is_new cancelled confirm error requested /> }.into_any(),
                     Err(AppError::NotFound { .. }) => { respond_with(404); view! {
                         <section class="empty-state">
                             <h1>{t(Msg::BookingNotFound)}</h1>
@@ -540,7 +558,7 @@ pub fn ManagePage() -> impl IntoView {
 fn ManageView(
     booking: GuestBookingView,
     token: String,
-    contacts: StudioContacts,
+    studio: Option<crate::domain::StudioInfo>,
     is_new: bool,
     cancelled: bool,
     confirm: bool,
@@ -556,6 +574,10 @@ fn ManageView(
         .map(|t| format!("{} {}", locale.date(t.date_naive()), t.format("%H:%M")))
         .unwrap_or_default();
     let b = booking.price_breakdown;
+    let contacts = studio
+        .as_ref()
+        .map(|s| s.contacts.clone())
+        .unwrap_or_default();
     let address = contacts.address.get(locale).to_owned();
     // A booking still ahead (not cancelled, finished or missed).
     let open = matches!(
@@ -636,6 +658,7 @@ fn ManageView(
                 ().into_any()
             }}
         </article>
+        {open.then(|| studio.clone().map(|studio| view! { <StudioTerms studio pay_first=true /> }))}
         <super::privacy::DataRequests token=token.clone() requested />
     }
 }

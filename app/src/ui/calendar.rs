@@ -633,6 +633,31 @@ fn NewBookingDialog(
             .ok()
             .filter(|n| *n > 0)
     };
+    // Clients on file, looked up by what is typed into the name or the
+    // phone (a surname in any case, a phone in any spelling): choosing one
+    // fills both fields.
+    let (name, phone, lookup) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let known = LocalResource::new(move || {
+        let q = lookup.get();
+        async move {
+            if q.trim().chars().count() < 2 {
+                return Vec::new();
+            }
+            super::clients::load_clients(Some(q), None)
+                .await
+                .map(|list| list.items.into_iter().take(5).collect())
+                .unwrap_or_default()
+        }
+    });
+    let pick = move |c: crate::domain::calendar::ClientSummary| {
+        name.set(c.name);
+        phone.set(crate::domain::studio::phone_display(&c.phone));
+        lookup.set(String::new());
+    };
     view! {
         <super::modal::Modal labelled_by="new-booking-title" on_close=Callback::new(move |()| on_close.run(None))>
                 <h2 id="new-booking-title">{t(Msg::NewBooking)}</h2>
@@ -642,14 +667,45 @@ fn NewBookingDialog(
                     <input type="hidden" name="start" value=target.start.clone() />
                     <div class="field">
                         <label for="nb-name">{t(Msg::LabelClientName)}</label>
-                        <input id="nb-name" name="client_name" required autofocus />
+                        <input id="nb-name" name="client_name" required autofocus autocomplete="off"
+                            prop:value=move || name.get()
+                            on:input=move |ev| { let v = event_target_value(&ev); lookup.set(v.clone()); name.set(v) } />
                         {field_error("client_name")}
                     </div>
                     <div class="field">
                         <label for="nb-phone">{t(Msg::Phone)}</label>
-                        <input id="nb-phone" name="client_phone" type="tel" required />
+                        <input id="nb-phone" name="client_phone" type="tel" required autocomplete="off"
+                            prop:value=move || phone.get()
+                            on:input=move |ev| { let v = event_target_value(&ev); lookup.set(v.clone()); phone.set(v) } />
                         {field_error("client_phone")}
                     </div>
+                    {move || {
+                        let found = known.get().unwrap_or_default();
+                        (!found.is_empty()).then(|| view! {
+                            <div class="client-suggest" data-client-suggest>
+                                <p class="muted small" id="nb-known">{t(Msg::KnownClients)}</p>
+                                <ul aria-labelledby="nb-known">
+                                    {found.into_iter().map(|c| {
+                                        let label = format!(
+                                            "{} · {} · {}{}",
+                                            c.name,
+                                            crate::domain::studio::phone_display(&c.phone),
+                                            locale.count(u64::try_from(c.visits).unwrap_or(0), crate::i18n::Noun::Visit),
+                                            if c.no_shows > 0 {
+                                                format!(" · {}", locale.count(u64::try_from(c.no_shows).unwrap_or(0), crate::i18n::Noun::NoShow))
+                                            } else {
+                                                String::new()
+                                            },
+                                        );
+                                        view! {
+                                            <li><button type="button" class="button button--quiet button--small"
+                                                on:click=move |_| pick(c.clone())>{label}</button></li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        })
+                    }}
                     <div class="grid-2">
                         <div class="field">
                             <label for="nb-hours">{t(Msg::DurationHours)}</label>

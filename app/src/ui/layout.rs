@@ -73,13 +73,20 @@ pub fn LocaleSwitcher() -> impl IntoView {
 pub fn GuestChrome(children: Children) -> impl IntoView {
     let catalog = CatalogResource(Resource::new(|| (), |_| get_catalog()));
     provide_context(catalog);
-    let studio_name = move || {
+    let brand = move || {
         Suspend::new(async move {
-            catalog
+            let (name, logo) = catalog
                 .0
                 .await
-                .map(|c| c.studio.name)
-                .unwrap_or_else(|_| "Studio".to_owned())
+                .map(|c| (c.studio.name, c.studio.logo))
+                .unwrap_or_else(|_| ("Studio".to_owned(), None));
+            view! {
+                {match logo {
+                    Some(logo) => view! { <super::guest_info::Logo logo /> }.into_any(),
+                    None => view! { <span class="brand__mark" aria-hidden="true">"◐"</span> }.into_any(),
+                }}
+                <span class="brand__name">{name}</span>
+            }
         })
     };
     view! {
@@ -87,8 +94,7 @@ pub fn GuestChrome(children: Children) -> impl IntoView {
         <header class="site-header">
             <div class="site-header__inner">
                 <a class="brand" href="/">
-                    <span class="brand__mark" aria-hidden="true">"◐"</span>
-                    <Suspense fallback=|| "Studio">{studio_name}</Suspense>
+                    <Suspense fallback=|| "Studio">{brand}</Suspense>
                 </a>
                 <button
                     type="button"

@@ -9,10 +9,16 @@ pub mod book;
 pub mod bookings;
 pub mod calendar;
 pub mod clients;
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+mod guest_info;
+// Guest pages are server documents: in the browser app (wasm32) only the
+// stand-in below refers to them, so their views are not in the WASM.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 mod layout;
 pub mod live;
 pub mod locale;
 pub mod modal;
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 mod pages;
 pub mod privacy;
 pub mod settings;
@@ -23,10 +29,12 @@ pub mod toast;
 use crate::i18n::Locale;
 use analytics::AnalyticsPage;
 use board::BoardPage;
+#[cfg(not(target_arch = "wasm32"))]
 use book::{BookPage, ManagePage};
 use bookings::{BookingDetailPage, BookingsPage};
 use calendar::CalendarPage;
 use clients::{ClientPage, ClientsPage, DaySheetPage, RequestsPage};
+#[cfg(not(target_arch = "wasm32"))]
 use layout::{GuestChrome, GuestLayout};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
@@ -36,9 +44,12 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path, Lazy, LazyRoute, SsrMode,
 };
+#[cfg(not(target_arch = "wasm32"))]
 use pages::{HomePage, NotFound};
+#[cfg(not(target_arch = "wasm32"))]
 use privacy::PrivacyPage;
 use settings::SettingsPage;
+#[cfg(not(target_arch = "wasm32"))]
 use setup::SetupPage;
 use staff::{AuditPage, EmployeesPage, LoginPage, ProfilePage, StaffLayout};
 
@@ -140,12 +151,71 @@ enum Page {
 
 #[leptos::lazy]
 fn guest_pages(page: Page) -> AnyView {
+    #[cfg(target_arch = "wasm32")]
+    {
+        server_document(page)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
     match page {
         Page::Book => view! { <BookPage /> }.into_any(),
         Page::Manage => view! { <ManagePage /> }.into_any(),
         Page::Setup => view! { <SetupPage /> }.into_any(),
         Page::Privacy => view! { <PrivacyPage /> }.into_any(),
         _ => view! { <HomePage /> }.into_any(),
+    }
+}
+
+/// In the browser app, a guest page (reached from a staff page: the brand,
+/// a booking's guest link) or an unknown address is loaded whole from the
+/// server, which renders it completely; the guest side's views, texts and
+/// layout are then not part of the WASM at all.
+#[cfg(target_arch = "wasm32")]
+fn server_document<T>(_what: T) -> AnyView {
+    let _ = window().location().reload();
+    ().into_any()
+}
+
+/// The guest side's layout route (see [`server_document`] for the browser).
+#[component]
+fn GuestSide() -> impl IntoView {
+    #[cfg(target_arch = "wasm32")]
+    {
+        server_document(())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        view! { <GuestLayout /> }.into_any()
+    }
+}
+
+/// What an address that is no page shows. Under `/staff` (a hydrated
+/// document) a small notice the browser app renders the same way; any other
+/// address is a guest page, rendered by the server.
+fn not_found() -> AnyView {
+    use crate::i18n::Msg;
+    use locale::t;
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    if path == "/staff" || path.starts_with("/staff/") {
+        pages::respond_with(404);
+        return view! {
+            <Title text=t(Msg::NotFoundTitle) />
+            <section class="empty-state">
+                <p class="empty-state__code" aria-hidden="true">"404"</p>
+                <h1>{t(Msg::NotFoundTitle)}</h1>
+                <a class="button" href="/staff/board">{t(Msg::StaffBoard)}</a>
+            </section>
+        }
+        .into_any();
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        server_document(())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        view! { <GuestChrome><NotFound /></GuestChrome> }.into_any()
     }
 }
 
@@ -265,8 +335,8 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Title formatter=|page: String| if page.is_empty() { "Studio".to_owned() } else { format!("{page} · Studio") } />
         <Router>
-            <Routes fallback=|| view! { <GuestChrome><NotFound /></GuestChrome> }>
-                <ParentRoute path=path!("") view=GuestLayout ssr=SsrMode::Async>
+            <Routes fallback=not_found>
+                <ParentRoute path=path!("") view=GuestSide ssr=SsrMode::Async>
                     <Route path=path!("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("book/:space") view={Lazy::<BookRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("booking/:token") view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async />

@@ -56,16 +56,24 @@ fn SpaceCard(space: SpaceSummary) -> impl IntoView {
         u64::try_from(space.included_people).unwrap_or_default(),
         Noun::Person,
     );
+    let description = space.details.description.get(locale).to_owned();
+    let cover = space.photos.first().cloned();
+    let cover_alt = space.name.clone();
+    let area = space.details.area_m2;
     view! {
         <article class="space-card" data-space=space.slug.clone()>
+            {cover.map(|p| view! {
+                <super::guest_info::Picture photo=p fallback_alt=cover_alt sizes="(min-width: 700px) 360px, 92vw" class="space-card__cover" />
+            })}
             <h3>{space.name}</h3>
-            <p class="space-card__desc">{space.description}</p>
+            <p class="space-card__desc">{description}</p>
             <p class="space-card__price">
                 <strong>{locale.money(space.hourly_price)}</strong>
                 " "
                 <span class="muted">{t(Msg::PerHour)}</span>
             </p>
             <ul class="space-card__facts">
+                {area.map(|a| view! { <li>{a} " " {super::guest_info::word(super::guest_info::Word::SquareMetres)}</li> })}
                 <li>{t(Msg::UpTo)} " " {capacity}</li>
                 <li>{included} " " {t(Msg::IncludedInPrice)}</li>
                 <li>"+" {locale.money(space.extra_person_price)} " — " {t(Msg::ExtraPerson)}</li>

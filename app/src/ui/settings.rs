@@ -13,7 +13,7 @@ use crate::{
     domain::{
         notifications::{NotificationSettings, OutboxRow, TELEGRAM_KINDS},
         settings::{EquipmentItem, PromoCode, SpaceAdmin, StudioSettings},
-        studio::{phone_display, StudioContacts},
+        studio::{phone_display, Photo, StudioContacts},
     },
     error::AppError,
     i18n::Msg,
@@ -33,12 +33,15 @@ pub struct SettingsPageData {
     pub owner: bool,
     pub notifications: NotificationSettings,
     pub dead: Vec<OutboxRow>,
+    /// Each space's gallery, by space id.
+    pub galleries: Vec<(String, Vec<Photo>)>,
+    pub logo: Option<Photo>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "settings_page")]
 pub async fn load_settings_page() -> Result<SettingsPageData, AppError> {
     use super::staff::session;
-    use crate::server::{feeds, settings, webhooks};
+    use crate::server::{feeds, images, settings, webhooks};
     let (state, _, me) = session::report(session::settled_staff().await)?;
     let feed = session::report(feeds::feed_links(&state, &me).await)?;
     Ok(SettingsPageData {
@@ -54,6 +57,10 @@ pub async fn load_settings_page() -> Result<SettingsPageData, AppError> {
         owner: me.role == crate::domain::Role::Owner,
         notifications: session::report(webhooks::settings(&state, &me).await)?,
         dead: session::report(webhooks::dead(&state, &me).await)?,
+        galleries: session::report(images::galleries(&state.store).await)?
+            .into_iter()
+            .collect(),
+        logo: session::report(images::logo(&state.store).await)?,
     })
 }
 
@@ -124,6 +131,10 @@ pub async fn save_contacts(
     map_url: String,
     directions_ru: String,
     directions_en: String,
+    rules_ru: String,
+    rules_en: String,
+    payment_ru: String,
+    payment_en: String,
 ) -> Result<(), AppError> {
     use super::staff::session;
     use crate::{
@@ -144,6 +155,14 @@ pub async fn save_contacts(
         directions: Localized {
             ru: directions_ru,
             en: directions_en,
+        },
+        rules: Localized {
+            ru: rules_ru,
+            en: rules_en,
+        },
+        payment: Localized {
+            ru: payment_ru,
+            en: payment_en,
         },
     };
     session::report(
@@ -298,7 +317,7 @@ pub async fn save_space(
     let input = SpaceInput {
         slug: slug.trim().to_owned(),
         name,
-        description: String::new(),
+        details: Default::default(),
         capacity: capacity.trim().parse().unwrap_or(0),
         hourly_price: roubles(&hourly_price),
         included_people: included_people.trim().parse().unwrap_or(-1),
@@ -308,17 +327,14 @@ pub async fn save_space(
     };
     let id = Some(id).filter(|i| !i.is_empty());
     if let Some(existing) = &id {
-        // Keep the description, which this short form does not show.
+        // Keep the details (the space page card edits them).
         let current = session::report(settings::spaces(&state, &me).await)?;
-        let description = current
+        let details = current
             .into_iter()
             .find(|s| &s.id == existing)
-            .map(|s| s.space.description)
+            .map(|s| s.space.details)
             .unwrap_or_default();
-        let input = SpaceInput {
-            description,
-            ..input
-        };
+        let input = SpaceInput { details, ..input };
         return session::report(
             settings::save_space(
                 &state,
@@ -335,6 +351,154 @@ pub async fn save_space(
         settings::save_space(&state, &me, &web_session::origin(&parts), None, &input).await,
     )
     .map(|_| ())
+}
+
+/// Saves what guests read about a space (its description and what is
+/// included in each language, area, ceiling height); the rest of the space
+/// stays as it is.
+#[server(prefix = "/api/fn", endpoint = "save_space_page")]
+pub async fn save_space_page(
+    id: String,
+    description_ru: String,
+    description_en: String,
+    included_ru: String,
+    included_en: String,
+    area_m2: String,
+    ceiling_m: String,
+) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::{
+        domain::studio::{Localized, SpaceDetails},
+        error::FieldError,
+        server::{settings, web_session},
+    };
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(settings::require_admin(&me))?;
+    let bad = |field: &str, text: &str| {
+        AppError::field(field, FieldError::new("out_of_range", text.to_owned()))
+    };
+    let area_m2 = match area_m2.trim() {
+        "" => None,
+        raw => Some(
+            raw.parse::<u32>()
+                .map_err(|_| bad("area_m2", "1 to 10000 square metres."))?,
+        ),
+    };
+    let ceiling_cm = match ceiling_m.trim() {
+        "" => None,
+        raw => {
+            let metres: f64 = raw
+                .replace(',', ".")
+                .parse()
+                .map_err(|_| bad("ceiling_cm", "1.5 to 30 metres."))?;
+            if !(0.0..=1000.0).contains(&metres) {
+                return Err(bad("ceiling_cm", "1.5 to 30 metres."));
+            }
+            Some((metres * 100.0).round() as u32)
+        }
+    };
+    let current = session::report(settings::spaces(&state, &me).await)?;
+    let space = current
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| AppError::not_found("space"))?;
+    let input = crate::domain::settings::SpaceInput {
+        details: SpaceDetails {
+            description: Localized {
+                ru: description_ru,
+                en: description_en,
+            },
+            included: Localized {
+                ru: included_ru,
+                en: included_en,
+            },
+            area_m2,
+            ceiling_cm,
+        },
+        ..space.space
+    };
+    session::report(
+        settings::save_space(&state, &me, &web_session::origin(&parts), Some(&id), &input).await,
+    )
+    .map(|_| ())
+}
+
+/// Stores an uploaded photo of a space (`target` = its id) or the logo
+/// (`target` = `logo`), with its alt texts. Multipart: the browser sends
+/// the form as it is.
+#[server(prefix = "/api/fn", endpoint = "upload_image", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn upload_image(data: leptos::server_fn::codec::MultipartData) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::{
+        domain::studio::Localized,
+        error::FieldError,
+        server::{
+            images::{self, ImageTarget, MAX_UPLOAD_BYTES},
+            web_session,
+        },
+    };
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(crate::server::settings::require_admin(&me))?;
+    let mut form = data.into_inner().ok_or_else(|| AppError::BadRequest {
+        message: "A multipart form was expected.".into(),
+    })?;
+    let (mut target, mut alt, mut file) = (String::new(), Localized::default(), Vec::new());
+    let unreadable = || AppError::BadRequest {
+        message: "The upload could not be read.".into(),
+    };
+    while let Some(mut field) = form.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        // The file up to the upload limit, each text up to a few KB.
+        let limit = if name == "file" {
+            MAX_UPLOAD_BYTES
+        } else {
+            4096
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(AppError::field(
+                    &name,
+                    FieldError::new("file_too_large", "The upload is too large."),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        match name.as_str() {
+            "file" => file = bytes,
+            "target" => target = text(),
+            "alt_ru" => alt.ru = text(),
+            "alt_en" => alt.en = text(),
+            _ => {}
+        }
+    }
+    let target = match target.as_str() {
+        "logo" => ImageTarget::Logo,
+        "" => return Err(AppError::not_found("space")),
+        space => ImageTarget::Space(space.to_owned()),
+    };
+    session::report(
+        images::add(
+            &state,
+            &me,
+            &web_session::origin(&parts),
+            &target,
+            &alt,
+            file,
+        )
+        .await,
+    )
+    .map(|_| ())
+}
+
+/// Deletes a photo or the logo.
+#[server(prefix = "/api/fn", endpoint = "delete_image")]
+pub async fn delete_image(id: String) -> Result<(), AppError> {
+    use super::staff::session;
+    use crate::server::{images, web_session};
+    let (state, parts, me) = session::report(session::settled_staff().await)?;
+    session::report(images::remove(&state, &me, &web_session::origin(&parts), &id).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_equipment")]
@@ -458,6 +622,11 @@ pub fn SettingsPage() -> impl IntoView {
     let rotate = ServerAction::<RotateFeed>::new();
     let notify = ServerAction::<SaveNotifications>::new();
     let contacts = ServerAction::<SaveContacts>::new();
+    let space_page = ServerAction::<SaveSpacePage>::new();
+    let delete_image = ServerAction::<DeleteImage>::new();
+    // Uploads go through `upload_image` from the form itself (a browser
+    // FormData is not an action input); this counts finished ones.
+    let uploads = RwSignal::new(0_u32);
     let tg_test = ServerAction::<SendTelegramTest>::new();
     let retry = ServerAction::<RetryDelivery>::new();
     let data = Resource::new(
@@ -473,6 +642,11 @@ pub fn SettingsPage() -> impl IntoView {
                     tg_test.version().get(),
                     retry.version().get(),
                     contacts.version().get(),
+                ),
+                (
+                    space_page.version().get(),
+                    delete_image.version().get(),
+                    uploads.get(),
                 ),
             )
         },
@@ -503,6 +677,14 @@ pub fn SettingsPage() -> impl IntoView {
     Effect::new(move |_| outcome(rotate.value().get()));
     Effect::new(move |_| outcome(notify.value().get()));
     Effect::new(move |_| outcome(contacts.value().get()));
+    Effect::new(move |_| outcome(space_page.value().get()));
+    Effect::new(move |_| outcome(delete_image.value().get()));
+    let uploaded = Callback::new(move |result: Result<(), AppError>| {
+        if result.is_ok() {
+            uploads.update(|n| *n += 1);
+        }
+        outcome(Some(result));
+    });
     Effect::new(move |_| match tg_test.value().get() {
         Some(Ok(())) => toasts.success(t(Msg::TestMessageQueued)),
         other => outcome(other),
@@ -573,6 +755,8 @@ pub fn SettingsPage() -> impl IntoView {
                         </ActionForm>
                     </section>
                     <ContactsCard data=d.contacts.clone() action=contacts />
+                    <GuestSiteCard spaces=d.spaces.clone() galleries=d.galleries.clone() logo=d.logo.clone()
+                        page=space_page delete=delete_image uploaded />
                     <section class="panel panel--wide" aria-labelledby="spaces-title">
                         <h2 id="spaces-title">{t(Msg::NavSpaces)}</h2>
                         <div class="table-wrap">
@@ -711,6 +895,178 @@ fn EquipmentRow(
     }
 }
 
+/// The logo and, per space, what guests read and see: description and
+/// what is included in both languages, area, ceiling, the gallery.
+#[component]
+fn GuestSiteCard(
+    spaces: Vec<SpaceAdmin>,
+    galleries: Vec<(String, Vec<Photo>)>,
+    logo: Option<Photo>,
+    page: ServerAction<SaveSpacePage>,
+    delete: ServerAction<DeleteImage>,
+    uploaded: Callback<Result<(), AppError>>,
+) -> impl IntoView {
+    let ask_then_delete = move |id: String, question: Msg| {
+        move |_: leptos::ev::MouseEvent| {
+            #[cfg(feature = "hydrate")]
+            if !window().confirm_with_message(t(question)).unwrap_or(false) {
+                return;
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = question;
+            delete.dispatch(DeleteImage { id: id.clone() });
+        }
+    };
+    view! {
+        <section class="panel panel--wide" aria-labelledby="site-title" data-guest-site>
+            <h2 id="site-title">{t(Msg::GuestSiteTitle)}</h2>
+            <p class="muted small">{t(Msg::GuestSiteHint)}</p>
+            <h3>{t(Msg::LogoLabel)}</h3>
+            <div class="logo-row">
+                {match logo {
+                    Some(l) => view! {
+                        <img class="logo-preview" src=l.url(l.widths.first().copied().unwrap_or(l.width), false) alt=t(Msg::LogoLabel) data-logo-preview />
+                        <button type="button" class="button button--quiet" on:click=ask_then_delete(l.id.clone(), Msg::RemoveLogoConfirm)>{t(Msg::RemoveLogo)}</button>
+                    }.into_any(),
+                    None => view! { <p class="muted">{t(Msg::NoLogo)}</p> }.into_any(),
+                }}
+            </div>
+            <UploadForm target="logo".to_owned() uploaded with_alt=false />
+            {spaces.into_iter().map(|sp| {
+                let photos = galleries.iter().find(|(id, _)| *id == sp.id).map(|(_, p)| p.clone()).unwrap_or_default();
+                let d = sp.space.details.clone();
+                let id = sp.id.clone();
+                let form_id = sp.id.clone();
+                let prefix = format!("sp-{}", sp.space.slug);
+                let input = move |suffix: &str, name: &'static str, label: Msg, value: String, kind: &'static str| {
+                    let fid = format!("{prefix}-{suffix}");
+                    view! {
+                        <div class="field">
+                            <label for=fid.clone()>{t(label)}</label>
+                            <input id=fid name=name type=kind value=value inputmode=if kind == "text" { "decimal" } else { "numeric" } />
+                        </div>
+                    }
+                };
+                let text = {
+                    let prefix = format!("sp-{}", sp.space.slug);
+                    move |suffix: &str, name: &'static str, label: Msg, value: String| {
+                        let fid = format!("{prefix}-{suffix}");
+                        view! {
+                            <div class="field">
+                                <label for=fid.clone()>{t(label)}</label>
+                                <textarea id=fid name=name rows="4" maxlength="2000">{value}</textarea>
+                            </div>
+                        }
+                    }
+                };
+                let ceiling = d.ceiling_cm.map(|c| format!("{}", f64::from(c) / 100.0)).unwrap_or_default();
+                view! {
+                    <details class="space-page" data-space-page=sp.space.slug.clone()>
+                        <summary>{sp.space.name.clone()} <span class="muted small">" · " {t(Msg::PhotosLabel)} ": " {photos.len()}</span></summary>
+                        <ActionForm action=page attr:class="stack stack--wide">
+                            <input type="hidden" name="id" value=form_id />
+                            <div class="grid-2">
+                                {text("desc-ru", "description_ru", Msg::DescriptionRu, d.description.ru.clone())}
+                                {text("desc-en", "description_en", Msg::DescriptionEn, d.description.en.clone())}
+                                {text("inc-ru", "included_ru", Msg::IncludedRu, d.included.ru.clone())}
+                                {text("inc-en", "included_en", Msg::IncludedEn, d.included.en.clone())}
+                                {input("area", "area_m2", Msg::AreaM2, d.area_m2.map(|a| a.to_string()).unwrap_or_default(), "number")}
+                                {input("ceiling", "ceiling_m", Msg::CeilingM, ceiling, "text")}
+                            </div>
+                            <p class="field__hint">{t(Msg::IncludedHint)}</p>
+                            <button type="submit" class="button" disabled=move || page.pending().get()>{t(Msg::Save)}</button>
+                        </ActionForm>
+                        <h4>{t(Msg::PhotosLabel)}</h4>
+                        {if photos.is_empty() {
+                            view! { <p class="muted small">{t(Msg::NoPhotos)}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="photo-list">
+                                    {photos.into_iter().map(|p| {
+                                        let alt = if p.alt.ru.is_empty() { p.alt.en.clone() } else { p.alt.ru.clone() };
+                                        view! {
+                                            <li class="photo-list__item" data-photo=p.id.clone()>
+                                                <img src=p.url(p.widths.first().copied().unwrap_or(p.width), false) alt=alt.clone() width="160" height=p.height_at(160).to_string() loading="lazy" />
+                                                <span class="small">{alt}</span>
+                                                <button type="button" class="button button--quiet button--small" on:click=ask_then_delete(p.id.clone(), Msg::DeletePhotoConfirm)>{t(Msg::DeletePhoto)}</button>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                        <UploadForm target=id uploaded with_alt=true />
+                    </details>
+                }
+            }).collect_view()}
+        </section>
+    }
+}
+
+/// An image upload (a space's photo or the logo): sent as the form is, as
+/// multipart, to `upload_image`; the button says when it is under way.
+#[component]
+fn UploadForm(
+    target: String,
+    uploaded: Callback<Result<(), AppError>>,
+    with_alt: bool,
+) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let prefix = format!("up-{target}");
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+                return;
+            };
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let result = upload_image(data.into()).await;
+                busy.set(false);
+                if result.is_ok() {
+                    form.reset();
+                }
+                uploaded.run(result);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (busy, uploaded);
+    };
+    let field = |suffix: &str, name: &'static str, label: Msg| {
+        let id = format!("{prefix}-{suffix}");
+        view! {
+            <div class="field">
+                <label for=id.clone()>{t(label)}</label>
+                <input id=id name=name type="text" maxlength="300" />
+            </div>
+        }
+    };
+    view! {
+        <form class="upload-form" on:submit=on_submit data-upload=target.clone()>
+            <input type="hidden" name="target" value=target.clone() />
+            <div class="field">
+                <label for=format!("{prefix}-file")>{t(Msg::PhotoFile)}</label>
+                <input id=format!("{prefix}-file") name="file" type="file" accept="image/jpeg,image/png,image/webp" required />
+            </div>
+            {with_alt.then(|| view! {
+                {field("alt-ru", "alt_ru", Msg::AltRu)}
+                {field("alt-en", "alt_en", Msg::AltEn)}
+            })}
+            <button type="submit" class="button button--quiet" disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
+                {move || if busy.get() { t(Msg::Uploading) } else { t(Msg::Upload) }}
+            </button>
+        </form>
+    }
+}
+
 /// When a channel last delivered, in words.
 fn last_delivery(
     locale: crate::i18n::Locale,
@@ -777,7 +1133,7 @@ fn ContactsCard(data: StudioContacts, action: ServerAction<SaveContacts>) -> imp
         view! {
             <div class="field" class:field--error=move || message().is_some()>
                 <label for=id>{t(label)}</label>
-                <textarea id=id name=name rows="2" maxlength="1000">{value}</textarea>
+                <textarea id=id name=name rows="3" maxlength="4000">{value}</textarea>
                 <p class="field__error" aria-live="polite">{message}</p>
             </div>
         }
@@ -812,6 +1168,11 @@ fn ContactsCard(data: StudioContacts, action: ServerAction<SaveContacts>) -> imp
                     {area("c-directions-ru", "directions_ru", Msg::DirectionsRu, data.directions.ru.clone())}
                     {area("c-directions-en", "directions_en", Msg::DirectionsEn, data.directions.en.clone())}
                     {field("c-map", "map_url", Msg::MapLink, data.map_url.clone(), "url")}
+                    <span></span>
+                    {area("c-rules-ru", "rules_ru", Msg::RulesRu, data.rules.ru.clone())}
+                    {area("c-rules-en", "rules_en", Msg::RulesEn, data.rules.en.clone())}
+                    {area("c-payment-ru", "payment_ru", Msg::PaymentRu, data.payment.ru.clone())}
+                    {area("c-payment-en", "payment_en", Msg::PaymentEn, data.payment.en.clone())}
                 </div>
                 <button type="submit" class="button" disabled=move || action.pending().get()>{t(Msg::Save)}</button>
             </ActionForm>

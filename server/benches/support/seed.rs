@@ -21,9 +21,9 @@ pub async fn seed(url: &str) -> usize {
     sql.push_str("UPDATE studio_settings SET horizon_days = 400;\n");
     for s in 2..SPACES {
         sql.push_str(&format!(
-            "INSERT INTO spaces (id, slug, name, description, capacity, hourly_price, included_people, \
+            "INSERT INTO spaces (id, slug, name, details, capacity, hourly_price, included_people, \
              extra_person_price, active, sort_order, created_at, updated_at) VALUES \
-             ('bench-space-{s}', 'studio_{s}', 'Studio {s}', '', 8, 200000, 4, 20000, TRUE, {s}, {now}, {now});\n"
+             ('bench-space-{s}', 'studio_{s}', 'Studio {s}', '{{}}', 8, 200000, 4, 20000, TRUE, {s}, {now}, {now});\n"
         ));
     }
     sql.push_str("COMMIT;\n");

@@ -33,10 +33,14 @@ pub struct HttpOptions {
     pub metrics_token: Option<std::sync::Arc<[u8]>>,
 }
 
-use app::{error::AppError, server::AppState, shell, App};
+use app::{
+    error::AppError,
+    server::{images, AppState},
+    shell, App,
+};
 use axum::{
     body::Body,
-    extract::{MatchedPath, State},
+    extract::{DefaultBodyLimit, MatchedPath, State},
     http::{header, HeaderValue, Request},
     response::{IntoResponse, Response},
     routing::{delete, get, post, put},
@@ -189,6 +193,18 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                 )
                 .route("/spaces/{id}", put(settings::update_space))
                 .route(
+                    "/spaces/{id}/photos",
+                    post(settings::add_photo)
+                        .layer(DefaultBodyLimit::max(images::MAX_UPLOAD_BYTES)),
+                )
+                .route("/photos/{id}", delete(settings::delete_photo))
+                .route(
+                    "/settings/logo",
+                    put(settings::put_logo)
+                        .delete(settings::delete_logo)
+                        .layer(DefaultBodyLimit::max(images::MAX_UPLOAD_BYTES)),
+                )
+                .route(
                     "/equipment",
                     get(settings::list_equipment).post(settings::create_equipment),
                 )
@@ -268,6 +284,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .route("/locale", post(locale::switch))
         .route("/ws", get(live::socket))
         .route("/ics/{secret}/{file}", get(calendar::ics))
+        .route("/media/{id}/{file}", get(public::media))
         .route(
             "/book/{space}",
             post(forms::submit_booking).layer(throttle.html()),

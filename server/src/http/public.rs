@@ -139,3 +139,24 @@ pub async fn cancel_guest_booking(
 ) -> Result<Json<GuestBookingView>, AppError> {
     Ok(Json(bookings::cancel_guest_booking(&state, &token).await?))
 }
+
+/// A stored size of a space photo or the logo (`480.webp`, `960.jpg`).
+/// An image's id changes whenever its content would, so browsers and
+/// proxies may keep it for a year without asking again.
+pub async fn media(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    match app::server::images::file(&state.store, &id, &file).await? {
+        Some((content_type, bytes)) => Ok((
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            bytes,
+        )
+            .into_response()),
+        None => Err(AppError::not_found("image")),
+    }
+}

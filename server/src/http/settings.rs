@@ -3,18 +3,22 @@
 
 use super::{
     auth::{origin, Staff},
-    extract::ApiJson,
+    extract::{ApiJson, ApiQuery},
 };
 use app::{
     domain::settings::{
         EquipmentInput, EquipmentItem, PromoCode, PromoInput, SettingsUpdate, SpaceAdmin,
         SpaceInput, StudioSettings,
     },
-    domain::studio::StudioContacts,
+    domain::studio::{Localized, Photo, StudioContacts},
     error::{AppError, ErrorBody},
-    server::{settings, AppState},
+    server::{
+        images::{self, ImageTarget},
+        settings, AppState,
+    },
 };
 use axum::{
+    body::Bytes,
     extract::{ConnectInfo, Path, State},
     http::{HeaderMap, StatusCode},
     Json,
@@ -128,6 +132,117 @@ pub async fn update_space(
     Ok(Json(
         settings::save_space(&state, &me, &origin(addr, &headers), Some(&id), &req).await?,
     ))
+}
+
+/// Alt texts of an uploaded image.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AltText {
+    /// What the photo shows, in Russian (at most 300 characters).
+    #[serde(default)]
+    pub alt_ru: String,
+    /// The same in English.
+    #[serde(default)]
+    pub alt_en: String,
+}
+
+impl AltText {
+    fn localized(self) -> Localized {
+        Localized {
+            ru: self.alt_ru,
+            en: self.alt_en,
+        }
+    }
+}
+
+/// Adds a photo to a space's gallery. The body is the image itself
+/// (`Content-Type: image/jpeg`, `image/png` or `image/webp`, at most 20 MB);
+/// it is stored in several widths as WebP and JPEG.
+#[utoipa::path(post, path = "/api/v1/spaces/{id}/photos", tag = "settings", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Space id"), AltText),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"), responses(
+    (status = 201, description = "Added", body = Photo),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 404, description = "No such space", body = ErrorBody),
+    (status = 422, description = "`invalid_image`, `image_too_large`, `file_too_large` or a too long alt text", body = ErrorBody)))]
+pub async fn add_photo(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiQuery(alt): ApiQuery<AltText>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Photo>), AppError> {
+    let photo = images::add(
+        &state,
+        &me,
+        &origin(addr, &headers),
+        &ImageTarget::Space(id),
+        &alt.localized(),
+        body.to_vec(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(photo)))
+}
+
+/// Deletes a photo of a space (or the logo) with all its sizes.
+#[utoipa::path(delete, path = "/api/v1/photos/{id}", tag = "settings", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Image id")), responses(
+    (status = 204, description = "Deleted"),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 404, description = "No such image", body = ErrorBody)))]
+pub async fn delete_photo(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    images::remove(&state, &me, &origin(addr, &headers), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets the studio's logo shown in the guest pages' header (the body is
+/// the image, as for photos); replaces the one before.
+#[utoipa::path(put, path = "/api/v1/settings/logo", tag = "settings", security(("bearer" = [])),
+    params(AltText), request_body(content = Vec<u8>, content_type = "image/png"), responses(
+    (status = 200, description = "Set", body = Photo),
+    (status = 403, description = "Owners and admins only", body = ErrorBody),
+    (status = 422, description = "Not a usable image", body = ErrorBody)))]
+pub async fn put_logo(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiQuery(alt): ApiQuery<AltText>,
+    body: Bytes,
+) -> Result<Json<Photo>, AppError> {
+    Ok(Json(
+        images::add(
+            &state,
+            &me,
+            &origin(addr, &headers),
+            &ImageTarget::Logo,
+            &alt.localized(),
+            body.to_vec(),
+        )
+        .await?,
+    ))
+}
+
+/// Removes the logo (the studio's name stays in the header).
+#[utoipa::path(delete, path = "/api/v1/settings/logo", tag = "settings", security(("bearer" = [])), responses(
+    (status = 204, description = "Removed (or there was none)"),
+    (status = 403, description = "Owners and admins only", body = ErrorBody)))]
+pub async fn delete_logo(
+    State(state): State<AppState>,
+    Staff(me): Staff,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<StatusCode, AppError> {
+    images::remove_logo(&state, &me, &origin(addr, &headers)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The equipment catalogue with stock.
