@@ -133,6 +133,13 @@ test("an owner builds a space's page and a guest on a phone reads it before and 
   const terms = guest.locator("aside.terms section");
   await expect(terms.first()).toHaveAttribute("data-terms", "payment");
   await expect(terms.first()).toContainText("Как оплатить");
+  // Add to calendar: the same event the e-mail attaches.
+  const ics = guest.locator("a[data-add-to-calendar]");
+  await expect(ics).toBeVisible();
+  const file = await guest.request.get(`${base()}${await ics.getAttribute("href")}`);
+  expect(file.status()).toBe(200);
+  expect(file.headers()["content-type"]).toContain("text/calendar");
+  expect(await file.text()).toContain("BEGIN:VEVENT");
   await guest.screenshot({ path: "test-results/guest-confirmation-390.png", fullPage: true });
   expect(images.some((u) => u.endsWith(".webp"))).toBe(true);
   await context.close();

@@ -258,6 +258,20 @@ both_backends! {
         let policy = html.find("data-terms=\"cancellation\"").unwrap();
         assert!(pay < policy, "how to pay comes first after booking");
         assert!(html.contains("Картой или наличными") && html.contains("Сменная обувь"));
+
+        // Add to calendar: the event in the studio's zone, with its reference.
+        let token = manage.trim_start_matches("/booking/").trim_end_matches("?new=1").to_owned();
+        assert!(html.contains(&format!("href=\"/booking/{token}/calendar.ics\"")));
+        let res = app.get(&format!("/booking/{token}/calendar.ics")).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "text/calendar; charset=utf-8");
+        assert_eq!(res.headers()["cache-control"], "private, no-store");
+        let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+        let ics = res.text().await.unwrap();
+        assert!(ics.contains("BEGIN:VEVENT") && ics.contains(&format!("DTSTART;TZID=Europe/Moscow:{}T100000", date.replace('-', ""))), "{ics}");
+        let reference = ics.lines().find(|l| l.starts_with("DESCRIPTION:")).unwrap().trim_start_matches("DESCRIPTION:").split('\\').next().unwrap().to_owned();
+        assert!(reference.starts_with("REF-") && disposition.contains(&format!("{reference}.ics")), "{disposition} {reference}");
+        assert_eq!(app.get("/booking/not-a-token/calendar.ics").await.status(), 404);
     }
 
     async fn the_settings_page_uploads_photos_through_its_server_function(app) {

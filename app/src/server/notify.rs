@@ -495,6 +495,32 @@ fn session_ics(
     calendar.done().to_string()
 }
 
+/// The booking of a guest's manage link as an `.ics` file (the event the
+/// confirmation e-mail attaches): its file name and content. A link that
+/// is not the studio's, or a deleted booking, is not found.
+pub async fn guest_calendar(
+    state: &AppState,
+    token: &str,
+) -> Result<(String, String), crate::error::AppError> {
+    let id = super::bookings::manage_token_booking(state, token)?;
+    let b = facts(state, &id)
+        .await?
+        .filter(|b| b.deleted_at.is_none())
+        .ok_or_else(|| crate::error::AppError::not_found("booking"))?;
+    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
+    let locale = Locale::from_tag(&b.locale).unwrap_or_default();
+    let address = super::catalog::public_catalog(&state.store, &state.catalog_cache)
+        .await?
+        .studio
+        .contacts
+        .address
+        .get(locale)
+        .to_owned();
+    let link = state.notifier.manage_url(&state.signing_key, &b.id);
+    let ics = session_ics(&b, &config.name, config.rules.time_zone, &link, &address);
+    Ok((format!("{}.ics", b.reference), ics))
+}
+
 async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error::AppError> {
     let notifier = &state.notifier;
     let Some(smtp) = &notifier.smtp else {

@@ -619,6 +619,13 @@ fn ManageView(
                 <dd>{booking.client_name.clone()}</dd>
             </dl>
             <PriceSummary price=b />
+            {open.then(|| view! {
+                <p>
+                    <a class="button button--quiet" href=format!("/booking/{token}/calendar.ics") download data-add-to-calendar>
+                        {super::guest_info::word(super::guest_info::Word::AddToCalendar)}
+                    </a>
+                </p>
+            })}
             {if booking.can_cancel {
                 if confirm {
                     view! {

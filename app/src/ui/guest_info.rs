@@ -29,6 +29,7 @@ pub(super) enum Word {
     HowToPay,
     Photos,
     PhotoOf,
+    AddToCalendar,
 }
 
 pub(super) fn word(w: Word) -> &'static str {
@@ -53,6 +54,7 @@ pub(super) fn word(w: Word) -> &'static str {
         Word::HowToPay => ("How to pay", "Как оплатить"),
         Word::Photos => ("Photos", "Фотографии"),
         Word::PhotoOf => ("Photo of", "Фото зала"),
+        Word::AddToCalendar => ("Add to calendar (.ics)", "Добавить в календарь (.ics)"),
     };
     if en {
         e

@@ -184,6 +184,35 @@ pub async fn cancel_booking(State(state): State<AppState>, Path(token): Path<Str
     }
 }
 
+/// The guest's booking as a calendar file ("add to calendar" on the
+/// confirmation and manage page). Private: the link carries the token.
+pub async fn booking_calendar(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    match app::server::notify::guest_calendar(&state, &token).await {
+        Ok((name, ics)) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/calendar; charset=utf-8".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+                (
+                    axum::http::header::CACHE_CONTROL,
+                    "private, no-store".to_owned(),
+                ),
+            ],
+            ics,
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// The manage page's data-request buttons.
 #[derive(Debug, serde::Deserialize)]
 pub struct DataRequestForm {

@@ -295,6 +295,10 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
             post(forms::cancel_booking).layer(throttle.html()),
         )
         .route(
+            "/booking/{token}/calendar.ics",
+            get(forms::booking_calendar),
+        )
+        .route(
             "/booking/{token}/data-request",
             post(forms::data_request).layer(throttle.html()),
         )
