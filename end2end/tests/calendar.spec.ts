@@ -120,31 +120,3 @@ test("blocked time is added, changed and removed from the calendar", async ({ br
   await expect(block).toHaveCount(0);
   expect(errors).toEqual([]);
 });
-
-test("the new-booking dialog finds clients on file by surname in any case or by a dictated phone", async ({ browser }) => {
-  const day = new Date(Date.now() + (3 + 24 * 9) * 3600_000).toISOString().slice(0, 10);
-  const created = await api("/api/v1/public/bookings", "POST", undefined, {
-    space: "studio_a", start_time: `${day}T10:00:00+03:00`, end_time: `${day}T11:00:00+03:00`, people_count: 2,
-    client_name: "Ольга Смирнова", client_phone: "+7 903 555-12-34", consent: true,
-  });
-  expect(created.status).toBe(201);
-  const [page, errors] = await signIn(browser, "owner", OWNER_PASSWORD, 900, 1366, { locale: "ru-RU" });
-  await page.goto(`${base()}/staff/calendar?date=${day}&view=day`);
-  await expect(page.locator(".live-status--on")).toBeVisible();
-  const slot = page.locator(`[data-slot-start="${day}T15:00:00+03:00"][data-space="studio_b"]`);
-
-  await slot.click();
-  await page.locator("#nb-name").pressSequentially("смирн");
-  const suggestion = page.locator("[data-client-suggest] button", { hasText: "Ольга Смирнова" });
-  await expect(suggestion).toContainText("+7 903 555-12-34");
-  await suggestion.click();
-  await expect(page.locator("#nb-name")).toHaveValue("Ольга Смирнова");
-  await expect(page.locator("#nb-phone")).toHaveValue("+7 903 555-12-34");
-  await expect(page.locator("[data-client-suggest]")).toHaveCount(0);
-  await page.keyboard.press("Escape");
-
-  await slot.click();
-  await page.locator("#nb-phone").fill("8 903 555 12 34");
-  await expect(page.locator("[data-client-suggest] button", { hasText: "Ольга Смирнова" })).toBeVisible();
-  expect(errors).toEqual([]);
-});

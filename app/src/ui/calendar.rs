@@ -620,67 +620,18 @@ fn NewBookingDialog(
         .unwrap_or_default();
     // The total follows hours and people, asked of the server.
     let (hours, people) = (RwSignal::new(1_i64), RwSignal::new(2_i64));
-    // Plain signals filled by requests, not resources: a resource read in
-    // the dialog registers with the calendar's suspense, which would hide
-    // and show the dialog (and take the focus from the field being typed
-    // in) whenever it reloads.
-    let price = RwSignal::new(None::<Result<crate::domain::Money, AppError>>);
-    {
+    let price = {
         let (space, start) = (target.space.clone(), target.start.clone());
-        Effect::new(move |_| {
-            let (h, p) = (hours.get(), people.get());
-            let (space, start) = (space.clone(), start.clone());
-            leptos::task::spawn_local(async move {
-                let total = calendar_quote(space, start, h, p).await;
-                // Only the answer for what the form says now.
-                if hours.get_untracked() == h && people.get_untracked() == p {
-                    price.set(Some(total));
-                }
-            });
-        });
-    }
+        LocalResource::new(move || {
+            calendar_quote(space.clone(), start.clone(), hours.get(), people.get())
+        })
+    };
     let number = |ev: leptos::ev::Event| {
         event_target_value(&ev)
             .trim()
             .parse::<i64>()
             .ok()
             .filter(|n| *n > 0)
-    };
-    // Clients on file, looked up by what is typed into the name or the
-    // phone (a surname in any case, a phone in any spelling): choosing one
-    // fills both fields.
-    // The inputs are filled through their nodes: a signal read by the
-    // dialog's markup would be tracked by the suspense that opens it, which
-    // would then build the dialog anew on every keystroke.
-    let name = NodeRef::<leptos::html::Input>::new();
-    let phone = NodeRef::<leptos::html::Input>::new();
-    let lookup = RwSignal::new(String::new());
-    let known = RwSignal::new(Vec::<crate::domain::calendar::ClientSummary>::new());
-    let look_up = move |q: String| {
-        lookup.set(q.clone());
-        leptos::task::spawn_local(async move {
-            let found = if q.trim().chars().count() < 2 {
-                Vec::new()
-            } else {
-                super::clients::load_clients(Some(q.clone()), None)
-                    .await
-                    .map(|list| list.items.into_iter().take(5).collect())
-                    .unwrap_or_default()
-            };
-            if lookup.get_untracked() == q {
-                known.set(found);
-            }
-        });
-    };
-    let pick = move |c: crate::domain::calendar::ClientSummary| {
-        if let Some(input) = name.get_untracked() {
-            input.set_value(&c.name);
-        }
-        if let Some(input) = phone.get_untracked() {
-            input.set_value(&crate::domain::studio::phone_display(&c.phone));
-        }
-        lookup.set(String::new());
-        known.set(Vec::new());
     };
     view! {
         <super::modal::Modal labelled_by="new-booking-title" on_close=Callback::new(move |()| on_close.run(None))>
@@ -691,43 +642,14 @@ fn NewBookingDialog(
                     <input type="hidden" name="start" value=target.start.clone() />
                     <div class="field">
                         <label for="nb-name">{t(Msg::LabelClientName)}</label>
-                        <input id="nb-name" name="client_name" required autofocus autocomplete="off" node_ref=name
-                            on:input=move |ev| look_up(event_target_value(&ev)) />
+                        <input id="nb-name" name="client_name" required autofocus />
                         {field_error("client_name")}
                     </div>
                     <div class="field">
                         <label for="nb-phone">{t(Msg::Phone)}</label>
-                        <input id="nb-phone" name="client_phone" type="tel" required autocomplete="off" node_ref=phone
-                            on:input=move |ev| look_up(event_target_value(&ev)) />
+                        <input id="nb-phone" name="client_phone" type="tel" required />
                         {field_error("client_phone")}
                     </div>
-                    {move || {
-                        let found = known.get();
-                        (!found.is_empty()).then(|| view! {
-                            <div class="client-suggest" data-client-suggest>
-                                <p class="muted small" id="nb-known">{t(Msg::KnownClients)}</p>
-                                <ul aria-labelledby="nb-known">
-                                    {found.into_iter().map(|c| {
-                                        let label = format!(
-                                            "{} · {} · {}{}",
-                                            c.name,
-                                            crate::domain::studio::phone_display(&c.phone),
-                                            locale.count(u64::try_from(c.visits).unwrap_or(0), crate::i18n::Noun::Visit),
-                                            if c.no_shows > 0 {
-                                                format!(" · {}", locale.count(u64::try_from(c.no_shows).unwrap_or(0), crate::i18n::Noun::NoShow))
-                                            } else {
-                                                String::new()
-                                            },
-                                        );
-                                        view! {
-                                            <li><button type="button" class="button button--quiet button--small"
-                                                on:click=move |_| pick(c.clone())>{label}</button></li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            </div>
-                        })
-                    }}
                     <div class="grid-2">
                         <div class="field">
                             <label for="nb-hours">{t(Msg::DurationHours)}</label>
