@@ -120,3 +120,53 @@ test("blocked time is added, changed and removed from the calendar", async ({ br
   await expect(block).toHaveCount(0);
   expect(errors).toEqual([]);
 });
+
+test("the new-booking dialog finds clients on file by surname in any case or by a dictated phone", async ({ browser }) => {
+  const day = new Date(Date.now() + (3 + 24 * 9) * 3600_000).toISOString().slice(0, 10);
+  const created = await api("/api/v1/public/bookings", "POST", undefined, {
+    space: "studio_a", start_time: `${day}T10:00:00+03:00`, end_time: `${day}T11:00:00+03:00`, people_count: 2,
+    client_name: "Ольга Смирнова", client_phone: "+7 903 555-12-34", consent: true,
+  });
+  expect(created.status).toBe(201);
+  const [page, errors] = await signIn(browser, "owner", OWNER_PASSWORD, 900, 1366, { locale: "ru-RU" });
+  await page.goto(`${base()}/staff/calendar?date=${day}&view=day`);
+  await expect(page.locator(".live-status--on")).toBeVisible();
+  const slot = page.locator(`[data-slot-start="${day}T15:00:00+03:00"][data-space="studio_b"]`);
+
+  await slot.click();
+  await page.locator("#nb-name").pressSequentially("смирн");
+  const suggestion = page.locator("[data-client-suggest] button", { hasText: "Ольга Смирнова" });
+  await expect(suggestion).toContainText("+7 903 555-12-34");
+  await page.getByRole("dialog").screenshot({ path: "test-results/calendar-lookup.png" });
+  await suggestion.click();
+  await expect(page.locator("#nb-name")).toHaveValue("Ольга Смирнова");
+  await expect(page.locator("#nb-phone")).toHaveValue("+7 903 555-12-34");
+  await expect(page.locator("[data-client-suggest]")).toHaveCount(0);
+  await page.keyboard.press("Escape");
+
+  // Typed key by key, figures keep every digit and the focus stays put.
+  await page.locator("#nb-hours").fill("");
+  await page.locator("#nb-hours").pressSequentially("2");
+  await expect(page.locator("[data-quote] strong")).toHaveText(/3\s?600/);
+  await expect(page.locator("#nb-hours")).toBeFocused();
+  await page.keyboard.press("Escape");
+
+  // A phone dictated as "8 903 …" finds her too; choosing her and booking
+  // puts the booking under her name.
+  await slot.click();
+  await page.locator("#nb-phone").pressSequentially("8 903 555 12 34");
+  await expect(page.locator("#nb-phone")).toHaveValue("8 903 555 12 34");
+  await page.locator("[data-client-suggest] button", { hasText: "Ольга Смирнова" }).click();
+  await expect(page.locator("#nb-phone")).toHaveValue("+7 903 555-12-34");
+  await page.locator("#nb-consent").check();
+  await page.locator("#nb-phone").locator("xpath=ancestor::form").locator("button[type=submit]").click();
+  await expect(page.locator('[data-space="studio_b"] .cal-booking', { hasText: "Ольга Смирнова" })).toBeVisible();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+
+  // Nothing on file for what is typed: no list.
+  await page.locator(`[data-slot-start="${day}T17:00:00+03:00"][data-space="studio_b"]`).click();
+  await page.locator("#nb-name").pressSequentially("Zz");
+  await page.waitForTimeout(300);
+  await expect(page.locator("[data-client-suggest]")).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

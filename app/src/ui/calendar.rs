@@ -220,16 +220,36 @@ pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let params = move || query.with(|q| (q.get("date"), q.get("view")));
     let data = Resource::new(params, |(date, view)| load_calendar(date, view));
+    let toasts = toasts();
+    // The new-booking dialog lives outside the calendar's suspense: inside
+    // it, whatever the dialog waits for (its code, the total, the client
+    // lookup) would count as the calendar's loading, and a reload of the
+    // calendar would build the dialog anew under the field being typed in.
+    let new_booking = RwSignal::new(None::<NewBooking>);
+    let made = RwSignal::new(None::<BookingSummary>);
     view! {
         <Title text=t(Msg::StaffCalendar) />
-        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
+        // A transition: another week loading, or the block form's code
+        // arriving, keeps the calendar on screen instead of flashing
+        // "Loading".
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Calendar data=d reload=Callback::new(move |()| data.refetch()) /> }.into_any(),
+                    Ok(d) => view! { <Calendar data=d new_booking made /> }.into_any(),
                     Err(e) => staff_page_error(e),
                 }
             })}
-        </Suspense>
+        </Transition>
+        {move || new_booking.get().map(|nb| {
+            let on_close = Callback::new(move |created: Option<BookingSummary>| {
+                if let Some(card) = created {
+                    toasts.success(format!("{}: {}", t(Msg::NewBooking), card.client_name));
+                    made.set(Some(card));
+                }
+                new_booking.set(None);
+            });
+            Suspend::new(async move { new_booking_dialog(nb, on_close).await })
+        })}
     }
 }
 
@@ -241,7 +261,13 @@ struct NewBooking {
 }
 
 #[component]
-fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
+fn Calendar(
+    data: CalendarData,
+    /// Where an empty hour's click asks for the new-booking dialog.
+    new_booking: RwSignal<Option<NewBooking>>,
+    /// The booking the dialog made last, put on the grid here.
+    made: RwSignal<Option<BookingSummary>>,
+) -> impl IntoView {
     let locale = locale::current();
     let toasts = toasts();
     let grid_start = data.grid_start;
@@ -251,7 +277,6 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
     let blocks = RwSignal::new(data.blocks.clone());
     let dragging = RwSignal::new(None::<String>);
     let drag_class = RwSignal::new(false);
-    let new_booking = RwSignal::new(None::<NewBooking>);
     let block_form = RwSignal::new(false);
     let editing = RwSignal::new(None::<Block>);
     let removing = RwSignal::new(None::<String>);
@@ -279,9 +304,30 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
             }
         });
     };
+    Effect::new(move |_| {
+        made.track();
+        if let Some(card) = made.try_update_untracked(Option::take).flatten() {
+            upsert(card);
+        }
+    });
+    // Blocked time changed elsewhere, or events were missed: the shown
+    // range is asked for again and its bookings and blocks replaced in
+    // place, so a form or dialog open on this page stays as it is.
+    let shown = StoredValue::new((data.date.clone(), data.view.clone()));
+    let refresh = move || {
+        let (date, view) = shown.get_value();
+        leptos::task::spawn_local(async move {
+            if let Ok(fresh) = load_calendar(Some(date), Some(view)).await {
+                blocks.set(fresh.blocks);
+                if dragging.get_untracked().is_none() {
+                    bookings.set(fresh.bookings);
+                }
+            }
+        });
+    };
     let live = use_live(Some(data.last_event_id), move |e: LiveEvent| {
         if e.kind == "resync" || e.aggregate == "block" {
-            reload.run(());
+            refresh();
             return;
         }
         if dragging.get_untracked().as_deref() == Some(e.booking_id.as_str()) {
@@ -543,16 +589,6 @@ fn Calendar(data: CalendarData, reload: Callback<()>) -> impl IntoView {
                 }).collect_view()}
             </div>
         </div>
-        {move || new_booking.get().map(|nb| {
-            let on_close = Callback::new(move |created: Option<BookingSummary>| {
-                if let Some(card) = created {
-                    toasts.success(format!("{}: {}", t(Msg::NewBooking), card.client_name));
-                    upsert(card);
-                }
-                new_booking.set(None);
-            });
-            Suspend::new(async move { new_booking_dialog(nb, on_close).await })
-        })}
         {move || removing.get().map(|id| view! {
             <super::modal::Modal role="alertdialog" labelled_by="unblock-title"
                 on_close=Callback::new(move |()| removing.set(None))>
@@ -620,18 +656,64 @@ fn NewBookingDialog(
         .unwrap_or_default();
     // The total follows hours and people, asked of the server.
     let (hours, people) = (RwSignal::new(1_i64), RwSignal::new(2_i64));
-    let price = {
+    // A signal filled by requests; an answer for figures the form no longer
+    // shows is dropped.
+    let price = RwSignal::new(None::<Result<crate::domain::Money, AppError>>);
+    {
         let (space, start) = (target.space.clone(), target.start.clone());
-        LocalResource::new(move || {
-            calendar_quote(space.clone(), start.clone(), hours.get(), people.get())
-        })
-    };
+        Effect::new(move |_| {
+            let (h, p) = (hours.get(), people.get());
+            let (space, start) = (space.clone(), start.clone());
+            leptos::task::spawn_local(async move {
+                let total = calendar_quote(space, start, h, p).await;
+                // Only the answer for what the form says now.
+                if hours.get_untracked() == h && people.get_untracked() == p {
+                    price.set(Some(total));
+                }
+            });
+        });
+    }
     let number = |ev: leptos::ev::Event| {
         event_target_value(&ev)
             .trim()
             .parse::<i64>()
             .ok()
             .filter(|n| *n > 0)
+    };
+    // Clients on file, looked up by what is typed into the name or the
+    // phone (a surname in any case, a phone in any spelling): choosing one
+    // fills both fields.
+    // The inputs stay uncontrolled (the form posts them); a choice is
+    // written into them through their nodes.
+    let name = NodeRef::<leptos::html::Input>::new();
+    let phone = NodeRef::<leptos::html::Input>::new();
+    let lookup = RwSignal::new(String::new());
+    let known = RwSignal::new(Vec::<crate::domain::calendar::ClientSummary>::new());
+    let look_up = move |q: String| {
+        lookup.set(q.clone());
+        leptos::task::spawn_local(async move {
+            let found = if q.trim().chars().count() < 2 {
+                Vec::new()
+            } else {
+                super::clients::load_clients(Some(q.clone()), None)
+                    .await
+                    .map(|list| list.items.into_iter().take(5).collect())
+                    .unwrap_or_default()
+            };
+            if lookup.get_untracked() == q {
+                known.set(found);
+            }
+        });
+    };
+    let pick = move |c: crate::domain::calendar::ClientSummary| {
+        if let Some(input) = name.get_untracked() {
+            input.set_value(&c.name);
+        }
+        if let Some(input) = phone.get_untracked() {
+            input.set_value(&crate::domain::studio::phone_display(&c.phone));
+        }
+        lookup.set(String::new());
+        known.set(Vec::new());
     };
     view! {
         <super::modal::Modal labelled_by="new-booking-title" on_close=Callback::new(move |()| on_close.run(None))>
@@ -642,14 +724,43 @@ fn NewBookingDialog(
                     <input type="hidden" name="start" value=target.start.clone() />
                     <div class="field">
                         <label for="nb-name">{t(Msg::LabelClientName)}</label>
-                        <input id="nb-name" name="client_name" required autofocus />
+                        <input id="nb-name" name="client_name" required autofocus autocomplete="off" node_ref=name
+                            on:input=move |ev| look_up(event_target_value(&ev)) />
                         {field_error("client_name")}
                     </div>
                     <div class="field">
                         <label for="nb-phone">{t(Msg::Phone)}</label>
-                        <input id="nb-phone" name="client_phone" type="tel" required />
+                        <input id="nb-phone" name="client_phone" type="tel" required autocomplete="off" node_ref=phone
+                            on:input=move |ev| look_up(event_target_value(&ev)) />
                         {field_error("client_phone")}
                     </div>
+                    {move || {
+                        let found = known.get();
+                        (!found.is_empty()).then(|| view! {
+                            <div class="client-suggest" data-client-suggest>
+                                <p class="muted small" id="nb-known">{t(Msg::KnownClients)}</p>
+                                <ul aria-labelledby="nb-known">
+                                    {found.into_iter().map(|c| {
+                                        let label = format!(
+                                            "{} · {} · {}{}",
+                                            c.name,
+                                            crate::domain::studio::phone_display(&c.phone),
+                                            locale.count(u64::try_from(c.visits).unwrap_or(0), crate::i18n::Noun::Visit),
+                                            if c.no_shows > 0 {
+                                                format!(" · {}", locale.count(u64::try_from(c.no_shows).unwrap_or(0), crate::i18n::Noun::NoShow))
+                                            } else {
+                                                String::new()
+                                            },
+                                        );
+                                        view! {
+                                            <li><button type="button" class="button button--quiet button--small"
+                                                on:click=move |_| pick(c.clone())>{label}</button></li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        })
+                    }}
                     <div class="grid-2">
                         <div class="field">
                             <label for="nb-hours">{t(Msg::DurationHours)}</label>
