@@ -11,23 +11,10 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "north light over the river";
 
-async fn owner(app: &TestApp) -> String {
-    app.create_owner("owner", PASSWORD).await;
-    app.access_token("owner", PASSWORD).await
-}
-
 /// The page as a reader sees it: without the scripts (the resources
 /// Leptos serialises hold both languages) and hydration markers.
 async fn page(app: &TestApp, path: &str, lang: &str) -> String {
-    let res = app
-        .client
-        .get(app.url(path))
-        .header("accept-language", lang)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    let html = res.text().await.unwrap();
+    let html = app.page(path, lang).await;
     let mut shown = String::new();
     let mut rest = html.as_str();
     while let Some(at) = rest.find("<script") {
@@ -92,7 +79,7 @@ fn day(days: i64) -> String {
 
 both_backends! {
     async fn each_space_page_speaks_the_guests_language(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         // The seeded spaces have a description in both languages.
         assert!(page(&app, "/", "ru").await.contains("Светлый зал с дневным светом"));
         assert!(page(&app, "/", "en").await.contains("Bright daylight hall"));
@@ -143,7 +130,7 @@ both_backends! {
     }
 
     async fn photos_are_resized_cached_and_shown_with_their_alt_texts(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let a = space(&app, &token, "studio_a").await;
         let id = a["id"].as_str().unwrap();
         let path = format!("/api/v1/spaces/{id}/photos?alt_ru=%D0%A6%D0%B8%D0%BA%D0%BB%D0%BE%D1%80%D0%B0%D0%BC%D0%B0&alt_en=The%20cyclorama");
@@ -192,6 +179,10 @@ both_backends! {
         assert_eq!(status, 404);
         let (status, _) = upload(&app, &token, &format!("/api/v1/spaces/{id}/photos"), Method::POST, Vec::new()).await;
         assert_eq!(status, 422);
+        // Past 20 MB the body is not read: the same field error, in JSON.
+        let (status, err) = upload(&app, &token, &format!("/api/v1/spaces/{id}/photos"), Method::POST, vec![0; 20 * 1024 * 1024 + 1]).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["error"]["fields"]["file"]["code"], "file_too_large");
 
         // Deleted: gone from the page and from /media.
         let (status, _) = send(&app, Method::DELETE, Some(&token), &format!("/api/v1/photos/{photo_id}"), None).await;
@@ -205,7 +196,7 @@ both_backends! {
     }
 
     async fn the_logo_replaces_the_mark_in_the_guest_header(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         assert!(!page(&app, "/", "ru").await.contains("brand__logo"));
         let (status, logo) = upload(&app, &token, "/api/v1/settings/logo", Method::PUT, png(600, 200)).await;
         assert_eq!(status, 200, "{logo}");
@@ -222,7 +213,7 @@ both_backends! {
     }
 
     async fn rules_payment_and_cancellation_show_before_booking_and_on_the_confirmation(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let contacts = json!({
             "rules": {"ru": "Сменная обувь обязательна.\nБез еды на циклораме.", "en": "Bring clean shoes.\nNo food on the cyclorama."},
             "payment": {"ru": "Картой или наличными на месте, до начала съёмки.", "en": "By card or cash at the studio before the shoot."}
@@ -275,7 +266,7 @@ both_backends! {
     }
 
     async fn the_settings_page_uploads_photos_through_its_server_function(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let id = space(&app, &token, "studio_b").await["id"].as_str().unwrap().to_owned();
         let login = app.client.post(app.url("/api/v1/auth/login"))
             .json(&json!({"username": "owner", "password": PASSWORD})).send().await.unwrap();

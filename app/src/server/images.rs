@@ -313,7 +313,9 @@ pub async fn add(
     })
 }
 
-fn too_big() -> AppError {
+/// The refusal of an image over [`MAX_UPLOAD_BYTES`] (also when the HTTP
+/// layer stops reading the body at that limit).
+pub fn too_big() -> AppError {
     AppError::field(
         "file",
         FieldError::new(

@@ -3,7 +3,7 @@
 
 use super::{
     auth::{origin, Staff},
-    extract::{ApiJson, ApiQuery},
+    extract::{ApiBody, ApiJson, ApiQuery},
 };
 use app::{
     domain::settings::{
@@ -18,7 +18,6 @@ use app::{
     },
 };
 use axum::{
-    body::Bytes,
     extract::{ConnectInfo, Path, State},
     http::{HeaderMap, StatusCode},
     Json,
@@ -172,7 +171,7 @@ pub async fn add_photo(
     headers: HeaderMap,
     Path(id): Path<String>,
     ApiQuery(alt): ApiQuery<AltText>,
-    body: Bytes,
+    ApiBody(body): ApiBody,
 ) -> Result<(StatusCode, Json<Photo>), AppError> {
     let photo = images::add(
         &state,
@@ -216,7 +215,7 @@ pub async fn put_logo(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiQuery(alt): ApiQuery<AltText>,
-    body: Bytes,
+    ApiBody(body): ApiBody,
 ) -> Result<Json<Photo>, AppError> {
     Ok(Json(
         images::add(
