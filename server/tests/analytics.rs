@@ -11,11 +11,6 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "north light over the river";
 
-async fn owner(app: &TestApp) -> String {
-    app.create_owner("owner", PASSWORD).await;
-    app.access_token("owner", PASSWORD).await
-}
-
 async fn guest_booking(app: &TestApp, space: &str, day: i64, from: u32, to: u32) -> Value {
     let body = json!({
         "space": space, "start_time": at(day, from), "end_time": at(day, to), "people_count": 2,
@@ -115,7 +110,7 @@ async fn assert_rollups_match_a_rebuild(app: &TestApp) {
 
 both_backends! {
     async fn a_known_set_of_bookings_gives_exactly_its_figures(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let (d3, d4, d5) = (date_ahead(3), date_ahead(4), date_ahead(5));
         // Studio A, day 3: completed (website).
         let a = guest_booking(&app, "studio_a", 3, 10, 12).await;
@@ -211,7 +206,7 @@ both_backends! {
     }
 
     async fn bad_periods_are_refused_by_field(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         for (query, field, code) in [
             ("from=2026-02-01&to=2026-01-01", "to", "before_from"),
             ("from=2020-01-01&to=2023-06-01", "to", "range_too_long"),
@@ -229,7 +224,7 @@ both_backends! {
     }
 
     async fn rollups_equal_a_recomputation_after_random_operations(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         // A fixed-seed generator: the same sequence on every run and backend.
         let mut seed: u64 = 0x5eed_2026;
         let mut next = move |n: u64| {
@@ -300,7 +295,7 @@ both_backends! {
     }
 
     async fn rollups_are_rebuilt_for_an_old_database_or_a_new_time_zone(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         guest_booking(&app, "studio_a", 3, 10, 12).await;
         let period = format!("from={}&to={}", date_ahead(3), date_ahead(3));
         let before = summary(&app, &token, &period).await;

@@ -1,16 +1,11 @@
 //! Blocked periods, equipment stock and the client base, on both backends.
 
 mod common;
-use common::{at, date_ahead, free_hours, move_through, send, TestApp};
+use common::{at, date_ahead, free_hours, move_through, send};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "north light over the river";
-
-async fn owner(app: &TestApp) -> String {
-    app.create_owner("owner", PASSWORD).await;
-    app.access_token("owner", PASSWORD).await
-}
 
 fn guest(
     space: &str,
@@ -29,7 +24,7 @@ fn guest(
 
 both_backends! {
     async fn blocks_and_bookings_never_overlap(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let (status, booked) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 6, 10, 12, "Anna", "+7 916 555 01 02", json!([])))).await;
         assert_eq!(status, 201, "{booked}");
         let block = |space: Value, from: u32, to: u32| json!({"space": space, "start_time": at(6, from), "end_time": at(6, to), "reason": "lights service"});
@@ -70,7 +65,7 @@ both_backends! {
     }
 
     async fn availability_keeps_the_buffer_after_each_booking(app) {
-        owner(&app).await;
+        app.owner(PASSWORD).await;
         app.exec("UPDATE studio_settings SET buffer_minutes = 60").await;
         app.state.rules_cache.invalidate();
         let (status, _) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 8, 10, 11, "Anna", "+7 916 555 01 02", json!([])))).await;
@@ -83,7 +78,7 @@ both_backends! {
     }
 
     async fn overlapping_bookings_share_the_equipment_stock(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         app.exec("INSERT INTO equipment (id, name, price, per_hour, stock, active, sort_order, created_at, updated_at) \
                   VALUES ('profoto', 'Profoto B10', 150000, FALSE, 2, TRUE, 0, 0, 0)").await;
         let light = |n: i64| json!([{"id": "profoto", "quantity": n}]);
@@ -113,7 +108,7 @@ both_backends! {
     }
 
     async fn the_client_base_groups_bookings_by_phone(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let mut ids = Vec::new();
         for (day, phone, name) in [(3, "+7 916 555 01 02", "Anna"), (4, "8 (916) 555-01-02", "Anna Petrova"), (5, "+7 903 777 88 99", "Boris")] {
             let (status, b) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", day, 10, 12, name, phone, json!([])))).await;
@@ -157,7 +152,7 @@ both_backends! {
 both_backends! {
     async fn the_calendar_feed_parses_and_shows_the_week_in_the_studio_zone(app) {
         use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let mut ids = Vec::new();
         for (space, day, from, to, name) in [("studio_a", 2, 10, 12, "Anna"), ("studio_b", 3, 15, 16, "Boris"), ("studio_a", 4, 12, 13, "Vera")] {
             let (status, b) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest(space, day, from, to, name, "+7 916 555 01 02", json!([])))).await;
@@ -208,7 +203,7 @@ both_backends! {
 both_backends! {
     async fn the_autumn_hour_keeps_the_wall_clock_grid_and_real_hours_in_price_and_feed(app) {
         use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         // A studio in Berlin, open around the clock, booking a year ahead:
         // on 31 October 2027 the clock goes back from 03:00 to 02:00.
         let (_, mut s) = send(&app, Method::GET, Some(&token), "/api/v1/settings", None).await;

@@ -3,28 +3,11 @@
 
 mod common;
 use chrono::{Duration, Utc};
-use common::{date_ahead, send, TestApp};
+use common::{date_ahead, send};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "north light over the river";
-
-async fn owner(app: &TestApp) -> String {
-    app.create_owner("owner", PASSWORD).await;
-    app.access_token("owner", PASSWORD).await
-}
-
-async fn page(app: &TestApp, path: &str, lang: &str) -> String {
-    let res = app
-        .client
-        .get(app.url(path))
-        .header("accept-language", lang)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    res.text().await.unwrap()
-}
 
 /// The `href`s of the free-time links in a piece of the page.
 fn slot_hrefs(html: &str) -> Vec<String> {
@@ -161,19 +144,19 @@ both_backends! {
     }
 
     async fn the_page_opens_on_the_first_day_with_free_time_and_greys_out_taken_hours(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         // Today and tomorrow are closed for maintenance.
         let block = json!({"space": "studio_a", "start_time": format!("{}T00:00:00+03:00", date_ahead(0)),
             "end_time": format!("{}T00:00:00+03:00", date_ahead(2)), "reason": "maintenance"});
         let (status, body) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(block)).await;
         assert_eq!(status, 201, "{body}");
-        let html = page(&app, "/book/studio_a", "ru").await;
+        let html = app.page("/book/studio_a", "ru").await;
         let first = date_ahead(2);
         assert!(html.contains(&format!("value=\"{first}\"")), "opens on {first}, not on an empty today");
         assert_eq!(html.matches("data-slot-start=").count(), 12, "the free day's hours");
 
         // A chosen day that is full says so and links to the next free one.
-        let html = page(&app, &format!("/book/studio_a?date={}", date_ahead(1)), "ru").await;
+        let html = app.page(&format!("/book/studio_a?date={}", date_ahead(1)), "ru").await;
         assert!(html.contains("На этот день свободного времени нет"), "{html}");
         assert!(html.contains(&format!("href=\"/book/studio_a?date={first}\" data-next-free")), "{html}");
         assert_eq!(html.matches("slot--busy").count(), 12, "the blocked hours are there, greyed");
@@ -183,7 +166,7 @@ both_backends! {
         let start = format!("{date}T12:00:00+03:00");
         let res = app.client.post(app.url("/book/studio_a")).form(&form(&date, &start, &[])).send().await.unwrap();
         assert_eq!(res.status(), 303);
-        let html = page(&app, &format!("/book/studio_a?date={date}"), "ru").await;
+        let html = app.page(&format!("/book/studio_a?date={date}"), "ru").await;
         assert_eq!(html.matches("data-slot-start=").count(), 10, "two hours are taken");
         assert_eq!(html.matches("class=\"slot slot--busy\"").count(), 2, "{html}");
         let busy = html.find("class=\"slot slot--busy\">").expect("a busy mark");
@@ -210,7 +193,7 @@ both_backends! {
             let day_of = link.split("date=").nth(1).unwrap().get(..10).unwrap();
             let start_day = link.split("start=").nth(1).unwrap().get(..10).unwrap();
             assert_eq!(day_of, start_day, "an alternative links to its own day: {link}");
-            let html = page(&app, &format!("/book/{link}"), "en").await;
+            let html = app.page(&format!("/book/{link}"), "en").await;
             assert!(html.contains("id=\"form\""), "choosing {link} opens the form at once");
             // The language switcher sends the guest back to this very slot.
             let here = link.split('#').next().unwrap().replace('&', "&amp;");
@@ -219,7 +202,7 @@ both_backends! {
     }
 
     async fn the_studio_contacts_are_on_every_guest_page_and_help_when_it_is_too_late_to_cancel(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let contacts = json!({
             "phone": "8 (495) 123-45-67", "telegram": "https://t.me/light_studio", "whatsapp": "+7 916 123 45 67",
             "email": "hello@studio.example", "map_url": "https://yandex.ru/maps/-/CDabc",
@@ -239,14 +222,14 @@ both_backends! {
         assert_eq!(kept, saved, "a refused save changes nothing");
 
         for path in ["/", "/book/studio_a", "/privacy"] {
-            let html = page(&app, path, "ru").await;
+            let html = app.page(path, "ru").await;
             assert!(html.contains("Москва, ул. Лесная, 5, 3 этаж"), "{path}");
             assert!(html.contains("href=\"tel:+74951234567\""), "{path}");
             assert!(html.contains("+7 495 123-45-67"), "{path}: one readable format");
             assert!(html.contains("https://t.me/light_studio") && html.contains("https://wa.me/79161234567"), "{path}");
             assert!(html.contains("От метро Белорусская"), "{path}");
         }
-        let html = page(&app, "/", "en").await;
+        let html = app.page("/", "en").await;
         let shown = &html[html.find("data-studio-address").expect("the address")..];
         let shown = &shown[..shown.find("</p>").unwrap()];
         assert!(shown.contains("5 Lesnaya St, 3rd floor, Moscow") && !shown.contains("Лесная"), "the English address in English: {shown}");
@@ -261,7 +244,7 @@ both_backends! {
         let res = app.client.post(app.url("/book/studio_b")).form(&form(&date, &format!("{date}T10:00:00+03:00"), &[])).send().await.unwrap();
         assert_eq!(res.status(), 303);
         let manage = res.headers()["location"].to_str().unwrap().trim_end_matches("?new=1").to_owned();
-        let html = page(&app, &manage, "ru").await;
+        let html = app.page(&manage, "ru").await;
         assert!(html.contains("data-cancel-closed"), "{html}");
         assert!(html.contains("Отменить онлайн можно было до"));
         assert!(html.contains("позвоните в студию"));

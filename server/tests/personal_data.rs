@@ -36,11 +36,6 @@ const AURELIO: Person = Person {
     wishes: "Fog machine Xylophone",
 };
 
-async fn owner(app: &TestApp) -> String {
-    app.create_owner("owner", PASSWORD).await;
-    app.access_token("owner", PASSWORD).await
-}
-
 async fn guest_book(app: &TestApp, day: i64, hour: u32, p: &Person) -> Value {
     let res = app
         .client
@@ -173,7 +168,7 @@ fn urlencode(s: &str) -> String {
 
 both_backends! {
     async fn personal_data_is_sealed_at_rest_and_staff_still_find_it(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let first = guest_book(&app, 3, 12, &ZINA).await;
         // The same client again, her name typed in another case.
         let again = Person { name: "ЗИНАИДА квазимодова", ..ZINA };
@@ -234,7 +229,7 @@ both_backends! {
     }
 
     async fn the_client_base_follows_every_change_to_a_booking(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let a = guest_book(&app, 3, 12, &ZINA).await;
         let b = guest_book(&app, 4, 12, &ZINA).await;
         let (status, c) = send(&app, Method::POST, Some(&token), "/api/v1/bookings", Some(staff_booking(5, 12, &AURELIO, true))).await;
@@ -354,7 +349,7 @@ both_backends! {
         ))
         .await;
         app::server::privacy::seal_clear_data(&app.state.store).await.unwrap();
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let mut seen = std::collections::HashSet::new();
         for (page, expect) in [(1, 50), (2, 50), (3, 20), (4, 0)] {
             let (status, found) = send(&app, Method::GET, Some(&token), &format!("/api/v1/clients?q=PAGIN&page={page}"), None).await;
@@ -384,7 +379,7 @@ both_backends! {
     }
 
     async fn every_booking_records_consent_and_the_texts_are_versioned(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let owner_id = app.text("SELECT id FROM employees WHERE username = 'owner'").await;
         let guest = guest_book(&app, 3, 12, &ZINA).await;
         let (status, refused) = send(&app, Method::POST, Some(&token), "/api/v1/bookings", Some(staff_booking(4, 12, &AURELIO, false))).await;
@@ -431,7 +426,7 @@ both_backends! {
     }
 
     async fn a_client_can_be_exported_and_erased_without_changing_the_books(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let a = guest_book(&app, 3, 12, &ZINA).await;
         let b = guest_book(&app, 4, 12, &ZINA).await;
         let (_, other) = send(&app, Method::POST, Some(&token), "/api/v1/bookings", Some(staff_booking(5, 12, &AURELIO, true))).await;
@@ -486,7 +481,7 @@ both_backends! {
 
     async fn guests_ask_from_their_manage_link_and_staff_answer_by_the_due_date(app) {
         let (token, manager) = {
-            let owner = owner(&app).await;
+            let owner = app.owner(PASSWORD).await;
             let (status, body) = send(&app, Method::POST, Some(&owner), "/api/v1/employees", Some(json!({"username": "maria", "email": "maria@studio.ru", "full_name": "Maria", "role": "manager"}))).await;
             assert_eq!(status, 201, "{body}");
             let temporary = body["temporary_password"].as_str().unwrap().to_owned();
@@ -531,7 +526,7 @@ both_backends! {
     }
 
     async fn retention_anonymises_old_bookings_and_purges_old_audit_entries(app) {
-        let token = owner(&app).await;
+        let token = app.owner(PASSWORD).await;
         let (status, _) = send(&app, Method::GET, Some(&token), "/api/v1/settings", None).await;
         assert_eq!(status, 200);
         app.exec("UPDATE studio_settings SET retention_days = 30").await;
@@ -596,7 +591,7 @@ fn b64(bytes: [u8; 32]) -> String {
 async fn rotation(db: Db) {
     let (k1, k2) = (b64([11; 32]), b64([22; 32]));
     let app = TestApp::spawn_with(db, &[("STUDIO_DATA_KEY", &k1)]).await;
-    let token = owner(&app).await;
+    let token = app.owner(PASSWORD).await;
     guest_book(&app, 3, 12, &ZINA).await;
     send(
         &app,
@@ -902,7 +897,7 @@ async fn upgrade(db: Db) {
         "203.0.113.",
     ]);
     assert_absent(&raw_database(&app).await, &needles);
-    let token = owner(&app).await;
+    let token = app.owner(PASSWORD).await;
     let zina = search(&app, &token, "/api/v1/clients", "квазимодова").await;
     assert_eq!(zina["items"][0]["notes"], "Notes-About-Zina-Wombat");
     assert_eq!(

@@ -294,6 +294,25 @@ impl TestApp {
     pub async fn text(&self, sql: &str) -> String {
         self.db.text(sql).await
     }
+
+    /// Creates the owner `owner` and signs in: the access token.
+    pub async fn owner(&self, password: &str) -> String {
+        self.create_owner("owner", password).await;
+        self.access_token("owner", password).await
+    }
+
+    /// A page's HTML as a browser asking in `lang` gets it (200 asserted).
+    pub async fn page(&self, path: &str, lang: &str) -> String {
+        let res = self
+            .client
+            .get(self.url(path))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200, "{path}");
+        res.text().await.expect("HTML")
+    }
 }
 
 impl Drop for TestApp {
