@@ -240,12 +240,22 @@ pub async fn availability_with(
             });
         }
     }
-    Ok(Availability {
-        space: space.slug.clone(),
+    Ok(free_starts(&config, &space.slug, date, &slots))
+}
+
+/// The answer for a day's free starts.
+fn free_starts(
+    config: &StudioConfig,
+    slug: &str,
+    date: NaiveDate,
+    slots: &[TimeRange],
+) -> Availability {
+    Availability {
+        space: slug.to_owned(),
         date: date.to_string(),
         time_zone: config.time_zone_name.clone(),
-        slots: slots.iter().map(|s| slot_dto(&config, s)).collect(),
-    })
+        slots: slots.iter().map(|s| slot_dto(config, s)).collect(),
+    }
 }
 
 /// What the booking page of a space shows for a date (the first day with
@@ -332,11 +342,25 @@ async fn first_free_day(
     last: NaiveDate,
 ) -> Result<Option<(NaiveDate, Availability)>, AppError> {
     let until = last.min(from + Duration::days(FREE_DAY_SEARCH_DAYS - 1));
+    if until < from {
+        return Ok(None);
+    }
+    // One query for the whole stretch (not one per day: a fully booked
+    // month would be 31 round trips), then the days in order.
+    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
+    let busy = occupied(
+        &state.store,
+        SpaceRef::Slug(slug),
+        day_start(&config, from).timestamp(),
+        day_start(&config, until + Duration::days(1)).timestamp(),
+    )
+    .await?;
+    let now = Utc::now();
     let mut day = from;
     while day <= until {
-        let a = availability(state, slug, &day.to_string()).await?;
-        if !a.slots.is_empty() {
-            return Ok(Some((day, a)));
+        let slots = config.rules.day_slots(day, &busy, now);
+        if !slots.is_empty() {
+            return Ok(Some((day, free_starts(&config, slug, day, &slots))));
         }
         day += Duration::days(1);
     }
