@@ -393,6 +393,11 @@ both_backends! {
             assert!(html.contains(words), "the booking page says {words:?}");
         }
         assert!(html.contains("Бронь создана со статусом «Новые»"), "the first history entry");
+        // The trail names who acted as the history does: Maria, not "maria".
+        let (_, detail) = send(&app, Method::GET, &owner, &format!("/api/v1/bookings/{id}"), None).await;
+        let moved = detail["audit"].as_array().unwrap().iter()
+            .find(|e| e["action"] == "booking_state_changed").unwrap_or_else(|| panic!("{detail}"));
+        assert_eq!(moved["by"], "Maria", "{detail}");
         for internal in [">booking_updated", ">booking_state_changed", "&quot;before&quot;", "{\"before\"", "— created"] {
             assert!(!html.contains(internal), "the booking page shows {internal:?}");
         }
@@ -418,6 +423,8 @@ both_backends! {
             assert!(moved["target"].as_str().unwrap().ends_with(&reference), "{moved}");
             assert_eq!(moved["target_href"], format!("/staff/bookings/{id}"));
             assert_eq!(row("employee_created")["target"], "Maria");
+            // Who acted, by full name (the entry records the username).
+            assert_eq!(row("employee_created")["who"], "owner (owner)");
             for r in rows {
                 let summary = r["summary"].as_str().unwrap();
                 assert!(!summary.is_empty() && !summary.contains('_') && !summary.contains('{') && !summary.contains(&id), "{r}");

@@ -560,24 +560,11 @@ pub async fn names(store: &Store, entries: &[AuditView]) -> Result<Names, AppErr
         v.dedup();
         v
     };
-    async fn pairs(
-        store: &Store,
-        sql: &str,
-        ids: &[&str],
-    ) -> Result<Vec<(String, String)>, AppError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let sql = sql.replace("{ids}", &list.join(", "));
-        Ok(with_pool!(store, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(p).await
-        })?)
-    }
+    // Employees named as targets and those who acted.
+    let mut people = ids("employee");
+    people.extend(entries.iter().filter_map(|e| e.actor_id.as_deref()));
+    people.sort_unstable();
+    people.dedup();
     let names = Names {
         bookings: pairs(
             store,
@@ -587,17 +574,55 @@ pub async fn names(store: &Store, entries: &[AuditView]) -> Result<Names, AppErr
         .await?
         .into_iter()
         .collect(),
-        employees: pairs(
-            store,
-            "SELECT id, full_name FROM employees WHERE id IN ({ids})",
-            &ids("employee"),
-        )
-        .await?
-        .into_iter()
-        .collect(),
+        employees: employee_names(store, &people).await?,
         spaces: space_names(store).await?,
     };
     Ok(names)
+}
+
+/// Employees' full names by id; ids no longer on file are left out.
+pub async fn employee_names(
+    store: &Store,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    Ok(pairs(
+        store,
+        "SELECT id, full_name FROM employees WHERE id IN ({ids})",
+        ids,
+    )
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// Who acted, as people read it: the employee's full name today, else the
+/// name recorded with the entry (the username; "system", "guest").
+pub fn actor_label(
+    employees: &std::collections::HashMap<String, String>,
+    entry: &AuditView,
+) -> String {
+    entry
+        .actor_id
+        .as_deref()
+        .and_then(|id| employees.get(id))
+        .cloned()
+        .unwrap_or_else(|| entry.actor_name.clone())
+}
+
+/// `(id, name)` pairs of `sql`, whose `{ids}` becomes `$1, $2, …`.
+async fn pairs(store: &Store, sql: &str, ids: &[&str]) -> Result<Vec<(String, String)>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = sql.replace("{ids}", &list.join(", "));
+    Ok(with_pool!(store, p => {
+        let mut q = sqlx::query_as(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?)
 }
 
 /// Every space's name by its id and by its slug, inactive spaces

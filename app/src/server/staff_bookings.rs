@@ -651,6 +651,15 @@ pub async fn detail(state: &AppState, id: &str) -> Result<BookingDetail, AppErro
         Some(200),
     )
     .await?;
+    // The trail names employees as the state history does: by full name.
+    let mut acted: Vec<&str> = trail
+        .entries
+        .iter()
+        .filter_map(|e| e.actor_id.as_deref())
+        .collect();
+    acted.sort_unstable();
+    acted.dedup();
+    let actors = audit::employee_names(store, &acted).await?;
     let (start, end) = (
         chrono::DateTime::parse_from_rfc3339(&summary.start_time)
             .map_err(|_| AppError::Internal)?,
@@ -701,7 +710,7 @@ pub async fn detail(state: &AppState, id: &str) -> Result<BookingDetail, AppErro
             .map(|e| {
                 Ok(BookingAuditEntry {
                     at: rfc3339(&config, at(e.at)?),
-                    by: e.actor_name,
+                    by: audit::actor_label(&actors, &e),
                     action: e.action,
                     details: e.details.to_string(),
                 })

@@ -251,10 +251,11 @@ pub async fn audit_entries(
         .map(|e| {
             let (target, target_href) =
                 crate::ui::audit_words::target(locale, &names, &e.target_type, &e.target_id);
+            let who = audit::actor_label(&names.employees, &e);
             crate::server_types::AuditRow {
                 id: e.id,
                 local: session::local(zone, e.at),
-                who: e.actor_name,
+                who,
                 summary: crate::ui::audit_words::describe(&facts, &e.action, &e.details),
                 action: e.action,
                 target,
