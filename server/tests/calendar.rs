@@ -105,6 +105,33 @@ both_backends! {
         move_through(&app, &token, first["id"].as_str().unwrap(), &["cancelled"]).await;
         let (status, _) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_b", 9, 10, 11, "Vera", "+7 916 555 01 04", light(2)))).await;
         assert_eq!(status, 201);
+        // Reopening the first would take the lights Vera now has: refused,
+        // and it stays cancelled.
+        let first_id = first["id"].as_str().unwrap();
+        let reopen = json!({"target_state": "confirmed", "reason": "the guest is coming after all"});
+        let (status, err) = send(&app, Method::POST, Some(&token), &format!("/api/v1/bookings/{first_id}/state"), Some(reopen.clone())).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (409, Some("equipment_unavailable")), "{err}");
+        assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM bookings WHERE id = '{first_id}' AND state = 'cancelled'")).await, 1);
+    }
+
+    async fn a_reopened_booking_respects_blocked_time(app) {
+        let token = app.owner(PASSWORD).await;
+        let (status, booked) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 7, 10, 12, "Anna", "+7 916 555 01 02", json!([])))).await;
+        assert_eq!(status, 201, "{booked}");
+        let id = booked["id"].as_str().unwrap();
+        move_through(&app, &token, id, &["cancelled"]).await;
+        // The freed hours are blocked for maintenance.
+        let (status, block) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(json!({"space": Value::Null, "start_time": at(7, 11), "end_time": at(7, 13), "reason": "floor repainting"}))).await;
+        assert_eq!(status, 201, "{block}");
+        let reopen = json!({"target_state": "confirmed", "reason": "the guest is coming after all"});
+        let (status, err) = send(&app, Method::POST, Some(&token), &format!("/api/v1/bookings/{id}/state"), Some(reopen.clone())).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (409, Some("slot_unavailable")), "{err}");
+        assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM bookings WHERE id = '{id}' AND state = 'cancelled'")).await, 1, "nothing half-written");
+        // With the block gone it can be reopened.
+        let (status, _) = send(&app, Method::DELETE, Some(&token), &format!("/api/v1/blocks/{}", block["id"].as_str().unwrap()), None).await;
+        assert_eq!(status, 204);
+        let (status, reopened) = send(&app, Method::POST, Some(&token), &format!("/api/v1/bookings/{id}/state"), Some(reopen)).await;
+        assert_eq!(status, 200, "{reopened}");
     }
 
     async fn the_client_base_groups_bookings_by_phone(app) {

@@ -752,17 +752,7 @@ pub(super) async fn insert(
 
     // Blocked periods are checked inside the write transaction, after the
     // lock, so a block made a moment ago is seen.
-    let blocks: i64 = with_tx!(tx, t => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM blocked_periods WHERE (space_id = $1 OR space_id IS NULL) AND starts_at < $2 AND ends_at > $3"
-    )
-    .bind(&c.space.id)
-    .bind(blocked_until)
-    .bind(starts_at)
-    .fetch_one(&mut **t)
-    .await)?;
-    if blocks > 0 {
-        return Err(slot_taken());
-    }
+    ensure_unblocked(&mut tx, &c.space.id, starts_at, blocked_until).await?;
     check_stock(&mut tx, &c.equipment, starts_at, blocked_until, "").await?;
     if let Some(code) = &c.promo {
         let used = with_tx!(tx, t => sqlx::query(
@@ -939,6 +929,29 @@ pub(super) async fn insert(
 /// Refuses equipment the studio has no more of at that time: live
 /// bookings that overlap (buffer included) share the stock. Runs inside the
 /// calendar lock, so two bookings cannot both take the last item.
+/// Refuses (409 `slot_unavailable`) a time that blocked time covers, in
+/// the space or the whole studio. Called after [`Tx::lock_calendar`], so a
+/// block made a moment ago is seen.
+pub(super) async fn ensure_unblocked(
+    tx: &mut Tx,
+    space_id: &str,
+    starts_at: i64,
+    blocked_until: i64,
+) -> Result<(), AppError> {
+    let blocks: i64 = with_tx!(tx, t => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM blocked_periods WHERE (space_id = $1 OR space_id IS NULL) AND starts_at < $2 AND ends_at > $3"
+    )
+    .bind(space_id)
+    .bind(blocked_until)
+    .bind(starts_at)
+    .fetch_one(&mut **t)
+    .await)?;
+    if blocks > 0 {
+        return Err(slot_taken());
+    }
+    Ok(())
+}
+
 pub(super) async fn check_stock(
     tx: &mut Tx,
     equipment: &[(String, EquipmentCharge)],
@@ -1341,6 +1354,44 @@ pub(super) fn version_conflict(current: i64) -> AppError {
     }
 }
 
+/// The checks a reopened booking passes before it holds its slot again:
+/// no blocked time over it, its equipment still in stock.
+async fn reclaim(
+    tx: &mut Tx,
+    id: &str,
+    space_id: &str,
+    starts_at: i64,
+    blocked_until: i64,
+) -> Result<(), AppError> {
+    let lines: Vec<(String, i32)> = with_tx!(tx, t => sqlx::query_as(
+        "SELECT equipment_id, quantity FROM booking_equipment WHERE booking_id = $1"
+    )
+    .bind(id)
+    .fetch_all(&mut **t)
+    .await)?;
+    let ids: Vec<String> = lines.iter().map(|(e, _)| e.clone()).collect();
+    tx.lock_calendar(CalendarScope::Space {
+        space_id,
+        equipment: &ids,
+    })
+    .await?;
+    ensure_unblocked(tx, space_id, starts_at, blocked_until).await?;
+    let wanted: Vec<(String, EquipmentCharge)> = lines
+        .into_iter()
+        .map(|(e, quantity)| {
+            (
+                e,
+                EquipmentCharge {
+                    unit_price: Money::from_minor(0),
+                    per_hour: false,
+                    quantity: i64::from(quantity),
+                },
+            )
+        })
+        .collect();
+    check_stock(tx, &wanted, starts_at, blocked_until, id).await
+}
+
 /// The state change inside the caller's transaction. The version guards
 /// against a concurrent change; reopening into a slot taken meanwhile is
 /// refused by the database like any overlap. `Forbidden` is returned
@@ -1355,13 +1406,14 @@ pub(super) async fn transition_in(
     expected_version: Option<i64>,
 ) -> Result<crate::domain::booking::BookingStateView, AppError> {
     use crate::domain::booking::{BookingStateView, TransitionError};
-    let row: Option<(String, i32)> = with_tx!(tx, t => sqlx::query_as(
-        "SELECT state, version FROM bookings WHERE id = $1 AND deleted_at IS NULL"
+    let row: Option<(String, i32, String, i64, i64)> = with_tx!(tx, t => sqlx::query_as(
+        "SELECT state, version, space_id, starts_at, blocked_until FROM bookings WHERE id = $1 AND deleted_at IS NULL"
     )
     .bind(id)
     .fetch_optional(&mut **t)
     .await)?;
-    let (from, version) = row.ok_or_else(|| AppError::not_found("booking"))?;
+    let (from, version, space_id, starts_at, blocked_until) =
+        row.ok_or_else(|| AppError::not_found("booking"))?;
     let from = BookingState::parse(&from).ok_or(AppError::Internal)?;
     if expected_version.is_some_and(|v| v != i64::from(version)) {
         return Err(version_conflict(i64::from(version)));
@@ -1388,6 +1440,12 @@ pub(super) async fn transition_in(
                 FieldError::new("reason_required", "Say why the booking is reopened."),
             ))
         }
+    }
+    if !from.holds_slot() && to.holds_slot() {
+        // Reopening takes the slot back: the database refuses an overlap
+        // with another booking; blocked time and equipment stock are
+        // checked here, as for a new booking.
+        reclaim(tx, id, &space_id, starts_at, blocked_until).await?;
     }
     let updated = with_tx!(tx, t => sqlx::query(
         "UPDATE bookings SET state = $1, version = version + 1, updated_at = $2, updated_by = $3 \

@@ -1090,17 +1090,7 @@ async fn update_in(
         if let Some(c) = &plan.checked {
             bookings::check_stock(tx, &c.equipment, plan.starts_at, plan.blocked_until, id).await?;
         }
-        let blocks: i64 = with_tx!(tx, t => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM blocked_periods WHERE (space_id = $1 OR space_id IS NULL) AND starts_at < $2 AND ends_at > $3"
-        )
-        .bind(&plan.space_id)
-        .bind(plan.blocked_until)
-        .bind(plan.starts_at)
-        .fetch_one(&mut **t)
-        .await)?;
-        if blocks > 0 {
-            return Err(slot_taken());
-        }
+        bookings::ensure_unblocked(tx, &plan.space_id, plan.starts_at, plan.blocked_until).await?;
     }
     let now = now_epoch();
     let (space_id, starts_at, ends_at, blocked_until, people) = match &plan {
