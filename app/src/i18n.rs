@@ -657,6 +657,14 @@ messages! {
         ru: "Коллега только что изменил эту бронь; показано актуальное состояние.",
     }
     ErrForbidden { en: "You are not allowed to do this.", ru: "Недостаточно прав." }
+    ErrSlotBusy {
+        en: "This time is taken: another booking or blocked time is there.",
+        ru: "Это время занято: там другая бронь или заблокированное время.",
+    }
+    ErrEquipmentUnavailable {
+        en: "Not enough of the booked equipment is free at this time.",
+        ru: "Заказанного оборудования на это время не хватает.",
+    }
     MovedTo { en: "Moved to", ru: "Переведено в" }
     NoCards { en: "No bookings", ru: "Нет бронирований" }
     ColPeople { en: "People", ru: "Гостей" }

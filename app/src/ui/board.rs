@@ -173,7 +173,8 @@ pub(crate) fn error_text(locale: Locale, e: &AppError) -> String {
     let msg = match e.code() {
         "invalid_transition" => Msg::ErrInvalidTransition,
         "version_conflict" => Msg::ErrVersionConflict,
-        "slot_unavailable" => Msg::SlotTaken,
+        "slot_unavailable" => Msg::ErrSlotBusy,
+        "equipment_unavailable" => Msg::ErrEquipmentUnavailable,
         "forbidden" => Msg::ErrForbidden,
         _ => {
             if let Some(fe) = e.fields().and_then(|f| f.values().next()) {
