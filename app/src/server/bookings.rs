@@ -286,7 +286,7 @@ pub async fn book_page(
         Some(d) => {
             let a = availability(state, slug, &d.to_string()).await?;
             let next = if a.slots.is_empty() {
-                first_free_day(state, slug, d + Duration::days(1), last)
+                first_free_day(state, &config, slug, d + Duration::days(1), last)
                     .await?
                     .map(|(day, _)| day.to_string())
             } else {
@@ -294,7 +294,7 @@ pub async fn book_page(
             };
             (d, a, next)
         }
-        None => match first_free_day(state, slug, today, last).await? {
+        None => match first_free_day(state, &config, slug, today, last).await? {
             Some((d, a)) => (d, a, None),
             None => (
                 today,
@@ -337,6 +337,7 @@ const FREE_DAY_SEARCH_DAYS: i64 = 31;
 /// which the space has a free start, with that day's availability.
 async fn first_free_day(
     state: &AppState,
+    config: &StudioConfig,
     slug: &str,
     from: NaiveDate,
     last: NaiveDate,
@@ -347,12 +348,11 @@ async fn first_free_day(
     }
     // One query for the whole stretch (not one per day: a fully booked
     // month would be 31 round trips), then the days in order.
-    let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
     let busy = occupied(
         &state.store,
         SpaceRef::Slug(slug),
-        day_start(&config, from).timestamp(),
-        day_start(&config, until + Duration::days(1)).timestamp(),
+        day_start(config, from).timestamp(),
+        day_start(config, until + Duration::days(1)).timestamp(),
     )
     .await?;
     let now = Utc::now();
@@ -360,7 +360,7 @@ async fn first_free_day(
     while day <= until {
         let slots = config.rules.day_slots(day, &busy, now);
         if !slots.is_empty() {
-            return Ok(Some((day, free_starts(&config, slug, day, &slots))));
+            return Ok(Some((day, free_starts(config, slug, day, &slots))));
         }
         day += Duration::days(1);
     }
@@ -1363,13 +1363,13 @@ async fn reclaim(
     starts_at: i64,
     blocked_until: i64,
 ) -> Result<(), AppError> {
-    let lines: Vec<(String, i32)> = with_tx!(tx, t => sqlx::query_as(
-        "SELECT equipment_id, quantity FROM booking_equipment WHERE booking_id = $1"
+    let lines: Vec<(String, i32, i64, bool)> = with_tx!(tx, t => sqlx::query_as(
+        "SELECT equipment_id, quantity, unit_price, per_hour FROM booking_equipment WHERE booking_id = $1"
     )
     .bind(id)
     .fetch_all(&mut **t)
     .await)?;
-    let ids: Vec<String> = lines.iter().map(|(e, _)| e.clone()).collect();
+    let ids: Vec<String> = lines.iter().map(|(e, ..)| e.clone()).collect();
     tx.lock_calendar(CalendarScope::Space {
         space_id,
         equipment: &ids,
@@ -1378,12 +1378,12 @@ async fn reclaim(
     ensure_unblocked(tx, space_id, starts_at, blocked_until).await?;
     let wanted: Vec<(String, EquipmentCharge)> = lines
         .into_iter()
-        .map(|(e, quantity)| {
+        .map(|(e, quantity, unit_price, per_hour)| {
             (
                 e,
                 EquipmentCharge {
-                    unit_price: Money::from_minor(0),
-                    per_hour: false,
+                    unit_price: Money::from_minor(unit_price),
+                    per_hour,
                     quantity: i64::from(quantity),
                 },
             )
