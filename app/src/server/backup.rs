@@ -89,6 +89,7 @@ pub const TABLES: &[&str] = &[
     "booking_state_history",
     "client_notes",
     "client_name_index",
+    "client_name_pending",
     "client_profiles",
     "client_stats",
     "data_requests",

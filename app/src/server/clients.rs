@@ -164,20 +164,23 @@ pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, A
                     ClientMatch::Name(tokens) => {
                         // The index rows carry the client: no booking is
                         // visited (every further word must index the same
-                        // booking).
-                        let mut tokens = tokens.into_iter();
-                        let first = arg(tokens.next().unwrap_or_default());
-                        let rest: String = tokens
-                            .map(|t| {
-                                format!(
-                                    " AND EXISTS (SELECT 1 FROM client_name_index j WHERE j.token = {} AND j.booking_id = i.booking_id)",
-                                    arg(t)
-                                )
-                            })
-                            .collect();
-                        format!(
-                            "SELECT i.phone_bidx FROM client_name_index i WHERE i.token = {first}{rest}"
-                        )
+                        // booking). A booking's rows are all in the index
+                        // or all still in the pending list: one select
+                        // for each.
+                        let tokens: Vec<String> = tokens.into_iter().map(&mut arg).collect();
+                        let select = |table: &str| {
+                            let (first, rest) = tokens.split_first().map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
+                            let rest: String = rest
+                                .iter()
+                                .map(|t| {
+                                    format!(
+                                        " AND EXISTS (SELECT 1 FROM {table} j WHERE j.token = {t} AND j.booking_id = i.booking_id)"
+                                    )
+                                })
+                                .collect();
+                            format!("SELECT i.phone_bidx FROM {table} i WHERE i.token = {first}{rest}")
+                        };
+                        format!("{} UNION {}", select("client_name_index"), select("client_name_pending"))
                     }
                 })
                 .collect();

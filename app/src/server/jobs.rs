@@ -1,10 +1,12 @@
 //! Background work, on tokio in every server instance: outbox delivery,
-//! guest reminders and the cancellation of bookings left unpaid. With
-//! several instances on one PostgreSQL each occurrence still happens once:
-//! outbox rows are leased (`FOR UPDATE SKIP LOCKED`), a reminder is an
-//! outbox row with a unique key, and an automatic cancellation is a
-//! version-checked update only one instance can make. [`Jobs::stop`] ends
-//! the loops cleanly: a delivery in flight finishes (or its lease runs out).
+//! guest reminders, the cancellation of bookings left unpaid and the move
+//! of pending name-index rows into the index. With several instances on
+//! one PostgreSQL each occurrence still happens once: outbox rows are
+//! leased (`FOR UPDATE SKIP LOCKED`), a reminder is an outbox row with a
+//! unique key, an automatic cancellation is a version-checked update only
+//! one instance can make, and a pending name row is moved by whoever
+//! deletes it. [`Jobs::stop`] ends the loops cleanly: a delivery in flight
+//! finishes (or its lease runs out).
 
 use super::{
     bookings::{record_state_change, ChangedBy},
@@ -181,6 +183,9 @@ pub async fn run_once(state: &AppState) -> Result<Ran, AppError> {
     if let Some(hours) = unpaid_hours {
         ran.cancelled = cancel_unpaid(state, i64::from(hours)).await?;
     }
+    // New name-index rows wait in a short list for this move (a booking
+    // appends them there cheaply; searches read both).
+    super::privacy::merge_name_index(&state.store).await?;
     // Once a day across all instances: personal data past retention.
     super::privacy::retention_if_due(&state.store).await?;
     Ok(ran)

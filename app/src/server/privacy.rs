@@ -27,9 +27,17 @@ const BATCH: i64 = 500;
 
 /// Moves a booking's name-index rows from the name `old` (none for a new
 /// booking) to `new`, the new rows naming the booking's client (`client`,
-/// the phone's blind index; unused when `new` is empty). Rows are found by
-/// their full key, computed from the name, so the index needs no second
-/// B-tree; adding is idempotent.
+/// the phone's blind index; unused when `new` is empty).
+///
+/// New rows go to the pending list (`client_name_pending`, appended in one
+/// statement: a booking's write stays one round trip and touches a page or
+/// two instead of a dozen of the large index); [`merge_name_index`] moves
+/// them later. A booking's rows are all in one of the two tables, so its
+/// old rows are removed from both: in the index by their full key,
+/// computed from the name; in the pending list, which is small, by the
+/// booking. The pending list goes first: on PostgreSQL a merge moving them
+/// at the same time either waits for this removal, or has moved them
+/// before the index's removal runs (a new snapshot) and sees them there.
 pub(crate) async fn index_name(
     tx: &mut Tx,
     vault: &Vault,
@@ -39,6 +47,11 @@ pub(crate) async fn index_name(
     new: &str,
 ) -> Result<(), AppError> {
     if let Some(old) = old {
+        with_tx!(tx, t => sqlx::query("DELETE FROM client_name_pending WHERE booking_id = $1")
+            .bind(booking_id)
+            .execute(&mut **t)
+            .await
+            .map(|_| ()))?;
         let tokens = vault.name_index(old);
         let list: Vec<String> = (0..tokens.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
@@ -47,16 +60,56 @@ pub(crate) async fn index_name(
         );
         with_tokens(tx, &sql, &[booking_id], &tokens).await?;
     }
-    // One statement for all of them: a booking's write stays one round trip.
-    let tokens = vault.name_index(new);
+    let mut tokens = vault.name_index(new);
+    // A name repeating a word ("Анна Анна") would repeat its rows.
+    tokens.sort_unstable();
+    tokens.dedup();
     let values: Vec<String> = (0..tokens.len())
         .map(|i| format!("(${}, $1, $2)", i + 3))
         .collect();
     let sql = format!(
-        "INSERT INTO client_name_index (token, booking_id, phone_bidx) VALUES {} ON CONFLICT DO NOTHING",
+        "INSERT INTO client_name_pending (token, booking_id, phone_bidx) VALUES {}",
         values.join(", ")
     );
     with_tokens(tx, &sql, &[booking_id, client], &tokens).await
+}
+
+/// Moves the pending name-index rows into the index, all in one
+/// transaction (so a booking's rows move together); returns how many.
+/// Run by the periodic jobs of every instance, and after sealing a
+/// database in place. Searches read both tables, so when this runs only
+/// bounds the pending list's length.
+pub async fn merge_name_index(store: &Store) -> Result<u64, AppError> {
+    let mut tx = store.begin().await?;
+    let moved = match store.backend() {
+        // The write lock is held from `BEGIN IMMEDIATE`: nothing can be
+        // added or removed between the two statements.
+        Backend::Sqlite => with_tx!(tx, t => {
+            sqlx::query(
+                "INSERT INTO client_name_index (token, booking_id, phone_bidx) \
+                 SELECT token, booking_id, phone_bidx FROM client_name_pending WHERE true ON CONFLICT DO NOTHING",
+            )
+            .execute(&mut **t)
+            .await?;
+            sqlx::query("DELETE FROM client_name_pending")
+                .execute(&mut **t)
+                .await
+                .map(|r| r.rows_affected())
+        })?,
+        // Deleting first locks the rows it moves: a booking removing its
+        // rows meanwhile waits for this, or this skips the rows it removed;
+        // two instances merging at once move each row once.
+        Backend::Postgres => with_tx!(tx, t => sqlx::query(
+            "WITH moved AS (DELETE FROM client_name_pending RETURNING token, booking_id, phone_bidx) \
+             INSERT INTO client_name_index (token, booking_id, phone_bidx) \
+             SELECT token, booking_id, phone_bidx FROM moved ON CONFLICT DO NOTHING",
+        )
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?,
+    };
+    tx.commit().await?;
+    Ok(moved)
 }
 
 /// Runs `sql` with `first` as `$1`, `$2`… and the tokens after them;
@@ -191,6 +244,9 @@ pub async fn seal_clear_data(store: &Store) -> Result<u64, AppError> {
             reseal_booking(&mut tx, vault, row, true).await?;
         }
         tx.commit().await?;
+        // Each batch's name rows go straight on into the index: a large
+        // upgrade does not leave the pending list long.
+        merge_name_index(store).await?;
         changed += rows.len() as u64;
     }
     changed += reseal_consents(store, vault, false).await?;

@@ -258,7 +258,8 @@ pub(super) fn client_search(
                     .map(|t| {
                         let p = arg(Arg::Text(t));
                         format!(
-                            "b.id IN (SELECT booking_id FROM client_name_index WHERE token = {p})"
+                            "b.id IN (SELECT booking_id FROM client_name_index WHERE token = {p} \
+                             UNION ALL SELECT booking_id FROM client_name_pending WHERE token = {p})"
                         )
                     })
                     .collect();
