@@ -12,7 +12,7 @@ use super::{
     bookings::{record_state_change, ChangedBy},
     now_epoch,
     outbox::{self, NewMessage},
-    store::{with_pool, with_tx},
+    store::{with_pool, with_tx, Backend},
     AppState,
 };
 use crate::{domain::booking::BookingState, error::AppError};
@@ -60,6 +60,12 @@ impl Jobs {
             tokio::spawn(deliver_loop(state.clone(), schedule, stopped.clone())),
             tokio::spawn(schedule_loop(state.clone(), schedule, stopped.clone())),
         ];
+        if state.store.backend() == Backend::Sqlite {
+            handles.push(tokio::spawn(checkpoint_loop(
+                state.clone(),
+                stopped.clone(),
+            )));
+        }
         if let Some(plan) = state.backups.clone() {
             handles.push(tokio::spawn(super::backup::scheduled(
                 state.store.clone(),
@@ -146,6 +152,22 @@ async fn deliver_loop(state: AppState, schedule: Schedule, mut stopped: watch::R
             Err(e) => {
                 tracing::warn!(error = %e.code(), rows = attempts.len(), "cannot record outbox deliveries")
             }
+        }
+    }
+}
+
+/// SQLite: checkpoints the WAL every second, so a booking's commit never
+/// runs the automatic checkpoint (a few milliseconds of copying and an
+/// fsync that fell on whichever commit crossed the threshold, more often
+/// the more a commit writes: notifications add outbox rows).
+async fn checkpoint_loop(state: AppState, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stopped.changed() => return,
+        }
+        if let Err(e) = state.store.checkpoint().await {
+            tracing::warn!(error = %e.code(), "cannot checkpoint the database's WAL");
         }
     }
 }
