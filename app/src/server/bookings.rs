@@ -7,7 +7,7 @@ use super::{
     events::{self, NewEvent},
     now_epoch,
     rules::StudioConfig,
-    store::{is_overlap_violation, with_pool, with_tx, CalendarScope, Store, Tx},
+    store::{is_overlap_violation, with_pool, with_tx, Backend, CalendarScope, Store, Tx},
     tokens, AppState,
 };
 use crate::{
@@ -774,15 +774,59 @@ pub(super) async fn insert(
     let b = &c.breakdown;
     let vault = state.store.vault()?;
     let phone_bidx = vault.phone_index(client.phone.e164());
-    let inserted = with_tx!(tx, t => sqlx::query(
+    let name_rows = super::privacy::name_rows(vault, &client.name);
+    // Proof of consent: the guest's form (with where it came from), or the
+    // employee who took the guest's verbal consent.
+    let (method, ip, user_agent, recorded_by) = match (how.consent, how.staff) {
+        (Some(meta), _) => (
+            "web_form",
+            meta.ip.clone(),
+            meta.user_agent.chars().take(500).collect::<String>(),
+            None,
+        ),
+        (None, Some(who)) => ("verbal", String::new(), String::new(), who.id.clone()),
+        (None, None) => return Err(AppError::Internal),
+    };
+    let consent_id = uuid::Uuid::now_v7().to_string();
+    let (consent_ip, consent_agent) = (vault.seal(&ip), vault.seal(&user_agent));
+    // SQLite runs a string of statements in one call to its thread: the
+    // name rows, the consent and the first history line ride with the
+    // booking's row (each call is a round trip between threads, the larger
+    // part of a booking's time there). PostgreSQL prepares one statement
+    // per query: they follow on their own.
+    let batch = state.store.backend() == Backend::Sqlite;
+    let ride_along = batch && !name_rows.is_empty();
+    let mut sql = String::from(
         "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
          client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
          price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
          created_at, updated_at, notes, internal_notes, payment_status, created_by, updated_by, locale, \
          client_phone_bidx, client_email_bidx) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, \
-         $22, $23, $24, $25, $25, $26, $27, $28)"
-    )
+         $22, $23, $24, $25, $25, $26, $27, $28)",
+    );
+    let mut next = 29;
+    if ride_along {
+        sql.push_str("; ");
+        sql.push_str(&super::privacy::pending_insert(
+            next,
+            name_rows.len(),
+            1,
+            27,
+        ));
+        next += name_rows.len();
+    }
+    if batch {
+        sql.push_str("; ");
+        sql.push_str(&consent_insert(1, 21, next));
+        // The first line of its history: created, in its state, by whom
+        // and when (the booking's own parameters).
+        sql.push_str(
+            "; INSERT INTO booking_state_history (booking_id, from_state, to_state, reason, actor, at) \
+             VALUES ($1, NULL, $20, 'created', $25, $21)",
+        );
+    }
+    let inserted = with_tx!(tx, t => { let mut q = sqlx::query(&sql)
     .bind(&id)
     .bind(reference.as_str())
     .bind(&c.space.id)
@@ -810,10 +854,24 @@ pub(super) async fn insert(
     .bind(staff_id.as_deref())
     .bind(how.consent.map_or(crate::i18n::Locale::default(), |m| m.locale).tag())
     .bind(&phone_bidx)
-    .bind(client.email.as_deref().map(|e| vault.email_index(e)))
-    .execute(&mut **t)
+    .bind(client.email.as_deref().map(|e| vault.email_index(e)));
+    if ride_along {
+        for token in &name_rows {
+            q = q.bind(token);
+        }
+    }
+    if batch {
+        q = q
+            .bind(&consent_id)
+            .bind(CONSENT_TEXT_VERSION)
+            .bind(&consent_ip)
+            .bind(&consent_agent)
+            .bind(method)
+            .bind(recorded_by.as_deref());
+    }
+    q.execute(&mut **t)
     .await
-    .map(|r| r.rows_affected()));
+    .map(|r| r.rows_affected()) });
     match inserted {
         Ok(_) => {}
         Err(e) if is_overlap_violation(&e) => return Err(slot_taken()),
@@ -832,43 +890,34 @@ pub(super) async fn insert(
         .await
         .map(|r| r.rows_affected()))?;
     }
-    super::privacy::index_name(&mut tx, vault, &id, &phone_bidx, None, &client.name).await?;
-    // Proof of consent: the guest's form (with where it came from), or the
-    // employee who took the guest's verbal consent.
-    let (method, ip, user_agent, recorded_by) = match (how.consent, how.staff) {
-        (Some(meta), _) => (
-            "web_form",
-            meta.ip.clone(),
-            meta.user_agent.chars().take(500).collect::<String>(),
+    if !ride_along {
+        super::privacy::index_name(&mut tx, vault, &id, &phone_bidx, None, &client.name).await?;
+    }
+    if !batch {
+        with_tx!(tx, t => sqlx::query(&consent_insert(1, 2, 3))
+        .bind(&id)
+        .bind(now)
+        .bind(&consent_id)
+        .bind(CONSENT_TEXT_VERSION)
+        .bind(&consent_ip)
+        .bind(&consent_agent)
+        .bind(method)
+        .bind(recorded_by.as_deref())
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    if !batch {
+        record_transition(
+            &mut tx,
+            &id,
             None,
-        ),
-        (None, Some(who)) => ("verbal", String::new(), String::new(), who.id.clone()),
-        (None, None) => return Err(AppError::Internal),
-    };
-    with_tx!(tx, t => sqlx::query(
-        "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent, method, recorded_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(&id)
-    .bind(CONSENT_TEXT_VERSION)
-    .bind(now)
-    .bind(vault.seal(&ip))
-    .bind(vault.seal(&user_agent))
-    .bind(method)
-    .bind(recorded_by)
-    .execute(&mut **t)
-    .await
-    .map(|r| r.rows_affected()))?;
-    record_transition(
-        &mut tx,
-        &id,
-        None,
-        how.state,
-        "created",
-        staff_id.as_deref(),
-    )
-    .await?;
+            how.state,
+            "created",
+            staff_id.as_deref(),
+        )
+        .await?;
+    }
     events::record(
         &mut tx,
         NewEvent {
@@ -924,6 +973,19 @@ pub(super) async fn insert(
         total_price: b.total,
         price_breakdown: *b,
     })
+}
+
+/// The statement recording a booking's consent: the booking is `$booking`,
+/// the time `$given_at`; the record's id, text version, sealed IP, sealed
+/// user agent, method and recording employee are the six parameters from
+/// `$first` on.
+fn consent_insert(booking: usize, given_at: usize, first: usize) -> String {
+    let p: Vec<String> = (first..first + 6).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent, method, recorded_by) \
+         VALUES ({}, ${booking}, {}, ${given_at}, {}, {}, {}, {})",
+        p[0], p[1], p[2], p[3], p[4], p[5]
+    )
 }
 
 /// Refuses equipment the studio has no more of at that time: live

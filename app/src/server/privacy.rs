@@ -60,18 +60,31 @@ pub(crate) async fn index_name(
         );
         with_tokens(tx, &sql, &[booking_id], &tokens).await?;
     }
-    let mut tokens = vault.name_index(new);
-    // A name repeating a word ("Анна Анна") would repeat its rows.
+    let tokens = name_rows(vault, new);
+    let sql = pending_insert(3, tokens.len(), 1, 2);
+    with_tokens(tx, &sql, &[booking_id, client], &tokens).await
+}
+
+/// The name-index tokens of `name`, each once (a name repeating a word,
+/// "Анна Анна", would repeat its rows).
+pub(crate) fn name_rows(vault: &Vault, name: &str) -> Vec<String> {
+    let mut tokens = vault.name_index(name);
     tokens.sort_unstable();
     tokens.dedup();
-    let values: Vec<String> = (0..tokens.len())
-        .map(|i| format!("(${}, $1, $2)", i + 3))
+    tokens
+}
+
+/// The statement appending `n` pending name rows: the tokens are the
+/// parameters from `$first` on, the booking `$booking`, the client
+/// `$client`.
+pub(crate) fn pending_insert(first: usize, n: usize, booking: usize, client: usize) -> String {
+    let values: Vec<String> = (first..first + n)
+        .map(|i| format!("(${i}, ${booking}, ${client})"))
         .collect();
-    let sql = format!(
+    format!(
         "INSERT INTO client_name_pending (token, booking_id, phone_bidx) VALUES {}",
         values.join(", ")
-    );
-    with_tokens(tx, &sql, &[booking_id, client], &tokens).await
+    )
 }
 
 /// Moves the pending name-index rows into the index, all in one
