@@ -906,8 +906,6 @@ pub(super) async fn insert(
         .execute(&mut **t)
         .await
         .map(|r| r.rows_affected()))?;
-    }
-    if !batch {
         record_transition(
             &mut tx,
             &id,
