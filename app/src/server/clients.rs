@@ -167,9 +167,10 @@ pub async fn list(state: &AppState, query: &ClientQuery) -> Result<ClientList, A
                         // booking). A booking's rows are all in the index
                         // or all still in the pending list: one select
                         // for each.
-                        let tokens: Vec<String> = tokens.into_iter().map(&mut arg).collect();
+                        let mut tokens = tokens.into_iter().map(&mut arg);
+                        let first = tokens.next().unwrap_or_default();
+                        let rest: Vec<String> = tokens.collect();
                         let select = |table: &str| {
-                            let (first, rest) = tokens.split_first().map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
                             let rest: String = rest
                                 .iter()
                                 .map(|t| {
