@@ -14,7 +14,7 @@ use super::{
     credentials::Principal,
     now_epoch,
     rules::{studio_config, StudioConfig},
-    store::{with_pool, with_tx, Store, Tx},
+    store::{with_pool, with_tx, Batch, Store, Tx},
     AppState,
 };
 use crate::{
@@ -115,9 +115,14 @@ const TOUCH: &str = "SELECT t.space_id, t.starts_at, s.time_zone, d.space_id AS 
 
 /// Refreshes the rollups a booking counts in: its day now, and the day it
 /// was counted under before if that differs. Runs in the transaction of
-/// the change. The booking, its day's neighbours and where it was counted
-/// come in one query: a new booking costs three statements in all.
-pub async fn touch(tx: &mut Tx, booking_id: &str) -> Result<(), AppError> {
+/// the change: the booking, its day's neighbours and where it was counted
+/// come in one query; the writes go into `writes`, which the caller sends
+/// with its own (one call on SQLite).
+pub(crate) async fn touch(
+    tx: &mut Tx,
+    booking_id: &str,
+    writes: &mut Batch,
+) -> Result<(), AppError> {
     let rows: Vec<TouchRow> = with_tx!(tx, c => sqlx::query_as(TOUCH)
         .bind(booking_id)
         .fetch_all(&mut **c)
@@ -167,27 +172,29 @@ pub async fn touch(tx: &mut Tx, booking_id: &str) -> Result<(), AppError> {
             figures.fold(&facts, zone);
         }
     }
-    store_day(tx, &space, day, &figures).await?;
+    store_day(writes, &space, day, &figures);
     if before.as_ref() != Some(&(space.clone(), day)) {
         if let Some((old_space, old_day)) = before {
-            refresh(tx, zone, &old_space, old_day).await?;
+            refresh(tx, zone, &old_space, old_day, writes).await?;
         }
-        with_tx!(tx, c => sqlx::query(
+        writes.push(
             "INSERT INTO analytics_counted (booking_id, space_id, starts_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (booking_id) DO UPDATE SET space_id = excluded.space_id, starts_at = excluded.starts_at"
-        )
-        .bind(booking_id)
-        .bind(&space)
-        .bind(start_now)
-        .execute(&mut **c)
-        .await
-        .map(|_| ()))?;
+             ON CONFLICT (booking_id) DO UPDATE SET space_id = excluded.space_id, starts_at = excluded.starts_at",
+            vec![booking_id.into(), space.into(), start_now.into()],
+        );
     }
     Ok(())
 }
 
-/// Recomputes one space's day from its bookings.
-async fn refresh(tx: &mut Tx, zone: Tz, space_id: &str, day: NaiveDate) -> Result<(), AppError> {
+/// Recomputes one space's day from its bookings (the write goes into
+/// `writes`).
+async fn refresh(
+    tx: &mut Tx,
+    zone: Tz,
+    space_id: &str,
+    day: NaiveDate,
+    writes: &mut Batch,
+) -> Result<(), AppError> {
     let (lo, hi) = (
         day_start(zone, day),
         day_start(zone, day.succ_opt().unwrap_or(day)),
@@ -205,71 +212,65 @@ async fn refresh(tx: &mut Tx, zone: Tz, space_id: &str, day: NaiveDate) -> Resul
     for r in rows {
         figures.fold(&r.into(), zone);
     }
-    store_day(tx, space_id, day, &figures).await
+    store_day(writes, space_id, day, &figures);
+    Ok(())
 }
 
 /// Writes a day's figures, or removes the day when it has no bookings.
-async fn store_day(
-    tx: &mut Tx,
-    space_id: &str,
-    day: NaiveDate,
-    figures: &DayFigures,
-) -> Result<(), AppError> {
+fn store_day(writes: &mut Batch, space_id: &str, day: NaiveDate, figures: &DayFigures) {
     if figures.bookings == 0 {
-        with_tx!(tx, c => sqlx::query("DELETE FROM analytics_daily WHERE space_id = $1 AND day = $2")
-            .bind(space_id)
-            .bind(day.to_string())
-            .execute(&mut **c)
-            .await
-            .map(|_| ()))?;
-        return Ok(());
+        writes.push(
+            "DELETE FROM analytics_daily WHERE space_id = $1 AND day = $2",
+            vec![space_id.into(), day.to_string().into()],
+        );
+    } else {
+        write_day(writes, space_id, day, figures);
     }
-    write_day(tx, space_id, day, figures).await
 }
 
 const COLUMNS: &str = "bookings, completed, cancelled_guest, cancelled_staff, cancelled_system, \
      no_show, revenue, booked_value, held, held_minutes, lead_minutes, from_website, from_phone, \
      from_walk_in, from_staff, hours";
 
-async fn write_day(
-    tx: &mut Tx,
-    space_id: &str,
-    day: NaiveDate,
-    f: &DayFigures,
-) -> Result<(), AppError> {
+/// The upsert of one day's figures (the same text every time, so each
+/// connection prepares it once).
+static WRITE_DAY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let updates = COLUMNS
         .split(',')
         .map(|c| format!("{0} = excluded.{0}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!(
+    format!(
         "INSERT INTO analytics_daily (space_id, day, {COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (space_id, day) DO UPDATE SET {updates}"
+    )
+});
+
+fn write_day(writes: &mut Batch, space_id: &str, day: NaiveDate, f: &DayFigures) {
+    writes.push(
+        &WRITE_DAY,
+        vec![
+            space_id.into(),
+            day.to_string().into(),
+            f.bookings.into(),
+            f.completed.into(),
+            f.cancelled_guest.into(),
+            f.cancelled_staff.into(),
+            f.cancelled_system.into(),
+            f.no_show.into(),
+            f.revenue.into(),
+            f.booked_value.into(),
+            f.held.into(),
+            f.held_minutes.into(),
+            f.lead_minutes.into(),
+            f.from_website.into(),
+            f.from_phone.into(),
+            f.from_walk_in.into(),
+            f.from_staff.into(),
+            f.hours_text().into(),
+        ],
     );
-    with_tx!(tx, c => sqlx::query(&sql)
-        .bind(space_id)
-        .bind(day.to_string())
-        .bind(f.bookings)
-        .bind(f.completed)
-        .bind(f.cancelled_guest)
-        .bind(f.cancelled_staff)
-        .bind(f.cancelled_system)
-        .bind(f.no_show)
-        .bind(f.revenue)
-        .bind(f.booked_value)
-        .bind(f.held)
-        .bind(f.held_minutes)
-        .bind(f.lead_minutes)
-        .bind(f.from_website)
-        .bind(f.from_phone)
-        .bind(f.from_walk_in)
-        .bind(f.from_staff)
-        .bind(f.hours_text())
-        .execute(&mut **c)
-        .await
-            .map(|_| ()))?;
-    Ok(())
 }
 
 /// What a rebuild did.
@@ -315,9 +316,15 @@ pub async fn rebuild(store: &Store) -> Result<Rebuilt, AppError> {
             .or_default()
             .fold(&r.facts.into(), zone);
     }
+    // A few hundred days per call (18 parameters each).
+    let mut writes = Batch::new();
     for ((space, day), figures) in &days {
-        write_day(&mut tx, space, *day, figures).await?;
+        write_day(&mut writes, space, *day, figures);
+        if writes.len() == 200 {
+            std::mem::take(&mut writes).run(&mut tx).await?;
+        }
     }
+    writes.run(&mut tx).await?;
     with_tx!(tx, c => sqlx::query(
         "INSERT INTO analytics_counted (booking_id, space_id, starts_at) \
          SELECT id, space_id, starts_at FROM bookings"

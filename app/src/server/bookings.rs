@@ -7,7 +7,7 @@ use super::{
     events::{self, NewEvent},
     now_epoch,
     rules::StudioConfig,
-    store::{is_overlap_violation, with_pool, with_tx, Backend, CalendarScope, Store, Tx},
+    store::{is_overlap_violation, with_pool, with_tx, Arg, Batch, CalendarScope, Store, Tx},
     tokens, AppState,
 };
 use crate::{
@@ -789,135 +789,102 @@ pub(super) async fn insert(
     };
     let consent_id = uuid::Uuid::now_v7().to_string();
     let (consent_ip, consent_agent) = (vault.seal(&ip), vault.seal(&user_agent));
-    // SQLite runs a string of statements in one call to its thread: the
-    // name rows, the consent and the first history line ride with the
-    // booking's row (each call is a round trip between threads, the larger
-    // part of a booking's time there). PostgreSQL prepares one statement
-    // per query: they follow on their own.
-    let batch = state.store.backend() == Backend::Sqlite;
-    let ride_along = batch && !name_rows.is_empty();
-    let mut sql = String::from(
-        "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
-         client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
-         price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
-         created_at, updated_at, notes, internal_notes, payment_status, created_by, updated_by, locale, \
-         client_phone_bidx, client_email_bidx) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, \
-         $22, $23, $24, $25, $25, $26, $27, $28)",
+    // The booking's row and what comes with it (its equipment, name-index
+    // rows, consent record, the first line of its history and, below, its
+    // event) go to the database together: one call on SQLite, where each
+    // call is a round trip between threads (see [`Batch`]).
+    let mut writes = Batch::new();
+    writes.push(
+        INSERT_BOOKING,
+        vec![
+            id.as_str().into(),
+            reference.as_str().into(),
+            c.space.id.as_str().into(),
+            starts_at.into(),
+            ends_at.into(),
+            blocked_until.into(),
+            i32::try_from(c.people).unwrap_or(i32::MAX).into(),
+            vault.seal(&client.name).into(),
+            vault.seal(client.phone.e164()).into(),
+            vault.seal(&client.phone_display).into(),
+            vault.seal_opt(client.email.as_deref()).as_deref().into(),
+            vault.seal(&client.requirements).into(),
+            c.promo.as_deref().into(),
+            b.base.minor().into(),
+            b.equipment.minor().into(),
+            b.extra_people.minor().into(),
+            b.discount.minor().into(),
+            b.total.minor().into(),
+            source.as_str().into(),
+            how.state.as_str().into(),
+            now.into(),
+            vault.seal(how.notes).into(),
+            vault.seal(how.internal_notes).into(),
+            how.payment_status.as_str().into(),
+            staff_id.as_deref().into(),
+            how.consent
+                .map_or(crate::i18n::Locale::default(), |m| m.locale)
+                .tag()
+                .into(),
+            phone_bidx.as_str().into(),
+            client
+                .email
+                .as_deref()
+                .map(|e| vault.email_index(e))
+                .as_deref()
+                .into(),
+        ],
     );
-    let mut next = 29;
-    if ride_along {
-        sql.push_str("; ");
-        sql.push_str(&super::privacy::pending_insert(
-            next,
-            name_rows.len(),
-            1,
-            27,
-        ));
-        next += name_rows.len();
-    }
-    if batch {
-        sql.push_str("; ");
-        sql.push_str(&consent_insert(1, 21, next));
-        // The first line of its history: created, in its state, by whom
-        // and when (the booking's own parameters).
-        sql.push_str(
-            "; INSERT INTO booking_state_history (booking_id, from_state, to_state, reason, actor, at) \
-             VALUES ($1, NULL, $20, 'created', $25, $21)",
+    for (equipment_id, charge) in &c.equipment {
+        writes.push(
+            "INSERT INTO booking_equipment (booking_id, equipment_id, quantity, unit_price, per_hour) \
+             VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                id.as_str().into(),
+                equipment_id.as_str().into(),
+                i32::try_from(charge.quantity).unwrap_or(i32::MAX).into(),
+                charge.unit_price.minor().into(),
+                charge.per_hour.into(),
+            ],
         );
     }
-    let inserted = with_tx!(tx, t => { let mut q = sqlx::query(&sql)
-    .bind(&id)
-    .bind(reference.as_str())
-    .bind(&c.space.id)
-    .bind(starts_at)
-    .bind(ends_at)
-    .bind(blocked_until)
-    .bind(i32::try_from(c.people).unwrap_or(i32::MAX))
-    .bind(vault.seal(&client.name))
-    .bind(vault.seal(client.phone.e164()))
-    .bind(vault.seal(&client.phone_display))
-    .bind(vault.seal_opt(client.email.as_deref()))
-    .bind(vault.seal(&client.requirements))
-    .bind(c.promo.as_deref())
-    .bind(b.base.minor())
-    .bind(b.equipment.minor())
-    .bind(b.extra_people.minor())
-    .bind(b.discount.minor())
-    .bind(b.total.minor())
-    .bind(source.as_str())
-    .bind(how.state.as_str())
-    .bind(now)
-    .bind(vault.seal(how.notes))
-    .bind(vault.seal(how.internal_notes))
-    .bind(how.payment_status.as_str())
-    .bind(staff_id.as_deref())
-    .bind(how.consent.map_or(crate::i18n::Locale::default(), |m| m.locale).tag())
-    .bind(&phone_bidx)
-    .bind(client.email.as_deref().map(|e| vault.email_index(e)));
-    if ride_along {
-        for token in &name_rows {
-            q = q.bind(token);
-        }
+    if !name_rows.is_empty() {
+        let n = name_rows.len();
+        let mut args: Vec<Arg> = name_rows.into_iter().map(Arg::from).collect();
+        args.push(id.as_str().into());
+        args.push(phone_bidx.as_str().into());
+        writes.push(&super::privacy::pending_insert(1, n, n + 1, n + 2), args);
     }
-    if batch {
-        q = q
-            .bind(&consent_id)
-            .bind(CONSENT_TEXT_VERSION)
-            .bind(&consent_ip)
-            .bind(&consent_agent)
-            .bind(method)
-            .bind(recorded_by.as_deref());
-    }
-    q.execute(&mut **t)
-    .await
-    .map(|r| r.rows_affected()) });
-    match inserted {
-        Ok(_) => {}
-        Err(e) if is_overlap_violation(&e) => return Err(slot_taken()),
-        Err(e) => return Err(e.into()),
-    }
-    for (equipment_id, charge) in &c.equipment {
-        with_tx!(tx, t => sqlx::query(
-            "INSERT INTO booking_equipment (booking_id, equipment_id, quantity, unit_price, per_hour) VALUES ($1, $2, $3, $4, $5)"
-        )
-        .bind(&id)
-        .bind(equipment_id)
-        .bind(i32::try_from(charge.quantity).unwrap_or(i32::MAX))
-        .bind(charge.unit_price.minor())
-        .bind(charge.per_hour)
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
-    if !ride_along {
-        super::privacy::index_name(&mut tx, vault, &id, &phone_bidx, None, &client.name).await?;
-    }
-    if !batch {
-        with_tx!(tx, t => sqlx::query(&consent_insert(1, 2, 3))
-        .bind(&id)
-        .bind(now)
-        .bind(&consent_id)
-        .bind(CONSENT_TEXT_VERSION)
-        .bind(&consent_ip)
-        .bind(&consent_agent)
-        .bind(method)
-        .bind(recorded_by.as_deref())
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()))?;
-        record_transition(
-            &mut tx,
-            &id,
-            None,
-            how.state,
-            "created",
-            staff_id.as_deref(),
-        )
-        .await?;
-    }
-    events::record(
+    writes.push(
+        "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent, method, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vec![
+            consent_id.as_str().into(),
+            id.as_str().into(),
+            CONSENT_TEXT_VERSION.into(),
+            now.into(),
+            consent_ip.into(),
+            consent_agent.into(),
+            method.into(),
+            recorded_by.as_deref().into(),
+        ],
+    );
+    // The first line of its history: created, in its state, by whom.
+    writes.push(
+        "INSERT INTO booking_state_history (booking_id, from_state, to_state, reason, actor, at) \
+         VALUES ($1, NULL, $2, 'created', $3, $4)",
+        vec![
+            id.as_str().into(),
+            how.state.as_str().into(),
+            staff_id.as_deref().into(),
+            now.into(),
+        ],
+    );
+    // The event goes with them; the database's no-overlap rule refusing
+    // the row is a taken slot.
+    events::record_with(
         &mut tx,
+        writes,
         NewEvent {
             event_type: "BookingCreated",
             aggregate_type: "booking",
@@ -934,6 +901,7 @@ pub(super) async fn insert(
             }),
             actor: staff_id.as_deref(),
         },
+        |e| is_overlap_violation(e).then(slot_taken),
     )
     .await?;
     if let Some(who) = how.staff {
@@ -973,22 +941,16 @@ pub(super) async fn insert(
     })
 }
 
-/// The statement recording a booking's consent: the booking is `$booking`,
-/// the time `$given_at`; the record's id, text version, sealed IP, sealed
-/// user agent, method and recording employee are the six parameters from
-/// `$first` on.
-fn consent_insert(booking: usize, given_at: usize, first: usize) -> String {
-    let p: Vec<String> = (first..first + 6).map(|i| format!("${i}")).collect();
-    format!(
-        "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent, method, recorded_by) \
-         VALUES ({}, ${booking}, {}, ${given_at}, {}, {}, {}, {})",
-        p[0], p[1], p[2], p[3], p[4], p[5]
-    )
-}
+/// The booking's row (28 parameters: `$21` is both its creation and
+/// update time, `$25` both its creator and last editor).
+const INSERT_BOOKING: &str = "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+     client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+     price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+     created_at, updated_at, notes, internal_notes, payment_status, created_by, updated_by, locale, \
+     client_phone_bidx, client_email_bidx) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, \
+     $22, $23, $24, $25, $25, $26, $27, $28)";
 
-/// Refuses equipment the studio has no more of at that time: live
-/// bookings that overlap (buffer included) share the stock. Runs inside the
-/// calendar lock, so two bookings cannot both take the last item.
 /// Refuses (409 `slot_unavailable`) a time that blocked time covers, in
 /// the space or the whole studio. Called after [`Tx::lock_calendar`], so a
 /// block made a moment ago is seen.
@@ -1012,6 +974,9 @@ pub(super) async fn ensure_unblocked(
     Ok(())
 }
 
+/// Refuses equipment the studio has no more of at that time: live
+/// bookings that overlap (buffer included) share the stock. Runs inside the
+/// calendar lock, so two bookings cannot both take the last item.
 pub(super) async fn check_stock(
     tx: &mut Tx,
     equipment: &[(String, EquipmentCharge)],

@@ -1,7 +1,7 @@
 //! Domain events, written to `domain_events` in the same transaction as the
 //! change they describe, so an event exists exactly when its change does.
 
-use super::store::{with_tx, Tx};
+use super::store::{Batch, Tx};
 use crate::error::AppError;
 use serde::Serialize;
 
@@ -17,22 +17,39 @@ pub struct NewEvent<'a, P: Serialize> {
 }
 
 pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result<i64, AppError> {
+    record_with(tx, Batch::new(), event, |_| None).await
+}
+
+/// Records `event` after `change`, the writes of the change itself, which
+/// go with the event's row (one call on SQLite, see [`Batch`]). A failure
+/// of those writes is first offered to `refuse`, which may turn it into
+/// the caller's answer (a taken slot is a 409, not a server error).
+pub(crate) async fn record_with<P: Serialize>(
+    tx: &mut Tx,
+    mut change: Batch,
+    event: NewEvent<'_, P>,
+    refuse: impl Fn(&sqlx::Error) -> Option<AppError>,
+) -> Result<i64, AppError> {
     let value = serde_json::to_value(event.payload).map_err(|e| {
         tracing::error!(error = %e, "cannot serialise an event payload");
         AppError::Internal
     })?;
-    let payload = value.to_string();
-    let sql = "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
-               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-    let id: i64 = with_tx!(tx, c => sqlx::query_scalar(sql)
-        .bind(event.event_type)
-        .bind(event.aggregate_type)
-        .bind(event.aggregate_id)
-        .bind(&payload)
-        .bind(event.actor)
-        .bind(super::now_epoch())
-        .fetch_one(&mut **c)
-        .await)?;
+    change.push(
+        "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        vec![
+            event.event_type.into(),
+            event.aggregate_type.into(),
+            event.aggregate_id.into(),
+            value.to_string().into(),
+            event.actor.into(),
+            super::now_epoch().into(),
+        ],
+    );
+    let id = match change.run_returning(tx).await {
+        Ok(id) => id,
+        Err(e) => return Err(refuse(&e).unwrap_or_else(|| e.into())),
+    };
     // Other instances on the same PostgreSQL database hear of the event
     // when (and only if) the transaction commits.
     if let super::store::TxInner::Postgres(t) = &mut tx.inner {
@@ -55,21 +72,26 @@ pub async fn record<P: Serialize>(tx: &mut Tx, event: NewEvent<'_, P>) -> Result
         ),
         _ => {}
     }
-    // A booking's day in the analytics rollups, in the same transaction.
+    // A booking's day in the analytics rollups and the messages the event
+    // causes, in the same transaction; their writes go in one call on
+    // SQLite, the messages' statement last (its rows say whether any
+    // message was written).
     if event.aggregate_type == "booking" {
-        super::analytics::touch(tx, event.aggregate_id).await?;
+        let mut writes = Batch::new();
+        super::analytics::touch(tx, event.aggregate_id, &mut writes).await?;
+        super::outbox::on_event(
+            tx,
+            &mut writes,
+            id,
+            event.event_type,
+            event.aggregate_id,
+            &value,
+            event.actor,
+        );
+        if writes.run(tx).await? > 0 {
+            tx.mark_outbox_written();
+        }
     }
-    // The messages the event causes, in the same transaction.
-    super::outbox::on_event(
-        tx,
-        id,
-        event.event_type,
-        event.aggregate_type,
-        event.aggregate_id,
-        &value,
-        event.actor,
-    )
-    .await?;
     Ok(id)
 }
 

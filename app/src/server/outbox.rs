@@ -13,7 +13,7 @@
 
 use super::{
     now_epoch,
-    store::{with_pool, with_tx, Store, Tx, TxInner},
+    store::{with_pool, with_tx, Batch, Store, Tx, TxInner},
 };
 pub use crate::domain::notifications::{LastDelivery, OutboxRow, TELEGRAM_KINDS};
 use crate::error::AppError;
@@ -113,20 +113,19 @@ pub(crate) async fn enqueue(tx: &mut Tx, m: NewMessage<'_>) -> Result<bool, AppE
     Ok(written > 0)
 }
 
-/// Called by [`super::events::record`] for every event, inside its
-/// transaction: writes the messages the event causes.
-pub(crate) async fn on_event(
-    tx: &mut Tx,
+/// Called by [`super::events::record`] for every booking event, inside
+/// its transaction: adds the statement writing the messages the event
+/// causes to `writes` (the caller runs it last, so the rows it changed say
+/// whether any message was written).
+pub(crate) fn on_event(
+    tx: &Tx,
+    writes: &mut Batch,
     event_id: i64,
     event_type: &str,
-    aggregate_type: &str,
-    aggregate_id: &str,
+    booking_id: &str,
     payload: &Value,
     actor: Option<&str>,
-) -> Result<(), AppError> {
-    if aggregate_type != "booking" {
-        return Ok(());
-    }
+) {
     let to = payload.get("to").and_then(Value::as_str);
     let (telegram_on, email_on) = {
         let w = tx.outbox_wiring();
@@ -145,35 +144,33 @@ pub(crate) async fn on_event(
         "event": hook,
         "event_id": event_id,
         "occurred_at": now_epoch(),
-        "booking_id": aggregate_id,
+        "booking_id": booking_id,
         "data": payload,
     })
     .to_string();
     // Every row of the event in one statement: a booking's transaction
-    // pays one round trip for its messages. Delivery ids are stable: the
-    // event (and the webhook) they come from.
-    let written = with_tx!(tx, t => sqlx::query(ON_EVENT)
-        .bind(format!("tg-{event_id}"))
-        .bind(telegram.unwrap_or(""))
-        .bind(aggregate_id)
-        .bind(event_id)
-        .bind(&notice)
-        .bind(now_epoch())
-        .bind(telegram.is_some())
-        .bind(format!("mail-{event_id}"))
-        .bind(email.unwrap_or(""))
-        .bind(email.is_some())
-        .bind(format!("wh-{event_id}-"))
-        .bind(hook.unwrap_or(""))
-        .bind(&body)
-        .bind(hook.is_some())
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()))?;
-    if written > 0 {
-        tx.mark_outbox_written();
-    }
-    Ok(())
+    // pays one round trip for its messages (on SQLite, not even one of
+    // its own: it goes with the analytics writes). Delivery ids are
+    // stable: the event (and the webhook) they come from.
+    writes.push(
+        ON_EVENT,
+        vec![
+            format!("tg-{event_id}").into(),
+            telegram.unwrap_or("").into(),
+            booking_id.into(),
+            event_id.into(),
+            notice.into(),
+            now_epoch().into(),
+            telegram.is_some().into(),
+            format!("mail-{event_id}").into(),
+            email.unwrap_or("").into(),
+            email.is_some().into(),
+            format!("wh-{event_id}-").into(),
+            hook.unwrap_or("").into(),
+            body.into(),
+            hook.is_some().into(),
+        ],
+    );
 }
 
 /// The rows an event causes: the staff chat's (if that kind of event is

@@ -498,3 +498,215 @@ pub fn is_overlap_violation(e: &sqlx::Error) -> bool {
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// A value bound to a [`Batch`] statement.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(i64),
+    Int4(i32),
+    Text(String),
+    OptText(Option<String>),
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(v)
+    }
+}
+
+impl From<i32> for Arg {
+    fn from(v: i32) -> Arg {
+        Arg::Int4(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Bool(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(v)
+    }
+}
+
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Arg {
+        Arg::OptText(v.map(str::to_owned))
+    }
+}
+
+/// Binds a [`Batch`]'s values to a query of either backend.
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Int4(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::OptText(v) => q.bind(v.as_deref()),
+                Arg::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+/// Writes that need no answer but how many rows the last one changed, sent
+/// together: on SQLite one query string (sqlx runs each SQLite connection
+/// on a thread of its own, so every call is a round trip between threads,
+/// a large part of a short transaction's time); PostgreSQL prepares one
+/// statement per query, so there they run one after the other. Each
+/// statement numbers its own parameters from `$1`; they must not hold a
+/// `$` elsewhere.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    statements: Vec<(String, usize)>,
+    args: Vec<Arg>,
+}
+
+impl Batch {
+    pub(crate) fn new() -> Batch {
+        Batch::default()
+    }
+
+    pub(crate) fn push(&mut self, sql: &str, args: Vec<Arg>) {
+        self.statements.push((sql.to_owned(), args.len()));
+        self.args.extend(args);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Runs the statements in order in `tx`; returns the rows the last one
+    /// changed (0 for an empty batch). The first statement that fails ends
+    /// the batch with its error (the transaction is then rolled back).
+    pub(crate) async fn run(self, tx: &mut Tx) -> Result<u64, sqlx::Error> {
+        if self.statements.is_empty() {
+            return Ok(0);
+        }
+        match &mut tx.inner {
+            TxInner::Sqlite(t) => {
+                let sql = format!("{}; SELECT changes()", self.joined());
+                let changed: Vec<i64> = bind_all!(sqlx::query_scalar(&sql), &self.args)
+                    .fetch_all(&mut **t)
+                    .await?;
+                Ok(changed.last().map_or(0, |n| u64::try_from(*n).unwrap_or(0)))
+            }
+            TxInner::Postgres(t) => {
+                let mut changed = 0;
+                for (statement, args) in self.each() {
+                    changed = bind_all!(sqlx::query(statement), args)
+                        .execute(&mut **t)
+                        .await?
+                        .rows_affected();
+                }
+                Ok(changed)
+            }
+        }
+    }
+
+    /// Like [`Batch::run`], for a batch whose last statement returns one
+    /// integer (`RETURNING id`), which this returns; no earlier statement
+    /// may return rows.
+    pub(crate) async fn run_returning(self, tx: &mut Tx) -> Result<i64, sqlx::Error> {
+        match &mut tx.inner {
+            TxInner::Sqlite(t) => {
+                let sql = self.joined();
+                let ids: Vec<i64> = bind_all!(sqlx::query_scalar(&sql), &self.args)
+                    .fetch_all(&mut **t)
+                    .await?;
+                ids.last().copied().ok_or(sqlx::Error::RowNotFound)
+            }
+            TxInner::Postgres(t) => {
+                let mut statements = self.each().peekable();
+                while let Some((statement, args)) = statements.next() {
+                    if statements.peek().is_none() {
+                        return bind_all!(sqlx::query_scalar(statement), args)
+                            .fetch_one(&mut **t)
+                            .await;
+                    }
+                    bind_all!(sqlx::query(statement), args)
+                        .execute(&mut **t)
+                        .await?;
+                }
+                Err(sqlx::Error::RowNotFound)
+            }
+        }
+    }
+
+    /// The statements as one SQLite query string, parameters numbered on.
+    fn joined(&self) -> String {
+        let mut sql = String::new();
+        let mut offset = 0;
+        for (statement, n) in &self.statements {
+            if !sql.is_empty() {
+                sql.push_str("; ");
+            }
+            sql.push_str(&renumber(statement, offset));
+            offset += n;
+        }
+        sql
+    }
+
+    /// Each statement with its own parameters.
+    fn each(&self) -> impl Iterator<Item = (&str, &[Arg])> {
+        let mut rest = self.args.as_slice();
+        self.statements.iter().map(move |(statement, n)| {
+            let (args, after) = rest.split_at(*n);
+            rest = after;
+            (statement.as_str(), args)
+        })
+    }
+}
+
+/// `sql` with every `$n` placeholder moved up by `offset`.
+fn renumber(sql: &str, offset: usize) -> String {
+    if offset == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+            digits.push(d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+
+    #[test]
+    fn placeholders_move_up_and_nothing_else_changes() {
+        assert_eq!(
+            renumber("INSERT INTO t (a, b) VALUES ($1, $12) -- $x", 20),
+            "INSERT INTO t (a, b) VALUES ($21, $32) -- $x"
+        );
+        assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
+        assert_eq!(renumber("SELECT 'é', $2", 1), "SELECT 'é', $3");
+    }
+}
