@@ -16,7 +16,7 @@ use std::time::Instant;
 
 #[path = "support/seed.rs"]
 mod seed;
-use seed::{bench_config, load, moscow_today, seed, BenchDb, DAYS_AHEAD, SPACES};
+use seed::{bench_config, load, moscow_today, seed, settle, BenchDb, DAYS_AHEAD, SPACES};
 
 struct Stats {
     name: &'static str,
@@ -230,6 +230,7 @@ async fn main() {
         .collect();
     let slugs = ["studio_a", "studio_b", "studio_2", "studio_5"];
 
+    settle(&url).await;
     // Warm-up: caches, prepared statements, connections.
     for d in dates.iter().take(20) {
         bookings::availability(&state, "studio_a", d)

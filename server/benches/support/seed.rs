@@ -157,3 +157,18 @@ pub fn bench_config(
     }
     server::config::Config::from_lookup(|k| env.get(k).cloned()).expect("config")
 }
+
+/// Lets the server's start-up work settle and, on SQLite, checkpoints the
+/// WAL the seeding (and sealing) left, so measurements start from the
+/// steady state a running studio is in (its WAL is checkpointed every
+/// second) rather than while a bulk load's pages are copied back.
+pub async fn settle(url: &str) {
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut c)
+            .await
+            .expect("checkpoint");
+    }
+}
