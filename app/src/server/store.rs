@@ -95,6 +95,12 @@ pub struct Store {
     /// late writer overtake and leaves the unlucky ones waiting for a
     /// second or more). Unused on PostgreSQL.
     write_gate: Arc<Mutex<()>>,
+    /// SQLite: the one connection write transactions run on. A connection
+    /// drops its page cache whenever another one wrote since its last
+    /// transaction; write transactions spread over the pool did so every
+    /// time and read their index pages back from the file. Always the same
+    /// connection, the writer keeps them. `None` on PostgreSQL.
+    writer: Option<SqlitePool>,
     /// Which notification channels are configured, read by the outbox when
     /// a change enqueues its messages; woken after a commit that did.
     outbox: Arc<super::outbox::Wiring>,
@@ -142,7 +148,7 @@ impl Store {
     /// is created if missing and runs in WAL mode with a busy timeout, so
     /// readers never wait for the writer and writers queue instead of failing.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
-        let pool = match Backend::from_url(url)? {
+        let (pool, writer) = match Backend::from_url(url)? {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)
                     .map_err(StoreError::Connect)?
@@ -169,10 +175,18 @@ impl Store {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
                     .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(StoreError::Connect)?;
+                // Writers take their turn at the gate first, so one
+                // connection never makes them wait longer.
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(WRITE_QUEUE_TIMEOUT)
                     .connect_with(options)
                     .await
                     .map_err(StoreError::Connect)?;
-                DbPool::Sqlite(pool)
+                (DbPool::Sqlite(pool), Some(writer))
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
@@ -182,7 +196,7 @@ impl Store {
                     .connect_with(options)
                     .await
                     .map_err(StoreError::Connect)?;
-                DbPool::Postgres(pool)
+                (DbPool::Postgres(pool), None)
             }
         };
         Ok(Store {
@@ -190,6 +204,7 @@ impl Store {
             committed: Arc::new(Notify::new()),
             audit: None,
             write_gate: Arc::new(Mutex::new(())),
+            writer,
             outbox: Arc::default(),
             vault: None,
         })
@@ -279,8 +294,9 @@ impl Store {
                         .map_err(|_| AppError::Unavailable {
                             message: "The database is busy; try again in a moment.".into(),
                         })?;
+                let writer = self.writer.as_ref().unwrap_or(p);
                 (
-                    TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                    TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
                     Some(turn),
                 )
             }
@@ -336,6 +352,9 @@ impl Store {
 
     /// Closes every connection; later queries fail with `Unavailable`.
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         with_pool!(self, p => p.close().await)
     }
 }
