@@ -15,7 +15,7 @@ use super::{
     now_epoch,
     pii::Vault,
     rules::StudioConfig,
-    store::{is_overlap_violation, with_pool, with_tx, Store, Tx},
+    store::{bind_all, is_overlap_violation, with_pool, with_tx, Arg, Store, Tx},
     AppState,
 };
 use crate::{
@@ -83,12 +83,6 @@ impl SummaryRow {
     }
 }
 
-/// A bound value of a query built from filters.
-pub(super) enum Arg {
-    Int(i64),
-    Text(String),
-}
-
 /// `WHERE` conditions and their values, numbered as they are added.
 #[derive(Default)]
 struct Filter {
@@ -109,20 +103,6 @@ impl Filter {
             format!("WHERE {}", self.conditions.join(" AND "))
         }
     }
-}
-
-/// Binds a [`Filter`]'s values, in order, to a query of either backend.
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut q = $query;
-        for a in $args {
-            q = match a {
-                Arg::Int(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.clone()),
-            };
-        }
-        q
-    }};
 }
 
 fn parse_date(field: &str, raw: &str, errors: &mut Fields) -> Option<NaiveDate> {
@@ -275,7 +255,7 @@ async fn summaries(
     sql: &str,
     args: &[Arg],
 ) -> Result<Vec<BookingSummary>, AppError> {
-    let rows: Vec<SummaryRow> = with_pool!(store, p => bind_args!(sqlx::query_as(sql), args)
+    let rows: Vec<SummaryRow> = with_pool!(store, p => bind_all!(sqlx::query_as(sql), args)
         .fetch_all(p)
         .await)?;
     let vault = store.vault()?;
@@ -354,7 +334,7 @@ pub async fn list(state: &AppState, query: &BookingQuery) -> Result<BookingList,
     }
     let where_sql = f.sql();
     let count_sql = format!("SELECT COUNT(*) {FROM} {where_sql}");
-    let total: i64 = with_pool!(&state.store, p => bind_args!(sqlx::query_scalar(&count_sql), &f.args)
+    let total: i64 = with_pool!(&state.store, p => bind_all!(sqlx::query_scalar(&count_sql), &f.args)
         .fetch_one(p)
         .await)?;
     if column == "client_name" {
@@ -408,7 +388,7 @@ async fn by_client_name(
         ));
     }
     let sql = format!("SELECT b.id, b.client_name {FROM} {where_sql}");
-    let rows: Vec<(String, String)> = with_pool!(&state.store, p => bind_args!(sqlx::query_as(&sql), args)
+    let rows: Vec<(String, String)> = with_pool!(&state.store, p => bind_all!(sqlx::query_as(&sql), args)
         .fetch_all(p)
         .await)?;
     let vault = state.store.vault()?;
@@ -506,7 +486,7 @@ pub async fn board(
     }
     let where_sql = f.sql();
     let counts_sql = format!("SELECT b.state, COUNT(*) {FROM} {where_sql} GROUP BY b.state");
-    let counts: Vec<(String, i64)> = with_pool!(&state.store, p => bind_args!(sqlx::query_as(&counts_sql), &f.args)
+    let counts: Vec<(String, i64)> = with_pool!(&state.store, p => bind_all!(sqlx::query_as(&counts_sql), &f.args)
         .fetch_all(p)
         .await)?;
     let count_of = |s: BookingState| {

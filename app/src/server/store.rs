@@ -564,22 +564,23 @@ impl From<Option<&str>> for Arg {
     }
 }
 
-/// Binds a [`Batch`]'s values to a query of either backend.
+/// Binds [`Arg`] values, in order, to a query of either backend.
 macro_rules! bind_all {
     ($query:expr, $args:expr) => {{
         let mut q = $query;
         for a in $args {
             q = match a {
-                Arg::Int(v) => q.bind(*v),
-                Arg::Int4(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
-                Arg::OptText(v) => q.bind(v.as_deref()),
-                Arg::Bool(v) => q.bind(*v),
+                $crate::server::store::Arg::Int(v) => q.bind(*v),
+                $crate::server::store::Arg::Int4(v) => q.bind(*v),
+                $crate::server::store::Arg::Text(v) => q.bind(v.as_str()),
+                $crate::server::store::Arg::OptText(v) => q.bind(v.as_deref()),
+                $crate::server::store::Arg::Bool(v) => q.bind(*v),
             };
         }
         q
     }};
 }
+pub(crate) use bind_all;
 
 /// Writes that need no answer but how many rows the last one changed, sent
 /// together: on SQLite one query string (sqlx runs each SQLite connection
