@@ -7,7 +7,7 @@ use super::{
     events::{self, NewEvent},
     now_epoch,
     rules::StudioConfig,
-    store::{is_overlap_violation, with_pool, with_tx, Arg, Batch, CalendarScope, Store, Tx},
+    store::{is_overlap_violation, with_pool, with_tx, Batch, CalendarScope, Store, Tx},
     tokens, AppState,
 };
 use crate::{
@@ -848,13 +848,7 @@ pub(super) async fn insert(
             ],
         );
     }
-    if !name_rows.is_empty() {
-        let n = name_rows.len();
-        let mut args: Vec<Arg> = name_rows.into_iter().map(Arg::from).collect();
-        args.push(id.as_str().into());
-        args.push(phone_bidx.as_str().into());
-        writes.push(&super::privacy::pending_insert(1, n, n + 1, n + 2), args);
-    }
+    super::privacy::push_pending(&mut writes, name_rows, &id, &phone_bidx);
     writes.push(
         "INSERT INTO consent_records (id, booking_id, text_version, given_at, ip, user_agent, method, recorded_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

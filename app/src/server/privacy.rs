@@ -11,7 +11,7 @@ use super::{
     credentials::{actor_of, Origin, Principal},
     now_epoch,
     pii::{Vault, SEALED_PREFIX},
-    store::{with_pool, with_tx, Backend, Store, Tx},
+    store::{with_pool, with_tx, Arg, Backend, Batch, Store, Tx},
     AppState,
 };
 pub use crate::domain::calendar::DataRequest;
@@ -46,23 +46,31 @@ pub(crate) async fn index_name(
     old: Option<&str>,
     new: &str,
 ) -> Result<(), AppError> {
+    // One call on SQLite (see [`Batch`]); on PostgreSQL the statements run
+    // in this order, each with a fresh snapshot.
+    let mut writes = Batch::new();
     if let Some(old) = old {
-        with_tx!(tx, t => sqlx::query("DELETE FROM client_name_pending WHERE booking_id = $1")
-            .bind(booking_id)
-            .execute(&mut **t)
-            .await
-            .map(|_| ()))?;
-        let tokens = vault.name_index(old);
-        let list: Vec<String> = (0..tokens.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "DELETE FROM client_name_index WHERE booking_id = $1 AND token IN ({})",
-            list.join(", ")
+        writes.push(
+            "DELETE FROM client_name_pending WHERE booking_id = $1",
+            vec![booking_id.into()],
         );
-        with_tokens(tx, &sql, &[booking_id], &tokens).await?;
+        let tokens = vault.name_index(old);
+        if !tokens.is_empty() {
+            let list: Vec<String> = (0..tokens.len()).map(|i| format!("${}", i + 2)).collect();
+            let mut args = vec![Arg::from(booking_id)];
+            args.extend(tokens.into_iter().map(Arg::from));
+            writes.push(
+                &format!(
+                    "DELETE FROM client_name_index WHERE booking_id = $1 AND token IN ({})",
+                    list.join(", ")
+                ),
+                args,
+            );
+        }
     }
-    let tokens = name_rows(vault, new);
-    let sql = pending_insert(3, tokens.len(), 1, 2);
-    with_tokens(tx, &sql, &[booking_id, client], &tokens).await
+    push_pending(&mut writes, name_rows(vault, new), booking_id, client);
+    writes.run(tx).await?;
+    Ok(())
 }
 
 /// The name-index tokens of `name`, each once (a name repeating a word,
@@ -74,17 +82,26 @@ pub(crate) fn name_rows(vault: &Vault, name: &str) -> Vec<String> {
     tokens
 }
 
-/// The statement appending `n` pending name rows: the tokens are the
-/// parameters from `$first` on, the booking `$booking`, the client
-/// `$client`.
-pub(crate) fn pending_insert(first: usize, n: usize, booking: usize, client: usize) -> String {
-    let values: Vec<String> = (first..first + n)
-        .map(|i| format!("(${i}, ${booking}, ${client})"))
+/// Adds to `writes` the statement appending a booking's pending name rows
+/// (nothing without tokens).
+pub(crate) fn push_pending(writes: &mut Batch, tokens: Vec<String>, booking: &str, client: &str) {
+    if tokens.is_empty() {
+        return;
+    }
+    let n = tokens.len();
+    let values: Vec<String> = (1..=n)
+        .map(|i| format!("(${i}, ${}, ${})", n + 1, n + 2))
         .collect();
-    format!(
-        "INSERT INTO client_name_pending (token, booking_id, phone_bidx) VALUES {}",
-        values.join(", ")
-    )
+    let mut args: Vec<Arg> = tokens.into_iter().map(Arg::from).collect();
+    args.push(booking.into());
+    args.push(client.into());
+    writes.push(
+        &format!(
+            "INSERT INTO client_name_pending (token, booking_id, phone_bidx) VALUES {}",
+            values.join(", ")
+        ),
+        args,
+    );
 }
 
 /// Moves the pending name-index rows into the index, all in one
@@ -123,30 +140,6 @@ pub async fn merge_name_index(store: &Store) -> Result<u64, AppError> {
     };
     tx.commit().await?;
     Ok(moved)
-}
-
-/// Runs `sql` with `first` as `$1`, `$2`… and the tokens after them;
-/// nothing to do without tokens.
-async fn with_tokens(
-    tx: &mut Tx,
-    sql: &str,
-    first: &[&str],
-    tokens: &[String],
-) -> Result<(), AppError> {
-    if tokens.is_empty() {
-        return Ok(());
-    }
-    with_tx!(tx, t => {
-        let mut q = sqlx::query(sql);
-        for value in first {
-            q = q.bind(*value);
-        }
-        for token in tokens {
-            q = q.bind(token);
-        }
-        q.execute(&mut **t).await.map(|_| ())
-    })?;
-    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
