@@ -240,6 +240,7 @@ both!(
     unpaid_bookings_are_cancelled_by_the_system,
     a_reschedule_by_staff_reaches_guest_and_chat,
     the_outbox_health_fails_when_deliveries_are_stuck,
+    messages_sent_together_each_show_their_own_booking,
 );
 
 async fn a_reschedule_by_staff_reaches_guest_and_chat(db: Db) {
@@ -404,6 +405,66 @@ async fn a_guest_booking_mails_the_guest_and_tells_the_staff_chat(db: Db) {
         "{text}"
     );
     assert_eq!(outbox_count(&s.app, "status = 'done'").await, 2);
+}
+
+/// Bookings made at the same moment are delivered in one claimed batch,
+/// which reads its bookings in one query: each message still shows its own
+/// booking, guest and address.
+async fn messages_sent_together_each_show_their_own_booking(db: Db) {
+    let s = studio(db, &[]).await;
+    let guests: Vec<(String, String, String)> = (1..=5)
+        .map(|k| {
+            (
+                format!("Гость Номер{k}"),
+                format!("+7 900 111-00-0{k}"),
+                format!("guest{k}@example.com"),
+            )
+        })
+        .collect();
+    let made = futures_util::future::join_all(guests.iter().enumerate().map(|(k, g)| {
+        let mut body = booking(4, 9 + 2 * k as u32, Some(&g.2));
+        body["client_name"] = json!(g.0);
+        body["client_phone"] = json!(g.1);
+        let app = &s.app;
+        async move { book_as_guest(app, &body, "ru").await }
+    }))
+    .await;
+    let references: Vec<&str> = made
+        .iter()
+        .map(|b| b["reference"].as_str().unwrap())
+        .collect();
+
+    let mails = s.mail.wait_for(5).await;
+    assert_eq!(mails.len(), 5, "one confirmation each");
+    for (k, (_, _, email)) in guests.iter().enumerate() {
+        let m = mails
+            .iter()
+            .find(|m| m["to"][0]["address"] == email.as_str())
+            .unwrap_or_else(|| panic!("no mail to {email}"));
+        let subject = m["subject"].as_str().unwrap();
+        assert!(
+            subject.starts_with(&format!("Бронирование {}", references[k])),
+            "{email} gets its own booking: {subject}"
+        );
+        let text = m["text"].as_str().unwrap();
+        let hour = 9 + 2 * k;
+        assert!(
+            text.contains(&format!("{hour:02}:00–{:02}:00", hour + 2)),
+            "{email}: {text}"
+        );
+    }
+    let sent = s.telegram.wait_for(5).await;
+    assert_eq!(sent.len(), 5, "one staff message each");
+    for (k, (name, phone, _)) in guests.iter().enumerate() {
+        let text = sent
+            .iter()
+            .filter_map(|m| m["text"].as_str())
+            .find(|t| t.contains(references[k]))
+            .unwrap_or_else(|| panic!("no staff message about {}", references[k]));
+        assert!(text.contains(name.as_str()), "{text}");
+        assert!(text.contains(phone.as_str()), "{text}");
+    }
+    assert_eq!(outbox_count(&s.app, "status = 'done'").await, 10);
 }
 
 async fn a_guest_cancellation_reaches_guest_and_staff(db: Db) {

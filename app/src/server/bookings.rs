@@ -7,7 +7,9 @@ use super::{
     events::{self, NewEvent},
     now_epoch,
     rules::StudioConfig,
-    store::{is_overlap_violation, with_pool, with_tx, Batch, CalendarScope, Store, Tx},
+    store::{
+        is_overlap_violation, placeholders, with_pool, with_tx, Batch, CalendarScope, Store, Tx,
+    },
     tokens, AppState,
 };
 use crate::{
@@ -475,15 +477,6 @@ pub(super) async fn check_booking(
         promo: promo.map(|(c, _)| c),
         breakdown,
     }))
-}
-
-/// `$from, $from+1, …` for `n` values: an `IN (…)` list written once for
-/// both backends.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[derive(sqlx::FromRow)]

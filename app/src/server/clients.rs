@@ -9,7 +9,7 @@ use super::{
     credentials::{actor_of, Origin, Principal},
     now_epoch,
     staff_bookings::{self, ClientMatch},
-    store::{with_pool, with_tx},
+    store::{placeholders, with_pool, with_tx},
     AppState,
 };
 use crate::{
@@ -61,11 +61,10 @@ async fn identities(
     if bidx.is_empty() {
         return Ok(out);
     }
-    let placeholders: Vec<String> = (1..=bidx.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT client_phone_bidx, client_name, client_phone FROM bookings \
          WHERE client_phone_bidx IN ({}) AND deleted_at IS NULL ORDER BY created_at DESC, starts_at DESC",
-        placeholders.join(", ")
+        placeholders(1, bidx.len())
     );
     let rows: Vec<(String, String, String)> = with_pool!(&state.store, p => {
         let mut q = sqlx::query_as(&sql);

@@ -16,7 +16,7 @@ use super::{
     AppState,
 };
 use crate::{domain::booking::BookingState, error::AppError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::{sync::watch, task::JoinHandle};
 
 /// How often the jobs run.
@@ -117,16 +117,7 @@ async fn deliver_loop(state: AppState, schedule: Schedule, mut stopped: watch::R
             }
             continue;
         }
-        let deliveries = claimed.into_iter().map(|row| {
-            let state = &state;
-            async move {
-                let started = Instant::now();
-                let outcome = super::notify::deliver(state, &row).await;
-                let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-                (row, outcome, ms)
-            }
-        });
-        let attempts = futures_util::future::join_all(deliveries).await;
+        let attempts = super::notify::deliver_all(&state, claimed).await;
         // One write for the whole batch: on SQLite every write waits for
         // the one writer, bookings included.
         match outbox::finish_all(&state.store, &attempts, &state.notifier.retry).await {

@@ -7,7 +7,7 @@
 
 use super::{
     outbox::{Claimed, Outcome, RetryPolicy, Wiring},
-    store::with_pool,
+    store::{placeholders, with_pool},
     AppState,
 };
 use crate::{domain::Money, i18n::Locale};
@@ -19,7 +19,11 @@ use lettre::{
 };
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::{fmt, time::Duration};
+use std::{
+    collections::HashMap,
+    fmt,
+    time::{Duration, Instant},
+};
 
 /// The Bot API endpoint, token and chat of the staff chat.
 #[derive(Clone)]
@@ -175,21 +179,111 @@ impl Notifier {
     }
 }
 
+/// Delivers a claimed batch, concurrently: each row with its outcome and
+/// how long it took (ms). What the messages read from the database is read
+/// once for the batch ([`Lookups`]); when that fails every row fails and
+/// is tried again later.
+pub async fn deliver_all(state: &AppState, rows: Vec<Claimed>) -> Vec<(Claimed, Outcome, i64)> {
+    let lookups = Lookups::load(state, &rows).await;
+    let deliveries = rows.into_iter().map(|row| {
+        let lookups = &lookups;
+        async move {
+            let started = Instant::now();
+            let outcome = match lookups {
+                Ok(found) => deliver(state, &row, found).await,
+                Err(e) => cannot_prepare(e),
+            };
+            let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            (row, outcome, ms)
+        }
+    });
+    futures_util::future::join_all(deliveries).await
+}
+
+fn cannot_prepare(e: &crate::error::AppError) -> Outcome {
+    Outcome::Failed {
+        status: None,
+        error: format!("cannot prepare the message: {}", e.code()),
+        after: None,
+    }
+}
+
 /// Delivers one claimed row.
-pub async fn deliver(state: &AppState, row: &Claimed) -> Outcome {
+async fn deliver(state: &AppState, row: &Claimed, found: &Lookups) -> Outcome {
     let result = match row.channel.as_str() {
-        "telegram" => telegram(state, row).await,
-        "email" => email(state, row).await,
-        "webhook" => webhook(state, row).await,
+        "telegram" => telegram(state, row, found).await,
+        "email" => email(state, row, found).await,
+        "webhook" => webhook(state, row, found).await,
         other => Ok(Outcome::Dropped {
             error: format!("unknown channel {other}"),
         }),
     };
-    result.unwrap_or_else(|e| Outcome::Failed {
-        status: None,
-        error: format!("cannot prepare the message: {}", e.code()),
-        after: None,
-    })
+    result.unwrap_or_else(|e| cannot_prepare(&e))
+}
+
+/// What the messages of one batch read: their bookings and webhooks, in
+/// one query each. A busy hour's batch holds three messages per booking
+/// (e-mail, Telegram, webhook); read one by one, each was its own query and
+/// its own decryption, on the database the bookings are written to.
+#[derive(Debug, Default)]
+struct Lookups {
+    bookings: HashMap<String, BookingFacts>,
+    hooks: HashMap<String, Hook>,
+}
+
+/// Where a webhook delivery goes.
+#[derive(Debug, sqlx::FromRow)]
+struct Hook {
+    id: String,
+    url: String,
+    secret: String,
+    active: bool,
+    deleted_at: Option<i64>,
+}
+
+impl Lookups {
+    async fn load(state: &AppState, rows: &[Claimed]) -> Result<Lookups, crate::error::AppError> {
+        let ids = |channels: &[&str], pick: fn(&Claimed) -> Option<&str>| {
+            let mut ids: Vec<&str> = rows
+                .iter()
+                .filter(|r| channels.contains(&r.channel.as_str()) && r.kind != "test")
+                .filter_map(pick)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let booking_ids = ids(&["email", "telegram"], |r| r.booking_id.as_deref());
+        let hook_ids = ids(&["webhook"], |r| r.webhook_id.as_deref());
+        let bookings = facts_of(state, &booking_ids)
+            .await?
+            .into_iter()
+            .map(|b| (b.id.clone(), b))
+            .collect();
+        let hooks = if hook_ids.is_empty() {
+            HashMap::new()
+        } else {
+            let sql = format!(
+                "SELECT id, url, secret, active, deleted_at FROM webhooks WHERE id IN ({})",
+                placeholders(1, hook_ids.len())
+            );
+            let found: Vec<Hook> = with_pool!(&state.store, p => {
+                let mut q = sqlx::query_as(&sql);
+                for id in &hook_ids {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await
+            })?;
+            found.into_iter().map(|h| (h.id.clone(), h)).collect()
+        };
+        Ok(Lookups { bookings, hooks })
+    }
+
+    fn booking(&self, row: &Claimed) -> Option<&BookingFacts> {
+        row.booking_id
+            .as_deref()
+            .and_then(|id| self.bookings.get(id))
+    }
 }
 
 /// The booking as a message shows it.
@@ -214,24 +308,36 @@ struct BookingFacts {
     deleted_at: Option<i64>,
 }
 
-async fn facts(state: &AppState, id: &str) -> Result<Option<BookingFacts>, crate::error::AppError> {
-    let row: Option<BookingFacts> = with_pool!(&state.store, p => sqlx::query_as(
-        "SELECT b.id, b.reference, s.name AS space_name, b.starts_at, b.ends_at, b.people_count, b.price_base, \
-         b.price_equipment, b.price_extra_people, b.price_discount, b.price_total, b.client_name, \
-         b.client_phone_display, b.client_email, b.state, b.locale, b.deleted_at \
-         FROM bookings b JOIN spaces s ON s.id = b.space_id WHERE b.id = $1"
-    )
-    .bind(id)
-    .fetch_optional(p)
-    .await)?;
+const FACTS: &str = "SELECT b.id, b.reference, s.name AS space_name, b.starts_at, b.ends_at, \
+     b.people_count, b.price_base, b.price_equipment, b.price_extra_people, b.price_discount, \
+     b.price_total, b.client_name, b.client_phone_display, b.client_email, b.state, b.locale, \
+     b.deleted_at FROM bookings b JOIN spaces s ON s.id = b.space_id WHERE b.id IN";
+
+/// The bookings with these ids that exist, opened.
+async fn facts_of(
+    state: &AppState,
+    ids: &[&str],
+) -> Result<Vec<BookingFacts>, crate::error::AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{FACTS} ({})", placeholders(1, ids.len()));
+    let rows: Vec<BookingFacts> = with_pool!(&state.store, p => {
+        let mut q = sqlx::query_as(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?;
     let vault = state.store.vault()?;
-    row.map(|mut b| {
-        b.client_name = vault.open(&b.client_name)?;
-        b.client_phone_display = vault.open(&b.client_phone_display)?;
-        b.client_email = vault.open_opt(b.client_email.as_deref())?;
-        Ok(b)
-    })
-    .transpose()
+    rows.into_iter()
+        .map(|mut b| {
+            b.client_name = vault.open(&b.client_name)?;
+            b.client_phone_display = vault.open(&b.client_phone_display)?;
+            b.client_email = vault.open_opt(b.client_email.as_deref())?;
+            Ok(b)
+        })
+        .collect()
 }
 
 /// Text for Telegram's HTML parse mode: `<`, `>`, `&` (and quotes, for
@@ -283,7 +389,11 @@ fn telegram_title(kind: &str, by: Option<&str>) -> &'static str {
     }
 }
 
-async fn telegram(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error::AppError> {
+async fn telegram(
+    state: &AppState,
+    row: &Claimed,
+    found: &Lookups,
+) -> Result<Outcome, crate::error::AppError> {
     let notifier = &state.notifier;
     let Some(tg) = &notifier.telegram else {
         return Ok(Outcome::Failed {
@@ -296,12 +406,12 @@ async fn telegram(state: &AppState, row: &Claimed) -> Result<Outcome, crate::err
     let text = if row.kind == "test" {
         "✅ Studio CRM: тестовое сообщение. Уведомления в этот чат работают.".to_owned()
     } else {
-        let Some(id) = row.booking_id.as_deref() else {
+        if row.booking_id.is_none() {
             return Ok(Outcome::Dropped {
                 error: "no booking".into(),
             });
-        };
-        let Some(b) = facts(state, id).await? else {
+        }
+        let Some(b) = found.booking(row) else {
             return Ok(Outcome::Dropped {
                 error: "the booking does not exist".into(),
             });
@@ -503,8 +613,9 @@ pub async fn guest_calendar(
     token: &str,
 ) -> Result<(String, String), crate::error::AppError> {
     let id = super::bookings::manage_token_booking(state, token)?;
-    let b = facts(state, &id)
+    let b = facts_of(state, &[id.as_str()])
         .await?
+        .pop()
         .filter(|b| b.deleted_at.is_none())
         .ok_or_else(|| crate::error::AppError::not_found("booking"))?;
     let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
@@ -521,7 +632,11 @@ pub async fn guest_calendar(
     Ok((format!("{}.ics", b.reference), ics))
 }
 
-async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error::AppError> {
+async fn email(
+    state: &AppState,
+    row: &Claimed,
+    found: &Lookups,
+) -> Result<Outcome, crate::error::AppError> {
     let notifier = &state.notifier;
     let Some(smtp) = &notifier.smtp else {
         return Ok(Outcome::Failed {
@@ -530,10 +645,7 @@ async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error:
             after: None,
         });
     };
-    let Some(b) = (match row.booking_id.as_deref() {
-        Some(id) => facts(state, id).await?,
-        None => None,
-    }) else {
+    let Some(b) = found.booking(row) else {
         return Ok(Outcome::Dropped {
             error: "the booking does not exist".into(),
         });
@@ -568,7 +680,7 @@ async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error:
     let t = words(
         locale,
         &row.kind,
-        &b,
+        b,
         &config.name,
         &w,
         config.cancellation_hours,
@@ -690,7 +802,7 @@ async fn email(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error:
     ));
     let alternative = MultiPart::alternative_plain_html(text, html);
     let body = if matches!(row.kind.as_str(), "confirmation" | "rescheduled") {
-        let ics = session_ics(&b, &config.name, zone, &link, &address);
+        let ics = session_ics(b, &config.name, zone, &link, &address);
         let calendar = ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
             .unwrap_or(ContentType::TEXT_PLAIN);
         MultiPart::mixed()
@@ -746,14 +858,20 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     )
 }
 
-async fn webhook(state: &AppState, row: &Claimed) -> Result<Outcome, crate::error::AppError> {
-    let hook: Option<(String, String, bool, Option<i64>)> = with_pool!(&state.store, p => sqlx::query_as(
-        "SELECT url, secret, active, deleted_at FROM webhooks WHERE id = $1"
-    )
-    .bind(row.webhook_id.as_deref().unwrap_or(""))
-    .fetch_optional(p)
-    .await)?;
-    let Some((url, secret, true, None)) = hook else {
+async fn webhook(
+    state: &AppState,
+    row: &Claimed,
+    found: &Lookups,
+) -> Result<Outcome, crate::error::AppError> {
+    let hook = row.webhook_id.as_deref().and_then(|id| found.hooks.get(id));
+    let Some(Hook {
+        url,
+        secret,
+        active: true,
+        deleted_at: None,
+        ..
+    }) = hook
+    else {
         return Ok(Outcome::Dropped {
             error: "the webhook was removed or switched off".into(),
         });
@@ -761,13 +879,13 @@ async fn webhook(state: &AppState, row: &Claimed) -> Result<Outcome, crate::erro
     let sent = state
         .notifier
         .http
-        .post(&url)
+        .post(url)
         .header("Content-Type", "application/json")
         .header("X-Studio-Event", &row.kind)
         .header("X-Studio-Delivery", &row.delivery_id)
         .header(
             "X-Studio-Signature",
-            signature(&secret, row.payload.as_bytes()),
+            signature(secret, row.payload.as_bytes()),
         )
         .body(row.payload.clone())
         .send()

@@ -15,7 +15,7 @@ use super::{
     now_epoch,
     pii::Vault,
     rules::StudioConfig,
-    store::{bind_all, is_overlap_violation, with_pool, with_tx, Arg, Store, Tx},
+    store::{bind_all, is_overlap_violation, placeholders, with_pool, with_tx, Arg, Store, Tx},
     AppState,
 };
 use crate::{
@@ -410,10 +410,9 @@ async fn by_client_name(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS} {FROM} WHERE b.id IN ({})",
-        placeholders.join(", ")
+        placeholders(1, ids.len())
     );
     let args: Vec<Arg> = ids.iter().cloned().map(Arg::Text).collect();
     let mut items = summaries(&state.store, config, &sql, &args).await?;

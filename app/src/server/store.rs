@@ -564,6 +564,15 @@ impl From<Option<&str>> for Arg {
     }
 }
 
+/// `$from, $from+1, …` for `n` values: an `IN (…)` list written once for
+/// both backends.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Binds [`Arg`] values, in order, to a query of either backend.
 macro_rules! bind_all {
     ($query:expr, $args:expr) => {{
