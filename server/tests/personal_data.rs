@@ -362,6 +362,54 @@ both_backends! {
         assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 0);
     }
 
+    async fn the_client_base_adds_each_inserted_booking_of_a_returning_client(app) {
+        // A new booking adds itself to its client's figures (no recount):
+        // rows written as a restore writes them, in every state, out of
+        // order in time, one inserted already deleted, for one client who
+        // already has a row and one who does not.
+        guest_book(&app, 3, 12, &ZINA).await;
+        let zina: String = app
+            .text("SELECT client_phone_bidx FROM bookings WHERE client_phone_bidx IS NOT NULL")
+            .await;
+        let rows: Vec<String> = [
+            ("completed", 1_700_000_000_i64, 150_000_i64, "NULL", zina.as_str()),
+            ("no_show", 1_600_000_000, 90_000, "NULL", zina.as_str()),
+            ("completed", 1_650_000_000, 70_000, "NULL", zina.as_str()),
+            ("cancelled", 1_950_000_000, 50_000, "NULL", zina.as_str()),
+            ("completed", 1_800_000_000, 999_000, "1", zina.as_str()),
+            ("confirmed", 1_750_000_000, 10_000, "NULL", "returning-elsewhere"),
+            ("completed", 1_740_000_000, 20_000, "NULL", "returning-elsewhere"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (state, start, price, deleted, bidx))| {
+            format!(
+                "('inc-{i}', 'REF-INC-{i}', (SELECT id FROM spaces WHERE slug = 'studio_a'), {start}, {end}, {end}, 1, \
+                 'sealed', 'sealed', 'sealed', NULL, '', NULL, {price}, 0, 0, 0, {price}, 'website', '{state}', {start}, {start}, '{bidx}', {deleted})",
+                end = start + 3600
+            )
+        })
+        .collect();
+        for row in rows {
+            app.exec(&format!(
+                "INSERT INTO bookings (id, reference, space_id, starts_at, ends_at, blocked_until, people_count, \
+                 client_name, client_phone, client_phone_display, client_email, special_requirements, promo_code, \
+                 price_base, price_equipment, price_extra_people, price_discount, price_total, source, state, \
+                 created_at, updated_at, client_phone_bidx, deleted_at) VALUES {row}"
+            ))
+            .await;
+            assert_client_base_kept(&app).await;
+        }
+        let figures = format!(
+            "SELECT bookings * 1000000 + visits * 10000 + no_shows * 100 + cancellations FROM client_stats WHERE phone_bidx = '{zina}'"
+        );
+        assert_eq!(app.scalar(&figures).await, 5_000_000 + 2 * 10_000 + 100 + 1, "5 bookings: 2 visits, 1 no-show, 1 cancellation");
+        assert_eq!(app.scalar(&format!("SELECT spent FROM client_stats WHERE phone_bidx = '{zina}'")).await, 220_000);
+        assert_eq!(app.scalar(&format!("SELECT last_visit FROM client_stats WHERE phone_bidx = '{zina}'")).await, 1_700_000_000);
+        assert_eq!(app.scalar(&format!("SELECT last_start FROM client_stats WHERE phone_bidx = '{zina}'")).await, 1_950_000_000);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM client_stats").await, 2);
+    }
+
     async fn a_broad_client_search_pages_with_its_total_on_every_page(app) {
         // 120 clients named alike (clear rows, as an old release wrote them,
         // sealed and name-indexed the way start-up does) and a few others.
