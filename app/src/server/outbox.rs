@@ -151,21 +151,23 @@ pub(crate) fn on_event(
     // Every row of the event in one statement: a booking's transaction
     // pays one round trip for its messages (on SQLite, not even one of
     // its own: it goes with the analytics writes). Delivery ids are
-    // stable: the event (and the webhook) they come from.
+    // stable: the event (and the webhook) they come from, the event first,
+    // so that an event's rows sit side by side at the end of the unique
+    // index (one page written per booking, not one per channel prefix).
     writes.push(
         ON_EVENT,
         vec![
-            format!("tg-{event_id}").into(),
+            format!("{event_id}-tg").into(),
             telegram.unwrap_or("").into(),
             booking_id.into(),
             event_id.into(),
             notice.into(),
             now_epoch().into(),
             telegram.is_some().into(),
-            format!("mail-{event_id}").into(),
+            format!("{event_id}-mail").into(),
             email.unwrap_or("").into(),
             email.is_some().into(),
-            format!("wh-{event_id}-").into(),
+            format!("{event_id}-wh-").into(),
             hook.unwrap_or("").into(),
             body.into(),
             hook.is_some().into(),
