@@ -611,9 +611,11 @@ async fn backend_run(backend: &str, bin: &Path) {
     drop_database(pg).await;
 }
 
-/// The cost of one booking write (through the database's no-overlap rule)
-/// with `n` bookings already stored in the same space.
-async fn write_cost(backend: &str, n: usize) -> f64 {
+/// With `n` bookings already stored in one space: the mean cost of one
+/// booking write (through the database's no-overlap rule, 300 writes), and
+/// availability's database read of a day inside that history (p50 and p99
+/// of 300 days, each a day with 24 bookings).
+async fn write_cost(backend: &str, n: usize) -> (f64, f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = fresh_database(backend, dir.path()).await;
     let store = app::server::Store::connect(&url, 2).await.unwrap();
@@ -621,7 +623,6 @@ async fn write_cost(backend: &str, n: usize) -> f64 {
     app::server::catalog::ensure_default_studio(&store)
         .await
         .unwrap();
-    store.close().await;
     let pool = Pool::open(&url, 1).await;
     let space = pool.space("studio_a").await;
     pool.fill_history(&space, n).await;
@@ -632,8 +633,23 @@ async fn write_cost(backend: &str, n: usize) -> f64 {
     }
     let per = t.elapsed().as_secs_f64() * 1000.0 / 300.0;
     drop(pool);
+    // Days spread over the stored history, oldest to newest.
+    let days = (n / 24).max(1) as i64;
+    let first = Utc::now().timestamp() / 86_400 * 86_400 - days * 86_400;
+    let mut reads = Vec::new();
+    for k in 0..300 {
+        let from = first + (k * days / 300) * 86_400;
+        let t = Instant::now();
+        let busy = app::server::bookings::busy_by_slug(&store, "studio_a", from, from + 86_400)
+            .await
+            .unwrap();
+        reads.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(!busy.is_empty(), "a day inside the history has bookings");
+    }
+    reads.sort_by(f64::total_cmp);
+    store.close().await;
     drop_database(pg).await;
-    per
+    (per, reads[150], reads[297])
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -641,15 +657,23 @@ async fn main() {
     let bin = PathBuf::from(
         std::env::var("STUDIO_SERVER_BIN").expect("STUDIO_SERVER_BIN (make loadtest sets it)"),
     );
+    // `LOADTEST_ONLY=sqlite` (or `postgres`): that backend under wrk alone,
+    // without the stored-history table (which fills a million bookings).
+    let only = std::env::var("LOADTEST_ONLY").ok();
     for backend in ["sqlite", "postgres"] {
-        backend_run(backend, &bin).await;
+        if only.as_deref().is_none_or(|o| o == backend) {
+            backend_run(backend, &bin).await;
+        }
     }
-    println!("\n### One booking write by stored history (ms, mean of 300)\n");
-    println!("| bookings in the space | SQLite | PostgreSQL |");
-    println!("|---:|---:|---:|");
+    if only.is_some() {
+        return;
+    }
+    println!("\n### By stored history: one booking write (mean of 300) and availability's read of a day (p50 / p99 of 300), ms\n");
+    println!("| bookings in the space | SQLite write | SQLite day read | PostgreSQL write | PostgreSQL day read |");
+    println!("|---:|---:|---:|---:|---:|");
     for n in [1_000, 100_000, 1_000_000] {
-        let s = write_cost("sqlite", n).await;
-        let p = write_cost("postgres", n).await;
-        println!("| {n} | {s:.3} | {p:.3} |");
+        let (sw, s50, s99) = write_cost("sqlite", n).await;
+        let (pw, p50, p99) = write_cost("postgres", n).await;
+        println!("| {n} | {sw:.3} | {s50:.3} / {s99:.3} | {pw:.3} | {p50:.3} / {p99:.3} |");
     }
 }

@@ -127,6 +127,7 @@ impl Application {
             store,
             catalog_cache: Default::default(),
             rules_cache: Default::default(),
+            availability_cache: app::server::bookings::availability_cache(),
             signing_key: config.secret_key.bytes().into(),
             auth: config.auth,
             secure_cookies: config.secure_cookies,

@@ -282,3 +282,86 @@ impl TapEnd for Value {
         self
     }
 }
+
+/// The free starts (`HH:MM`) of `space` on `day` from the server at `addr`.
+async fn free_hours_at(addr: std::net::SocketAddr, space: &str, day: i64) -> Vec<String> {
+    let url = format!(
+        "http://{addr}/api/v1/public/availability?space={space}&date={}",
+        date_ahead(day)
+    );
+    let body: Value = reqwest::get(url)
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    body["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .map(|s| s["start_time"].as_str().expect("a start")[11..16].to_owned())
+        .collect()
+}
+
+both_backends! {
+    async fn a_kept_day_is_current_until_the_next_commit(app) {
+        let token = app.owner(PASSWORD).await;
+        let fourteen = "14:00".to_owned();
+        // The live feed hears of the sign-in a moment after it committed
+        // (and moves the generation again): let it settle first.
+        let store = &app.state.store;
+        let mut generation = store.generation();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            if store.generation() == generation {
+                break;
+            }
+            generation = store.generation();
+        }
+        let asked = std::time::Instant::now();
+        assert!(free_hours(&app, "studio_a", 7).await.contains(&fourteen));
+        // Written past the server: no commit through it, so the day it
+        // keeps is still taken as current …
+        let from = chrono::DateTime::parse_from_rfc3339(&at(7, 14)).unwrap().timestamp();
+        app.exec(&format!(
+            "INSERT INTO blocked_periods (id, space_id, starts_at, ends_at, reason, created_at) \
+             VALUES ('written-past-the-server', NULL, {from}, {}, 'test', 0)",
+            from + 3600
+        ))
+        .await;
+        let kept = free_hours(&app, "studio_a", 7).await;
+        if asked.elapsed() < app::server::bookings::AVAILABILITY_TTL && store.generation() == generation {
+            assert!(kept.contains(&fourteen), "the kept day is served: {kept:?}");
+        }
+        // … until anything is committed through the server: here a block
+        // on another space and day.
+        let (status, body) = send(&app, Method::POST, Some(&token), "/api/v1/blocks", Some(json!({"space": "studio_b", "start_time": at(9, 10), "end_time": at(9, 11), "reason": "test"}))).await;
+        assert_eq!(status, 201, "{body}");
+        let free = free_hours(&app, "studio_a", 7).await;
+        assert!(!free.contains(&fourteen), "{free:?}");
+        assert!(free.contains(&"15:00".to_owned()), "{free:?}");
+        // A guest's booking and its cancellation show at once.
+        let (status, booked) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 7, 15, 16, "Anna", "+7 916 555 01 02", json!([])))).await;
+        assert_eq!(status, 201, "{booked}");
+        assert!(!free_hours(&app, "studio_a", 7).await.contains(&"15:00".to_owned()));
+        let id = booked["id"].as_str().unwrap();
+        move_through(&app, &token, id, &["cancelled"]).await;
+        assert!(free_hours(&app, "studio_a", 7).await.contains(&"15:00".to_owned()));
+    }
+
+    async fn another_instance_s_booking_reaches_a_kept_day(app) {
+        // A second server on the same database keeps the day …
+        let other = common::ServerProcess::start(&app.db.env()).await;
+        let fourteen = "14:00".to_owned();
+        assert!(free_hours_at(other.addr, "studio_a", 7).await.contains(&fourteen));
+        assert!(free_hours_at(other.addr, "studio_a", 7).await.contains(&fourteen));
+        // … and hears of a booking made through the first one.
+        let (status, booked) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 7, 14, 15, "Anna", "+7 916 555 01 02", json!([])))).await;
+        assert_eq!(status, 201, "{booked}");
+        let made = std::time::Instant::now();
+        while free_hours_at(other.addr, "studio_a", 7).await.contains(&fourteen) {
+            assert!(made.elapsed() < std::time::Duration::from_secs(5), "the other instance still offers 14:00");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -27,7 +27,7 @@ use crate::{
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::RngCore;
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 /// The version of the consent text the booking form shows; stored with
 /// every consent record as proof of what the guest agreed to.
@@ -114,6 +114,17 @@ async fn occupied(
         .collect())
 }
 
+/// Availability's one database read: the busy stretches of the space
+/// `slug` that touch `[from, to)` (epoch seconds), blocks included.
+pub async fn busy_by_slug(
+    store: &Store,
+    slug: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<TimeRange>, AppError> {
+    occupied(store, SpaceRef::Slug(slug), from, to).await
+}
+
 /// Which space [`occupied`] looks at.
 #[derive(Clone, Copy)]
 enum SpaceRef<'a> {
@@ -138,8 +149,22 @@ pub async fn availability(
     state: &AppState,
     slug: &str,
     date: &str,
-) -> Result<Availability, AppError> {
+) -> Result<Arc<Availability>, AppError> {
     availability_with(state, slug, date, "").await
+}
+
+/// How long a day's free starts are kept at most: the clock moves starts
+/// past the notice period, and another instance's commit reaches this one
+/// through the live feed.
+pub const AVAILABILITY_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A day's free starts, kept while nothing is committed (see
+/// [`super::cache::Generational`]): guests ask for the same few days far
+/// more often than anything changes.
+pub type AvailabilityCache = super::cache::Generational<Availability>;
+
+pub fn availability_cache() -> AvailabilityCache {
+    AvailabilityCache::new(10_000, AVAILABILITY_TTL)
 }
 
 /// Like [`availability`], keeping only the starts at which the studio
@@ -150,7 +175,7 @@ pub async fn availability_with(
     slug: &str,
     date: &str,
     equipment: &str,
-) -> Result<Availability, AppError> {
+) -> Result<Arc<Availability>, AppError> {
     let mut asked: Vec<EquipmentRequest> = Vec::new();
     for part in equipment
         .split(',')
@@ -182,6 +207,31 @@ pub async fn availability_with(
             FieldError::new("invalid_date", "Use a date like 2026-12-31."),
         )
     })?;
+    // Read before the database is: a commit during the load leaves the
+    // answer tagged with a generation that has already passed.
+    let generation = state.store.generation();
+    let mut key = format!("{slug}\n{date}");
+    for (id, quantity) in &wanted {
+        key.push_str(&format!("\n{id}:{quantity}"));
+    }
+    state
+        .availability_cache
+        .get_or_load(
+            key,
+            generation,
+            day_availability(state, slug, date, &wanted),
+        )
+        .await
+}
+
+/// A day's free starts as the database has them now (no cache), with the
+/// `wanted` equipment (merged `(id, quantity)` lines) free at each.
+pub async fn day_availability(
+    state: &AppState,
+    slug: &str,
+    date: NaiveDate,
+    wanted: &[(String, i64)],
+) -> Result<Availability, AppError> {
     let config = super::rules::studio_config(&state.store, &state.rules_cache).await?;
     // Active spaces are in the (cached) public catalog.
     let catalog = super::catalog::public_catalog(&state.store, &state.catalog_cache).await?;
@@ -226,7 +276,7 @@ pub async fn availability_with(
             }
             q.fetch_all(p).await
         })?;
-        for (id, quantity) in &wanted {
+        for (id, quantity) in wanted {
             let stock = catalogue
                 .iter()
                 .find(|r| &r.id == id)
@@ -286,7 +336,7 @@ pub async fn book_page(
     // and, when it is full, links to the next free one.
     let (date, availability, next_free) = match asked {
         Some(d) => {
-            let a = availability(state, slug, &d.to_string()).await?;
+            let a = Arc::unwrap_or_clone(availability(state, slug, &d.to_string()).await?);
             let next = if a.slots.is_empty() {
                 first_free_day(state, &config, slug, d + Duration::days(1), last)
                     .await?
@@ -300,7 +350,7 @@ pub async fn book_page(
             Some((d, a)) => (d, a, None),
             None => (
                 today,
-                availability(state, slug, &today.to_string()).await?,
+                Arc::unwrap_or_clone(availability(state, slug, &today.to_string()).await?),
                 None,
             ),
         },

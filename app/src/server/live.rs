@@ -153,6 +153,11 @@ impl Live {
             }
             match events_since(store, last, 500).await {
                 Ok(events) => {
+                    // Perhaps another process's (a second server on the
+                    // same file): answers kept from before are not current.
+                    if !events.is_empty() {
+                        store.changed_elsewhere();
+                    }
                     for e in events {
                         last = last.max(e.event_id);
                         self.publish(e);
@@ -187,6 +192,9 @@ impl Live {
             loop {
                 match listener.try_recv().await {
                     Ok(Some(note)) => {
+                        // Another instance's commit (or this one's): answers
+                        // kept from before it are not current.
+                        store.changed_elsewhere();
                         let Ok(id) = note.payload().parse::<i64>() else {
                             continue;
                         };
@@ -217,6 +225,9 @@ impl Live {
 
     async fn catch_up(&self, store: &Store, last: &mut i64) {
         if let Ok(events) = events_since(store, *last, CATCH_UP_LIMIT).await {
+            if !events.is_empty() {
+                store.changed_elsewhere();
+            }
             for e in events {
                 *last = (*last).max(e.event_id);
                 self.publish(e);

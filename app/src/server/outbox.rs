@@ -220,7 +220,10 @@ macro_rules! claim_sql {
 /// WAL flush on PostgreSQL, so it does not queue with the bookings' commits
 /// for the disk. A crash may forget the last few marks: the rows are then
 /// delivered again (at least once) or claimed again after their lease.
+/// Nor does it count as a change kept answers must follow
+/// ([`Tx::bookkeeping_only`]): the worker claims every few seconds.
 async fn relaxed_commit(tx: &mut Tx) -> Result<(), AppError> {
+    tx.bookkeeping_only();
     if let TxInner::Postgres(t) = &mut tx.inner {
         sqlx::query("SET LOCAL synchronous_commit = off")
             .execute(&mut **t)

@@ -11,6 +11,8 @@ pub struct AppState {
     pub store: Store,
     pub catalog_cache: CatalogCache,
     pub rules_cache: RulesCache,
+    /// Days' free starts, kept until the next commit.
+    pub availability_cache: super::bookings::AvailabilityCache,
     /// Key for signed guest links (the server secret).
     pub signing_key: Arc<[u8]>,
     pub auth: super::credentials::AuthSettings,

@@ -85,9 +85,8 @@ pub(crate) use {with_pool, with_tx};
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: DbPool,
-    /// Poked after every commit, so the live feed reads new events at once
-    /// instead of at its next poll.
-    committed: Arc<Notify>,
+    /// Counted and poked after every commit (see [`Commits`]).
+    committed: Arc<Commits>,
     /// The audit chain's keys and anchor (set once the secret is known).
     audit: Option<AuditSeal>,
     /// SQLite has one writer at a time. Writers queue here, in arrival
@@ -108,6 +107,16 @@ pub struct Store {
     vault: Option<Arc<super::pii::Vault>>,
 }
 
+/// What the store's commits tell the rest of the process: the live feed is
+/// poked, so it reads new events at once instead of at its next poll, and
+/// the generation moves on, so answers computed from the database before
+/// the commit (a day's free starts) are no longer taken as current.
+#[derive(Debug, Default)]
+struct Commits {
+    notify: Notify,
+    generation: std::sync::atomic::AtomicU64,
+}
+
 /// How long a SQLite writer waits for its turn before the request fails
 /// as unavailable (the busy timeout it replaces).
 const WRITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,7 +124,7 @@ const WRITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 /// An open transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     pub(crate) inner: TxInner,
-    committed: Arc<Notify>,
+    committed: Arc<Commits>,
     audit: Option<AuditSeal>,
     /// The newest audit entry appended in this transaction, anchored
     /// outside the database once it commits.
@@ -130,6 +139,8 @@ pub struct Tx {
     outbox_written: bool,
     /// Business counters that count only once the change is committed.
     counters: Vec<Counter>,
+    /// Set by [`Tx::bookkeeping_only`]: the commit leaves the generation.
+    bookkeeping: bool,
 }
 
 /// A counter to increment when a transaction commits.
@@ -201,7 +212,7 @@ impl Store {
         };
         Ok(Store {
             pool,
-            committed: Arc::new(Notify::new()),
+            committed: Arc::default(),
             audit: None,
             write_gate: Arc::new(Mutex::new(())),
             writer,
@@ -311,6 +322,7 @@ impl Store {
             outbox: self.outbox.clone(),
             outbox_written: false,
             counters: Vec::new(),
+            bookkeeping: false,
         })
     }
 
@@ -335,13 +347,31 @@ impl Store {
             outbox: self.outbox.clone(),
             outbox_written: false,
             counters: Vec::new(),
+            bookkeeping: false,
         })
     }
 
     /// Completes after the next commit through this store (or at once if
     /// one happened since the last call).
     pub async fn committed(&self) {
-        self.committed.notified().await
+        self.committed.notify.notified().await
+    }
+
+    /// How many changes this process knows of: moves on after every commit
+    /// through this store and whenever [`Store::changed_elsewhere`] is told
+    /// of another process's. A value computed from the database after
+    /// reading generation `g` is current while the generation is still `g`.
+    pub fn generation(&self) -> u64 {
+        self.committed
+            .generation
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Another process committed a change (heard through the live feed).
+    pub fn changed_elsewhere(&self) {
+        self.committed
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Runs a trivial query: the database answers, or the error says why not.
@@ -449,6 +479,14 @@ impl Tx {
         self.counters.push(Counter { name, labels });
     }
 
+    /// This transaction writes only the server's own bookkeeping (the
+    /// outbox's claims and outcomes, every few seconds even when idle): its
+    /// commit does not move [`Store::generation`], so answers kept from
+    /// the calendar stay current.
+    pub(crate) fn bookkeeping_only(&mut self) {
+        self.bookkeeping = true;
+    }
+
     pub(crate) fn set_audit_head(&mut self, id: i64, hash: String) {
         self.audit_head = Some((id, hash));
     }
@@ -463,6 +501,7 @@ impl Tx {
             outbox,
             outbox_written,
             counters,
+            bookkeeping,
         } = self;
         match inner {
             TxInner::Sqlite(t) => t.commit().await?,
@@ -481,7 +520,12 @@ impl Tx {
                 .collect();
             metrics::counter!(c.name, labels).increment(1);
         }
-        committed.notify_one();
+        if !bookkeeping {
+            committed
+                .generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
+        committed.notify.notify_one();
         if outbox_written {
             outbox.wake.notify_one();
         }

@@ -56,7 +56,7 @@ pub struct AvailabilityQuery {
 pub async fn availability(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
-) -> Result<Json<Availability>, AppError> {
+) -> Result<Json<std::sync::Arc<Availability>>, AppError> {
     Ok(Json(
         bookings::availability_with(
             &state,
