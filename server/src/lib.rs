@@ -183,13 +183,15 @@ impl Application {
         let jobs = app::server::jobs::Jobs::start(self.state.clone(), self.jobs);
         // Other instances' settings changes, through Redis (when configured).
         let listener = {
-            let (rules, catalog) = (
+            let (rules, catalog, store) = (
                 self.state.rules_cache.clone(),
                 self.state.catalog_cache.clone(),
+                self.state.store.clone(),
             );
             tokio::spawn(self.state.shared.clone().listen(move || {
                 rules.invalidate();
                 catalog.invalidate();
+                store.note_change();
             }))
         };
         // On the signal: stop accepting, tell live sockets to reconnect,

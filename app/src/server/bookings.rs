@@ -163,8 +163,10 @@ pub const AVAILABILITY_TTL: std::time::Duration = std::time::Duration::from_secs
 /// more often than anything changes.
 pub type AvailabilityCache = super::cache::Generational<Availability>;
 
+/// At most 2,000 answers (eight spaces by half a year of days), each under
+/// 2 KB, whatever equipment lists guests make up.
 pub fn availability_cache() -> AvailabilityCache {
-    AvailabilityCache::new(10_000, AVAILABILITY_TTL)
+    AvailabilityCache::new(2_000, AVAILABILITY_TTL)
 }
 
 /// Like [`availability`], keeping only the starts at which the studio

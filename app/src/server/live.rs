@@ -156,7 +156,7 @@ impl Live {
                     // Perhaps another process's (a second server on the
                     // same file): answers kept from before are not current.
                     if !events.is_empty() {
-                        store.changed_elsewhere();
+                        store.note_change();
                     }
                     for e in events {
                         last = last.max(e.event_id);
@@ -194,7 +194,7 @@ impl Live {
                     Ok(Some(note)) => {
                         // Another instance's commit (or this one's): answers
                         // kept from before it are not current.
-                        store.changed_elsewhere();
+                        store.note_change();
                         let Ok(id) = note.payload().parse::<i64>() else {
                             continue;
                         };
@@ -226,7 +226,7 @@ impl Live {
     async fn catch_up(&self, store: &Store, last: &mut i64) {
         if let Ok(events) = events_since(store, *last, CATCH_UP_LIMIT).await {
             if !events.is_empty() {
-                store.changed_elsewhere();
+                store.note_change();
             }
             for e in events {
                 *last = (*last).max(e.event_id);

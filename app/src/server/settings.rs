@@ -67,6 +67,9 @@ fn minutes_of(raw: &str) -> Option<i32> {
 pub(super) fn invalidate(state: &AppState) {
     state.rules_cache.invalidate();
     state.catalog_cache.invalidate();
+    // After the caches: a day's free starts computed meanwhile from the
+    // old rules is not kept as current.
+    state.store.note_change();
     state.shared.publish_invalidation();
 }
 

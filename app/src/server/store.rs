@@ -358,8 +358,8 @@ impl Store {
     }
 
     /// How many changes this process knows of: moves on after every commit
-    /// through this store and whenever [`Store::changed_elsewhere`] is told
-    /// of another process's. A value computed from the database after
+    /// through this store and whenever [`Store::note_change`] is told of
+    /// another change. A value computed from the database after
     /// reading generation `g` is current while the generation is still `g`.
     pub fn generation(&self) -> u64 {
         self.committed
@@ -367,8 +367,10 @@ impl Store {
             .load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// Another process committed a change (heard through the live feed).
-    pub fn changed_elsewhere(&self) {
+    /// Something answers kept from the database depend on changed without
+    /// a commit through this store: another process committed (heard
+    /// through the live feed), or the cached studio rules were emptied.
+    pub fn note_change(&self) {
         self.committed
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
