@@ -1,7 +1,7 @@
 //! Blocked periods, equipment stock and the client base, on both backends.
 
 mod common;
-use common::{at, date_ahead, free_hours, move_through, send};
+use common::{at, date_ahead, free_hours, free_hours_at, move_through, send};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -283,26 +283,6 @@ impl TapEnd for Value {
     }
 }
 
-/// The free starts (`HH:MM`) of `space` on `day` from the server at `addr`.
-async fn free_hours_at(addr: std::net::SocketAddr, space: &str, day: i64) -> Vec<String> {
-    let url = format!(
-        "http://{addr}/api/v1/public/availability?space={space}&date={}",
-        date_ahead(day)
-    );
-    let body: Value = reqwest::get(url)
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    body["slots"]
-        .as_array()
-        .expect("slots")
-        .iter()
-        .map(|s| s["start_time"].as_str().expect("a start")[11..16].to_owned())
-        .collect()
-}
-
 both_backends! {
     async fn a_kept_day_is_current_until_the_next_commit(app) {
         let token = app.owner(PASSWORD).await;
@@ -353,13 +333,13 @@ both_backends! {
         // A second server on the same database keeps the day …
         let other = common::ServerProcess::start(&app.db.env()).await;
         let fourteen = "14:00".to_owned();
-        assert!(free_hours_at(other.addr, "studio_a", 7).await.contains(&fourteen));
-        assert!(free_hours_at(other.addr, "studio_a", 7).await.contains(&fourteen));
+        assert!(free_hours_at(&app.client, other.addr, "studio_a", 7).await.contains(&fourteen));
+        assert!(free_hours_at(&app.client, other.addr, "studio_a", 7).await.contains(&fourteen));
         // … and hears of a booking made through the first one.
         let (status, booked) = send(&app, Method::POST, None, "/api/v1/public/bookings", Some(guest("studio_a", 7, 14, 15, "Anna", "+7 916 555 01 02", json!([])))).await;
         assert_eq!(status, 201, "{booked}");
         let made = std::time::Instant::now();
-        while free_hours_at(other.addr, "studio_a", 7).await.contains(&fourteen) {
+        while free_hours_at(&app.client, other.addr, "studio_a", 7).await.contains(&fourteen) {
             assert!(made.elapsed() < std::time::Duration::from_secs(5), "the other instance still offers 14:00");
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }

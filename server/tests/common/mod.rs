@@ -417,11 +417,21 @@ pub async fn move_through(app: &TestApp, token: &str, id: &str, states: &[&str])
 
 /// The free starts (`HH:MM`) of a space on a date, from the public API.
 pub async fn free_hours(app: &TestApp, space: &str, day: i64) -> Vec<String> {
-    let path = format!(
-        "/api/v1/public/availability?space={space}&date={}",
+    free_hours_at(&app.client, app.addr, space, day).await
+}
+
+/// [`free_hours`] from any server (a server process of the test's own).
+pub async fn free_hours_at(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    space: &str,
+    day: i64,
+) -> Vec<String> {
+    let url = format!(
+        "http://{addr}/api/v1/public/availability?space={space}&date={}",
         date_ahead(day)
     );
-    let (status, body) = send(app, reqwest::Method::GET, None, &path, None).await;
+    let (status, body) = send_url(client, reqwest::Method::GET, url, None, None).await;
     assert_eq!(status, 200, "{body}");
     body["slots"]
         .as_array()
