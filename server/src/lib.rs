@@ -122,7 +122,7 @@ impl Application {
             // binary: the staff app is then linked by its hashed names.
             .hash_files(app::server::assets::BuiltNames::of_this_binary().hashed())
             .build();
-        let state = AppState {
+        let state = AppState::new(app::server::AppStateInner {
             leptos_options,
             store,
             catalog_cache: Default::default(),
@@ -135,7 +135,7 @@ impl Application {
             notifier: std::sync::Arc::new(notifier),
             backups: config.backups.clone().map(std::sync::Arc::new),
             shared: config.shared.clone(),
-        };
+        });
         let http = http::HttpOptions {
             limits: http::RateLimits {
                 per_minute: config.public_rate_per_minute,

@@ -695,10 +695,10 @@ async fn rotation(db: Db) {
     .await;
     let new_kid = kid(&new);
     assert_ne!(old_kid, new_kid);
-    let state = app::server::AppState {
+    let state = app::server::AppState::new(app::server::AppStateInner {
         store: new.clone(),
-        ..app.state.clone()
-    };
+        ..(*app.state).clone()
+    });
     let req = app::domain::booking::GuestBookingRequest {
         space: "studio_a".into(),
         start_time: at(4, 12),
@@ -762,10 +762,10 @@ async fn rotation(db: Db) {
     );
     // A server with the new key alone reads everything.
     let only_new = store_with(&app.db, &[("STUDIO_DATA_KEY", &k2)]).await;
-    let state = app::server::AppState {
+    let state = app::server::AppState::new(app::server::AppStateInner {
         store: only_new,
-        ..app.state.clone()
-    };
+        ..(*app.state).clone()
+    });
     let query = app::domain::board::BookingQuery {
         q: Some(ZINA.e164.into()),
         ..Default::default()
@@ -795,10 +795,10 @@ async fn rotation(db: Db) {
     assert_eq!(sorted.total, 3);
     // And one without it cannot, and says so without leaking anything.
     let wrong = store_with(&app.db, &[("STUDIO_DATA_KEY", &k1)]).await;
-    let state = app::server::AppState {
+    let state = app::server::AppState::new(app::server::AppStateInner {
         store: wrong,
-        ..app.state.clone()
-    };
+        ..(*app.state).clone()
+    });
     assert!(app::server::clients::list(&state, &Default::default())
         .await
         .is_err());

@@ -36,7 +36,7 @@ pub mod tokens;
 pub mod web_session;
 pub mod webhooks;
 
-pub use state::AppState;
+pub use state::{AppState, AppStateInner};
 pub use store::{Backend, Store};
 
 /// Current time as UTC epoch seconds, the unit every stored instant uses.
