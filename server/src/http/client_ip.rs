@@ -13,8 +13,6 @@ use axum::{
     body::Body,
     extract::ConnectInfo,
     http::{HeaderMap, Request},
-    middleware::Next,
-    response::Response,
 };
 use ipnet::IpNet;
 use std::{
@@ -133,14 +131,13 @@ fn parse_node(raw: &str) -> Option<IpAddr> {
     s.parse::<SocketAddr>().ok().map(|a| canonical(a.ip()))
 }
 
-/// Middleware: puts the client's address in `ConnectInfo`.
-pub async fn resolve(trusted: TrustedProxies, mut req: Request<Body>, next: Next) -> Response {
+/// Puts the client's address in the request's `ConnectInfo`.
+pub fn resolve(trusted: &TrustedProxies, req: &mut Request<Body>) {
     if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
         let client = trusted.client(peer.ip(), req.headers());
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::new(client, peer.port())));
     }
-    next.run(req).await
 }
 
 #[cfg(test)]

@@ -309,39 +309,19 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn(pages_in_time))
-        .layer(axum::middleware::from_fn(
-            move |req: Request<Body>, next: axum::middleware::Next| {
-                let throttle = throttle.clone();
-                async move { private_pages(req, next, &throttle, secure).await }
-            },
-        ))
-        // Pages rendered by Leptos set their own policy with a nonce (see
-        // `app::ui::content_security_policy`); everything else (the API
-        // docs, error pages, JSON) gets this one: no inline script at all.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                 img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
-                 form-action 'self'",
-            ),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        // Guest manage links carry their token in the path: never send it on.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+        // Innermost: a panic in a handler becomes the ordinary 500 here, so
+        // that answer too is counted, logged, and carries the headers and
+        // any renewed session cookies.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(SitePolicy {
+                trusted,
+                throttle,
+                https: secure,
+            }),
+            site_policy,
         ))
         .layer(metrics().0.clone())
-        .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -349,7 +329,6 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(axum::middleware::from_fn(renewed_session_cookies))
         // HTML and JSON go out compressed when the client accepts it; the
         // built site is precompressed and the socket handshake has no body.
         .layer(
@@ -362,23 +341,63 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                 },
             )),
         )
-        // Outermost: every layer and handler inside sees the client's
-        // address, not the reverse proxy's.
-        .layer(axum::middleware::from_fn(move |req, next| {
-            client_ip::resolve(trusted.clone(), req, next)
-        }))
         .with_state(state)
 }
 
-/// Gives the request its cookie-session cell and, after the handler, sets
-/// the cookies of a session renewed while handling it: once, however many
-/// server functions of a page asked who is signed in.
-async fn renewed_session_cookies(mut req: Request<Body>, next: axum::middleware::Next) -> Response {
+/// What [`site_policy`] needs.
+struct SitePolicy {
+    trusted: TrustedProxies,
+    throttle: throttle::Throttle,
+    /// Served over https: HSTS on every answer.
+    https: bool,
+}
+
+/// The site's rules for every request, in one middleware. Each `from_fn`
+/// layer clones the service stack inside it and boxes a future for every
+/// request, and every `tower` layer adds its own future around the rest:
+/// these were four such layers and four header layers.
+/// - The client's address goes in `ConnectInfo` (behind a trusted proxy,
+///   the forwarded one) for every limiter and handler inside.
+/// - The request gets its cookie-session cell, and the answer the cookies
+///   of a session renewed while handling it: once, however many server
+///   functions of a page asked who is signed in.
+/// - Then [`private_pages`] (sign-in throttle, staff no-store, HSTS) and
+///   [`pages_in_time`], and the security headers.
+async fn site_policy(
+    State(policy): State<std::sync::Arc<SitePolicy>>,
+    mut req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    client_ip::resolve(&policy.trusted, &mut req);
     let session = app::server::web_session::RequestSession::default();
     req.extensions_mut().insert(session.clone());
-    let mut res = next.run(req).await;
+    let mut res = private_pages(req, next, &policy.throttle, policy.https).await;
+    let headers = res.headers_mut();
+    // Pages rendered by Leptos set their own policy with a nonce (see
+    // `app::ui::content_security_policy`); everything else (the API
+    // docs, error pages, JSON) gets this one: no inline script at all.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+                 form-action 'self'",
+            ),
+        );
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Guest manage links carry their token in the path: never send it on.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     for cookie in session.renewed_cookies() {
-        res.headers_mut().append(header::SET_COOKIE, cookie);
+        headers.append(header::SET_COOKIE, cookie);
     }
     res
 }
@@ -564,7 +583,7 @@ async fn private_pages(
         }
     }
     let server_fn = path.starts_with("/api/fn/");
-    let mut res = next.run(req).await;
+    let mut res = pages_in_time(req, next).await;
     if server_fn && res.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR {
         res = with_error_status(res).await;
     }
