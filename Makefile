@@ -20,7 +20,8 @@ export PATH := $(TOOLS_DIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # a fresh clone then rebuilds only what changed.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/studio-crm/target
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
-# Dev builds of Leptos views compile much faster with erased component types.
+# Builds of Leptos views compile much faster with erased component types
+# (release builds erase them too: see always-erase-components in Cargo.toml).
 DEV_RUSTFLAGS := --cfg erase_components
 SITE_ROOT := $(CURDIR)/target/site
 SERVER_BIN := $(CARGO_TARGET_DIR)/release/server
@@ -104,4 +105,6 @@ bench: tools
 # wrk from Debian drives the release server from outside, over loopback.
 loadtest: build
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
-	STUDIO_SERVER_BIN=$(SERVER_BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) cargo bench -p server --bench loadtest
+	@# The release build erases component types (always-erase-components);
+	@# the same flag here lets the harness reuse its compiled crates.
+	RUSTFLAGS="$(DEV_RUSTFLAGS)" STUDIO_SERVER_BIN=$(SERVER_BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) cargo bench -p server --bench loadtest
