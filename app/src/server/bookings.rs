@@ -4,6 +4,7 @@
 //! that refusal to a 409 with the nearest free alternatives.
 
 use super::{
+    cache::Kept,
     events::{self, NewEvent},
     now_epoch,
     rules::StudioConfig,
@@ -149,7 +150,7 @@ pub async fn availability(
     state: &AppState,
     slug: &str,
     date: &str,
-) -> Result<Arc<Availability>, AppError> {
+) -> Result<Arc<Kept<Availability>>, AppError> {
     availability_with(state, slug, date, "").await
 }
 
@@ -177,7 +178,7 @@ pub async fn availability_with(
     slug: &str,
     date: &str,
     equipment: &str,
-) -> Result<Arc<Availability>, AppError> {
+) -> Result<Arc<Kept<Availability>>, AppError> {
     let mut asked: Vec<EquipmentRequest> = Vec::new();
     for part in equipment
         .split(',')
@@ -338,7 +339,7 @@ pub async fn book_page(
     // and, when it is full, links to the next free one.
     let (date, availability, next_free) = match asked {
         Some(d) => {
-            let a = Arc::unwrap_or_clone(availability(state, slug, &d.to_string()).await?);
+            let a = Availability::clone(&*availability(state, slug, &d.to_string()).await?);
             let next = if a.slots.is_empty() {
                 first_free_day(state, &config, slug, d + Duration::days(1), last)
                     .await?
@@ -352,7 +353,7 @@ pub async fn book_page(
             Some((d, a)) => (d, a, None),
             None => (
                 today,
-                Arc::unwrap_or_clone(availability(state, slug, &today.to_string()).await?),
+                Availability::clone(&*availability(state, slug, &today.to_string()).await?),
                 None,
             ),
         },

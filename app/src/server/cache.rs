@@ -4,8 +4,13 @@
 //! instance's copy can be.
 
 use crate::error::AppError;
+use axum::body::Bytes;
 use moka::future::Cache;
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 #[derive(Clone)]
 pub struct Cached<T: Send + Sync + 'static> {
@@ -55,7 +60,49 @@ impl<T: Send + Sync + 'static> Cached<T> {
 /// heard through the live feed a moment after it commits.
 #[derive(Clone)]
 pub struct Generational<T: Send + Sync + 'static> {
-    inner: Cache<String, (u64, Arc<T>)>,
+    inner: Cache<String, (u64, Arc<Kept<T>>)>,
+}
+
+/// A kept answer with its JSON, written the first time it is asked for:
+/// the REST API sends the same bytes to every client that asks while the
+/// answer is kept instead of serialising it again for each.
+pub struct Kept<T> {
+    value: T,
+    json: OnceLock<Bytes>,
+}
+
+impl<T> Kept<T> {
+    pub fn new(value: T) -> Self {
+        Kept {
+            value,
+            json: OnceLock::new(),
+        }
+    }
+
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T> std::ops::Deref for Kept<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: serde::Serialize> Kept<T> {
+    /// The answer as JSON (a cheap clone of bytes written once).
+    pub fn json(&self) -> Result<Bytes, AppError> {
+        if let Some(bytes) = self.json.get() {
+            return Ok(bytes.clone());
+        }
+        let bytes = Bytes::from(serde_json::to_vec(&self.value).map_err(|e| {
+            tracing::error!(error = %e, "cannot write a kept answer as JSON");
+            AppError::Internal
+        })?);
+        Ok(self.json.get_or_init(|| bytes).clone())
+    }
 }
 
 impl<T: Send + Sync + 'static> Generational<T> {
@@ -77,14 +124,64 @@ impl<T: Send + Sync + 'static> Generational<T> {
         key: String,
         generation: u64,
         load: impl Future<Output = Result<T, AppError>>,
-    ) -> Result<Arc<T>, AppError> {
+    ) -> Result<Arc<Kept<T>>, AppError> {
         if let Some((tag, value)) = self.inner.get(&key).await {
             if tag == generation {
                 return Ok(value);
             }
         }
-        let value = Arc::new(load.await?);
+        let value = Arc::new(Kept::new(load.await?));
         self.inner.insert(key, (generation, value.clone())).await;
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize)]
+    struct Answer {
+        day: &'static str,
+        free: Vec<u32>,
+    }
+
+    #[tokio::test]
+    async fn a_kept_answer_is_written_as_json_once_and_dropped_with_its_generation() {
+        let cache = Generational::<Answer>::new(10, Duration::from_secs(60));
+        let load = |free: Vec<u32>| async move {
+            Ok(Answer {
+                day: "2027-01-05",
+                free,
+            })
+        };
+        let kept = cache
+            .get_or_load("a".into(), 1, load(vec![9, 10]))
+            .await
+            .unwrap();
+        let first = kept.json().unwrap();
+        assert_eq!(&first[..], br#"{"day":"2027-01-05","free":[9,10]}"#);
+        let again = cache
+            .get_or_load("a".into(), 1, load(vec![11]))
+            .await
+            .unwrap();
+        assert!(
+            Arc::ptr_eq(&kept, &again),
+            "same generation: the kept answer"
+        );
+        assert_eq!(
+            again.json().unwrap().as_ptr(),
+            first.as_ptr(),
+            "the same bytes, not written again"
+        );
+        let newer = cache
+            .get_or_load("a".into(), 2, load(vec![11]))
+            .await
+            .unwrap();
+        assert_eq!(newer.free, vec![11], "a commit since: loaded again");
+        assert_eq!(
+            &newer.json().unwrap()[..],
+            br#"{"day":"2027-01-05","free":[11]}"#
+        );
     }
 }

@@ -56,15 +56,22 @@ pub struct AvailabilityQuery {
 pub async fn availability(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
-) -> Result<Json<std::sync::Arc<Availability>>, AppError> {
-    Ok(Json(
-        bookings::availability_with(
-            &state,
-            &q.space,
-            &q.date,
-            q.equipment.as_deref().unwrap_or_default(),
-        )
-        .await?,
+) -> Result<impl axum::response::IntoResponse, AppError> {
+    let kept = bookings::availability_with(
+        &state,
+        &q.space,
+        &q.date,
+        q.equipment.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    // The answer's JSON is written once while it is kept (the same bytes
+    // `Json(Availability)` would write).
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        kept.json()?,
     ))
 }
 
