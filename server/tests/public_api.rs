@@ -86,5 +86,13 @@ both_backends! {
         let bundle = app.get("/docs/swagger-ui-bundle.js").await;
         assert_eq!(bundle.status(), 200);
         assert!(bundle.text().await.unwrap().len() > 100_000);
+        // The page loads the document from the API's own route.
+        let init = app.get("/docs/swagger-initializer.js").await;
+        assert_eq!(init.status(), 200);
+        assert!(init.text().await.unwrap().contains("\"/api/v1/openapi.json\""), "Swagger UI points at the document");
+        let doc = app.get("/api/v1/openapi.json").await;
+        assert_eq!(doc.headers()["content-type"], "application/json");
+        let doc: Value = doc.json().await.unwrap();
+        assert_eq!(doc["info"]["title"], "Studio CRM API");
     }
 }

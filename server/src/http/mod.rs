@@ -63,7 +63,6 @@ use tower_http::{
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 type MetricLayer = PrometheusMetricLayer<'static>;
@@ -310,7 +309,13 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .merge(assets::routes(std::path::Path::new(
             state.leptos_options.site_root.as_ref(),
         )))
-        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
+        // Swagger UI only points at the document (it would keep the whole
+        // utoipa tree in memory to serve it).
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .merge(
+            SwaggerUi::new("/docs")
+                .config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])),
+        )
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
         // Innermost: a panic in a handler becomes the ordinary 500 here, so
