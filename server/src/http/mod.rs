@@ -43,7 +43,7 @@ use axum::{
     extract::{DefaultBodyLimit, MatchedPath, State},
     http::{header, HeaderValue, Request},
     response::{IntoResponse, Response},
-    routing::{delete, get, post, put},
+    routing::{any, delete, get, post, put},
     Router,
 };
 use axum_prometheus::{
@@ -117,159 +117,191 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     let trusted = options.trusted_proxies.clone();
     let metrics_token = options.metrics_token.clone();
     let api = Router::new()
-        .route("/public/spaces", get(public::list_spaces))
-        .route("/public/availability", get(public::availability))
-        .route("/public/quote", post(public::quote).layer(throttle.api()))
+        .route("/api/v1/public/spaces", get(public::list_spaces))
+        .route("/api/v1/public/availability", get(public::availability))
         .route(
-            "/public/bookings",
+            "/api/v1/public/quote",
+            post(public::quote).layer(throttle.api()),
+        )
+        .route(
+            "/api/v1/public/bookings",
             post(public::create_booking).layer(throttle.api()),
         )
-        .route("/public/bookings/{token}", get(public::guest_booking))
         .route(
-            "/public/bookings/{token}/cancel",
+            "/api/v1/public/bookings/{token}",
+            get(public::guest_booking),
+        )
+        .route(
+            "/api/v1/public/bookings/{token}/cancel",
             post(public::cancel_guest_booking).layer(throttle.api()),
         )
         .merge(
             Router::new()
-                .route("/auth/login", post(auth::login).layer(throttle.api()))
-                .route("/auth/refresh", post(auth::refresh).layer(throttle.api()))
-                .route("/auth/logout", post(auth::logout))
-                .route("/employees/profile", get(auth::profile))
-                .route("/employees", get(employees::list).post(employees::create))
                 .route(
-                    "/employees/{id}",
+                    "/api/v1/auth/login",
+                    post(auth::login).layer(throttle.api()),
+                )
+                .route(
+                    "/api/v1/auth/refresh",
+                    post(auth::refresh).layer(throttle.api()),
+                )
+                .route("/api/v1/auth/logout", post(auth::logout))
+                .route("/api/v1/employees/profile", get(auth::profile))
+                .route(
+                    "/api/v1/employees",
+                    get(employees::list).post(employees::create),
+                )
+                .route(
+                    "/api/v1/employees/{id}",
                     get(employees::get).put(employees::update),
                 )
                 .route(
-                    "/employees/{id}/reset-password",
+                    "/api/v1/employees/{id}/reset-password",
                     post(employees::reset_password),
                 )
                 .route(
-                    "/employees/{id}/revoke-sessions",
+                    "/api/v1/employees/{id}/revoke-sessions",
                     post(employees::revoke_sessions),
                 )
                 .route(
-                    "/auth/password",
+                    "/api/v1/auth/password",
                     post(auth::change_password).layer(throttle.api()),
                 )
                 .route(
-                    "/auth/mfa/setup",
+                    "/api/v1/auth/mfa/setup",
                     post(auth::mfa_setup).layer(throttle.api()),
                 )
                 .route(
-                    "/auth/mfa/enable",
+                    "/api/v1/auth/mfa/enable",
                     post(auth::mfa_enable).layer(throttle.api()),
                 )
                 .route(
-                    "/auth/mfa/disable",
+                    "/api/v1/auth/mfa/disable",
                     post(auth::mfa_disable).layer(throttle.api()),
                 )
                 .route(
-                    "/settings/security",
+                    "/api/v1/settings/security",
                     get(employees::get_security).put(employees::put_security),
                 )
-                .route("/bookings", get(bookings::list).post(bookings::create))
-                .route("/bookings/batch", post(bookings::batch))
                 .route(
-                    "/bookings/{id}",
+                    "/api/v1/bookings",
+                    get(bookings::list).post(bookings::create),
+                )
+                .route("/api/v1/bookings/batch", post(bookings::batch))
+                .route(
+                    "/api/v1/bookings/{id}",
                     get(bookings::get)
                         .put(bookings::update)
                         .delete(bookings::delete),
                 )
-                .route("/bookings/{id}/state", post(bookings::transition))
+                .route("/api/v1/bookings/{id}/state", post(bookings::transition))
                 .route(
-                    "/blocks",
+                    "/api/v1/blocks",
                     get(calendar::list_blocks).post(calendar::create_block),
                 )
                 .route(
-                    "/blocks/{id}",
+                    "/api/v1/blocks/{id}",
                     put(calendar::update_block).delete(calendar::delete_block),
                 )
-                .route("/settings", get(settings::get).put(settings::put))
+                .route("/api/v1/settings", get(settings::get).put(settings::put))
                 .route(
-                    "/settings/contacts",
+                    "/api/v1/settings/contacts",
                     get(settings::get_contacts).put(settings::put_contacts),
                 )
                 .route(
-                    "/spaces",
+                    "/api/v1/spaces",
                     get(settings::list_spaces).post(settings::create_space),
                 )
-                .route("/spaces/{id}", put(settings::update_space))
+                .route("/api/v1/spaces/{id}", put(settings::update_space))
                 .route(
-                    "/spaces/{id}/photos",
+                    "/api/v1/spaces/{id}/photos",
                     post(settings::add_photo)
                         .layer(DefaultBodyLimit::max(images::MAX_UPLOAD_BYTES)),
                 )
-                .route("/photos/{id}", delete(settings::delete_photo))
+                .route("/api/v1/photos/{id}", delete(settings::delete_photo))
                 .route(
-                    "/settings/logo",
+                    "/api/v1/settings/logo",
                     put(settings::put_logo)
                         .delete(settings::delete_logo)
                         .layer(DefaultBodyLimit::max(images::MAX_UPLOAD_BYTES)),
                 )
                 .route(
-                    "/equipment",
+                    "/api/v1/equipment",
                     get(settings::list_equipment).post(settings::create_equipment),
                 )
-                .route("/equipment/{id}", put(settings::update_equipment))
+                .route("/api/v1/equipment/{id}", put(settings::update_equipment))
                 .route(
-                    "/promo-codes",
+                    "/api/v1/promo-codes",
                     get(settings::list_promos).post(settings::save_promo),
                 )
-                .route("/settings/calendar-feed", get(calendar::feed_links))
+                .route("/api/v1/settings/calendar-feed", get(calendar::feed_links))
                 .route(
-                    "/settings/calendar-feed/rotate",
+                    "/api/v1/settings/calendar-feed/rotate",
                     post(calendar::rotate_feed),
                 )
-                .route("/analytics/summary", get(analytics::summary))
-                .route("/analytics/export.csv", get(analytics::export_csv))
-                .route("/analytics/export.xlsx", get(analytics::export_xlsx))
-                .route("/clients", get(calendar::list_clients))
-                .route("/clients/{phone}", get(calendar::get_client))
-                .route("/clients/{phone}/notes", put(calendar::set_client_notes))
-                .route("/clients/{phone}/export", get(calendar::export_client))
-                .route("/clients/{phone}/erase", post(calendar::erase_client))
-                .route("/data-requests", get(calendar::list_data_requests))
+                .route("/api/v1/analytics/summary", get(analytics::summary))
+                .route("/api/v1/analytics/export.csv", get(analytics::export_csv))
+                .route("/api/v1/analytics/export.xlsx", get(analytics::export_xlsx))
+                .route("/api/v1/clients", get(calendar::list_clients))
+                .route("/api/v1/clients/{phone}", get(calendar::get_client))
                 .route(
-                    "/data-requests/{id}/close",
+                    "/api/v1/clients/{phone}/notes",
+                    put(calendar::set_client_notes),
+                )
+                .route(
+                    "/api/v1/clients/{phone}/export",
+                    get(calendar::export_client),
+                )
+                .route(
+                    "/api/v1/clients/{phone}/erase",
+                    post(calendar::erase_client),
+                )
+                .route("/api/v1/data-requests", get(calendar::list_data_requests))
+                .route(
+                    "/api/v1/data-requests/{id}/close",
                     post(calendar::close_data_request),
                 )
                 .route(
-                    "/webhooks",
+                    "/api/v1/webhooks",
                     get(notifications::list).post(notifications::create),
                 )
                 .route(
-                    "/webhooks/{id}",
+                    "/api/v1/webhooks/{id}",
                     get(notifications::get)
                         .put(notifications::update)
                         .delete(notifications::delete),
                 )
-                .route("/webhooks/{id}/deliveries", get(notifications::deliveries))
                 .route(
-                    "/settings/notifications",
+                    "/api/v1/webhooks/{id}/deliveries",
+                    get(notifications::deliveries),
+                )
+                .route(
+                    "/api/v1/settings/notifications",
                     get(notifications::settings).put(notifications::put_settings),
                 )
                 .route(
-                    "/settings/notifications/telegram-test",
+                    "/api/v1/settings/notifications/telegram-test",
                     post(notifications::telegram_test),
                 )
-                .route("/outbox/dead", get(notifications::dead))
-                .route("/outbox/{id}/retry", post(notifications::retry))
-                .route("/audit", get(audit::list))
-                .route("/audit/export", get(audit::export))
-                .route("/auth/sessions", get(auth::sessions))
+                .route("/api/v1/outbox/dead", get(notifications::dead))
+                .route("/api/v1/outbox/{id}/retry", post(notifications::retry))
+                .route("/api/v1/audit", get(audit::list))
+                .route("/api/v1/audit/export", get(audit::export))
+                .route("/api/v1/auth/sessions", get(auth::sessions))
                 .route(
-                    "/auth/sessions/revoke-others",
+                    "/api/v1/auth/sessions/revoke-others",
                     post(auth::revoke_other_sessions),
                 )
-                .route("/auth/sessions/{id}", delete(auth::revoke_session))
+                .route("/api/v1/auth/sessions/{id}", delete(auth::revoke_session))
                 // Nothing about staff sessions belongs in a cache.
                 .layer(SetResponseHeaderLayer::overriding(
                     header::CACHE_CONTROL,
                     HeaderValue::from_static("no-store"),
                 )),
         )
-        .fallback(|| async { AppError::not_found("endpoint") });
+        // Anything else under the API is the API's own 404, not a page.
+        .route("/api/v1", any(api_not_found))
+        .route("/api/v1/{*rest}", any(api_not_found));
 
     Router::new()
         .route("/health", get(health::live))
@@ -305,7 +337,9 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
             "/booking/{token}/data-request",
             post(forms::data_request).layer(throttle.html()),
         )
-        .nest("/api/v1", api)
+        // Merged with full paths, not nested: a nested router strips its
+        // prefix from every request (a new URI) and routes it a second time.
+        .merge(api)
         .merge(assets::routes(std::path::Path::new(
             state.leptos_options.site_root.as_ref(),
         )))
@@ -369,6 +403,10 @@ impl MakeRequestId for RandomRequestId {
         let text = id.hyphenated().encode_lower(&mut text);
         HeaderValue::from_str(text).ok().map(RequestId::new)
     }
+}
+
+async fn api_not_found() -> AppError {
+    AppError::not_found("endpoint")
 }
 
 /// What [`site_policy`] needs.
