@@ -249,6 +249,13 @@ async fn main() {
         db.drop().await;
         return;
     }
+    // `BENCH_ONLY=board`: the board's data and page alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("board") {
+        board(&state, addr, today).await;
+        state.store.close().await;
+        db.drop().await;
+        return;
+    }
     // `BENCH_ONLY=search`: the client base at 50,000 and its searches alone.
     if std::env::var("BENCH_ONLY").as_deref() == Ok("search") {
         client_search(&state, &url).await;
