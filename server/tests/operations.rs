@@ -85,6 +85,13 @@ both_backends! {
         assert!(res.headers().get("strict-transport-security").is_none());
         let res = app.get("/").await;
         assert!(res.headers().get("cache-control").is_none_or(|v| v != "no-store"));
+        // The staff API is private, the public one is not.
+        let res = app.get("/api/v1/employees").await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        let res = app.get("/api/v1/public/spaces").await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().get("cache-control").is_none_or(|v| v != "no-store"));
     }
 
     async fn an_unknown_api_route_answers_in_the_json_error_shape(app) {

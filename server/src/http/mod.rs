@@ -59,7 +59,6 @@ use tower_http::{
         CompressionLayer,
     },
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -292,12 +291,8 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                     "/api/v1/auth/sessions/revoke-others",
                     post(auth::revoke_other_sessions),
                 )
-                .route("/api/v1/auth/sessions/{id}", delete(auth::revoke_session))
-                // Nothing about staff sessions belongs in a cache.
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("no-store"),
-                )),
+                // Never cached: see `private_pages`.
+                .route("/api/v1/auth/sessions/{id}", delete(auth::revoke_session)),
         )
         // Anything else under the API is the API's own 404, not a page.
         .route("/api/v1", any(api_not_found))
@@ -426,7 +421,8 @@ struct SitePolicy {
 /// - The request gets its cookie-session cell, and the answer the cookies
 ///   of a session renewed while handling it: once, however many server
 ///   functions of a page asked who is signed in.
-/// - Then [`private_pages`] (sign-in throttle, staff no-store, HSTS) and
+/// - Then [`private_pages`] (sign-in throttle, no-store for staff pages and
+///   the staff API, HSTS) and
 ///   [`pages_in_time`], and the security headers.
 async fn site_policy(
     State(policy): State<std::sync::Arc<SitePolicy>>,
@@ -609,6 +605,17 @@ async fn with_error_status(res: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Staff pages, server functions and the staff REST API (all of `/api/v1`
+/// but the public endpoints and the OpenAPI document): nothing of theirs
+/// belongs in a cache.
+fn is_private(path: &str) -> bool {
+    path.starts_with("/staff")
+        || path.starts_with("/api/fn/")
+        || (path.starts_with("/api/v1/")
+            && !path.starts_with("/api/v1/public/")
+            && path != "/api/v1/openapi.json")
+}
+
 /// Staff pages and server functions are private: never cached, and the
 /// server functions that check a password or a code share the per-address
 /// budget of the API's sign-in and MFA routes. Behind https every response also pins https (HSTS).
@@ -619,7 +626,7 @@ async fn private_pages(
     https: bool,
 ) -> Response {
     let path = req.uri().path();
-    let private = path.starts_with("/staff") || path.starts_with("/api/fn/");
+    let private = is_private(path);
     // Guessable secrets go through these: the password, TOTP and backup codes.
     const THROTTLED: [&str; 4] = [
         "/api/fn/staff_login",
@@ -707,6 +714,33 @@ mod tests {
         }
         let post = Request::post("/book/studio_a").body(Body::empty()).unwrap();
         assert!(!is_page_render(&post), "a form post is not repeated");
+    }
+
+    #[test]
+    fn staff_pages_and_the_staff_api_are_private() {
+        for path in [
+            "/staff",
+            "/staff/board",
+            "/api/fn/board",
+            "/api/v1/employees",
+            "/api/v1/auth/login",
+            "/api/v1/bookings/b1",
+            "/api/v1/no-such-thing",
+        ] {
+            assert!(is_private(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/book/studio_a",
+            "/booking/abc",
+            "/api/v1/public/spaces",
+            "/api/v1/public/availability",
+            "/api/v1/openapi.json",
+            "/docs/",
+            "/health",
+        ] {
+            assert!(!is_private(path), "{path}");
+        }
     }
 
     #[test]
