@@ -97,6 +97,42 @@ pub struct BookingSummary {
     pub source: BookingSource,
 }
 
+/// What a card of the board shows of a booking: its markup is made from
+/// this alone. The board reads these straight from its query (no phone to
+/// open, no source to parse for 2,000 cards); a card refreshed in the
+/// browser takes them from the booking's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardFacts<'a> {
+    pub reference: &'a str,
+    /// The space's slug.
+    pub space: &'a str,
+    pub space_name: &'a str,
+    /// RFC 3339 on the studio's clock, as in [`BookingSummary`].
+    pub start_time: &'a str,
+    pub end_time: &'a str,
+    pub people_count: i64,
+    pub client_name: &'a str,
+    pub total_price: Money,
+    pub payment_status: PaymentStatus,
+}
+
+impl BookingSummary {
+    /// What the booking's card shows.
+    pub fn card_facts(&self) -> CardFacts<'_> {
+        CardFacts {
+            reference: &self.reference,
+            space: &self.space,
+            space_name: &self.space_name,
+            start_time: &self.start_time,
+            end_time: &self.end_time,
+            people_count: self.people_count,
+            client_name: &self.client_name,
+            total_price: self.total_price,
+            payment_status: self.payment_status,
+        }
+    }
+}
+
 /// Filters of the booking list (`GET /api/v1/bookings`); all optional.
 /// Dates are the studio's local dates, `YYYY-MM-DD`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

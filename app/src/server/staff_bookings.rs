@@ -23,8 +23,8 @@ use crate::{
         board::{
             BatchOperation, BatchOutcome, BoardCard, BoardColumn, BoardData, BoardQuery,
             BookingAuditEntry, BookingDetail, BookingList, BookingQuery, BookingSummary,
-            BookingUpdate, EquipmentLine, PaymentStatus, SpaceOption, StaffBookingRequest,
-            StateHistoryEntry,
+            BookingUpdate, CardFacts, EquipmentLine, PaymentStatus, SpaceOption,
+            StaffBookingRequest, StateHistoryEntry,
         },
         booking::{BookingSource, BookingState, EquipmentRequest, QuoteRequest},
         pricing::{quote, Discount, EquipmentCharge, PriceBreakdown},
@@ -268,6 +268,68 @@ async fn summaries(
         .collect()
 }
 
+/// What a board card needs of a booking (see [`CardFacts`]): the summary's
+/// columns without the phone and the source.
+const CARD_COLUMNS: &str = "b.id, b.reference, b.state, b.version, s.slug, s.name AS space_name, \
+     b.starts_at, b.ends_at, b.people_count, b.client_name, b.price_total, b.payment_status";
+
+#[derive(sqlx::FromRow)]
+struct CardRow {
+    id: String,
+    reference: String,
+    state: String,
+    version: i32,
+    slug: String,
+    space_name: String,
+    starts_at: i64,
+    ends_at: i64,
+    people_count: i32,
+    client_name: String,
+    price_total: i64,
+    payment_status: String,
+}
+
+/// The cards of the bookings `sql` selects ([`CARD_COLUMNS`]), their
+/// markup made by `markup`.
+async fn cards(
+    store: &Store,
+    config: &StudioConfig,
+    sql: &str,
+    args: &[Arg],
+    markup: &(dyn Fn(&CardFacts<'_>) -> String + Sync),
+) -> Result<Vec<BoardCard>, AppError> {
+    let rows: Vec<CardRow> = with_pool!(store, p => bind_all!(sqlx::query_as(sql), args)
+        .fetch_all(p)
+        .await)?;
+    let vault = store.vault()?;
+    rows.into_iter()
+        .map(|r| {
+            let client_name = vault.open(&r.client_name)?;
+            let start_time = rfc3339(config, at(r.starts_at)?);
+            let end_time = rfc3339(config, at(r.ends_at)?);
+            let html = markup(&CardFacts {
+                reference: &r.reference,
+                space: &r.slug,
+                space_name: &r.space_name,
+                start_time: &start_time,
+                end_time: &end_time,
+                people_count: i64::from(r.people_count),
+                client_name: &client_name,
+                total_price: Money::from_minor(r.price_total),
+                payment_status: PaymentStatus::parse(&r.payment_status)
+                    .ok_or(AppError::Internal)?,
+            });
+            Ok(BoardCard {
+                state: BookingState::parse(&r.state).ok_or(AppError::Internal)?,
+                version: i64::from(r.version),
+                id: r.id,
+                start_time,
+                html,
+            })
+        })
+        .collect()
+}
+
 async fn config(state: &AppState) -> Result<std::sync::Arc<StudioConfig>, AppError> {
     super::rules::studio_config(&state.store, &state.rules_cache).await
 }
@@ -444,12 +506,8 @@ pub async fn board(
     state: &AppState,
     role: Role,
     query: &BoardQuery,
-    markup: &(dyn Fn(&BookingSummary) -> String + Sync),
+    markup: &(dyn Fn(&CardFacts<'_>) -> String + Sync),
 ) -> Result<BoardData, AppError> {
-    let card = |b: &BookingSummary| BoardCard {
-        html: markup(b),
-        ..BoardCard::of(b)
-    };
     let config = config(state).await?;
     let today = config.rules.local_date(Utc::now());
     let mut errors = Fields::new();
@@ -502,10 +560,10 @@ pub async fn board(
             .push("b.state IN ('pending', 'confirmed', 'in_progress')".into());
         let limit = f.arg(Arg::Int(OPEN_LIMIT));
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} {FROM} {} ORDER BY b.starts_at, b.id LIMIT {limit}",
+            "SELECT {CARD_COLUMNS} {FROM} {} ORDER BY b.starts_at, b.id LIMIT {limit}",
             f.sql()
         );
-        summaries(&state.store, &config, &sql, &f.args).await?
+        cards(&state.store, &config, &sql, &f.args, markup).await?
     };
     let mut columns = Vec::with_capacity(6);
     for s in OPEN {
@@ -514,7 +572,7 @@ pub async fn board(
         columns.push(BoardColumn {
             state: s,
             total: count_of(s),
-            cards: cards.iter().map(card).collect(),
+            cards,
             with_markup: true,
         });
     }
@@ -524,17 +582,13 @@ pub async fn board(
         f.conditions.push(format!("b.state = {p}"));
         let limit = f.arg(Arg::Int(recent));
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} {FROM} {} ORDER BY b.starts_at DESC, b.id LIMIT {limit}",
+            "SELECT {CARD_COLUMNS} {FROM} {} ORDER BY b.starts_at DESC, b.id LIMIT {limit}",
             f.sql()
         );
         columns.push(BoardColumn {
             state: s,
             total: count_of(s),
-            cards: summaries(&state.store, &config, &sql, &f.args)
-                .await?
-                .iter()
-                .map(card)
-                .collect(),
+            cards: cards(&state.store, &config, &sql, &f.args, markup).await?,
             with_markup: true,
         });
     }

@@ -13,8 +13,8 @@ use super::{
 use crate::{
     domain::{
         board::{
-            next_forward, targets, BoardCard, BoardData, BookingSummary, LiveEvent, PaymentStatus,
-            SpaceOption,
+            next_forward, targets, BoardCard, BoardData, BookingSummary, CardFacts, LiveEvent,
+            PaymentStatus, SpaceOption,
         },
         booking::{BookingSource, BookingState, BookingStateView, TransitionError},
         Role,
@@ -211,18 +211,18 @@ fn escape_html(text: &str) -> String {
 /// The inside of a card, as one piece of markup: a board holds thousands
 /// of cards, and each of them as a tree of views (with their hydration
 /// markers and data) would weigh three times as much.
-fn card_html(locale: Locale, card: &BookingSummary, space_name: &str) -> String {
+fn card_html(locale: Locale, card: &CardFacts<'_>, space_name: &str) -> String {
     let pay = escape_html(payment_label(card.payment_status));
     format!(
         "<p><time>{time}</time><i class=\"pay-{pay_class}\" role=\"img\" aria-label=\"{pay}\"></i></p>\
          <b>{client}</b><p>{space} · {people} · <b>{total}</b></p><small>{reference}</small>",
-        time = card_time(&card.start_time, &card.end_time),
+        time = card_time(card.start_time, card.end_time),
         pay_class = card.payment_status.as_str(),
-        client = escape_html(&card.client_name),
+        client = escape_html(card.client_name),
         space = escape_html(space_name),
         people = locale.count(u64::try_from(card.people_count).unwrap_or(0), crate::i18n::Noun::Guest),
         total = locale.money(card.total_price),
-        reference = escape_html(&card.reference),
+        reference = escape_html(card.reference),
     )
 }
 
@@ -230,12 +230,12 @@ fn card_html(locale: Locale, card: &BookingSummary, space_name: &str) -> String 
 pub fn card_markup(
     locale: Locale,
     spaces: Vec<SpaceOption>,
-) -> impl Fn(&BookingSummary) -> String + Sync {
-    move |card: &BookingSummary| {
+) -> impl Fn(&CardFacts<'_>) -> String + Sync {
+    move |card: &CardFacts<'_>| {
         let name = spaces
             .iter()
             .find(|s| s.slug == card.space)
-            .map_or(card.space_name.as_str(), |s| s.name.as_str());
+            .map_or(card.space_name, |s| s.name.as_str());
         card_html(locale, card, name)
     }
 }
@@ -374,7 +374,9 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
             match one_card(id.clone()).await {
                 Ok(summary) => {
                     let card = BoardCard {
-                        html: spaces.with_value(|list| card_markup(locale, list.clone())(&summary)),
+                        html: spaces.with_value(|list| {
+                            card_markup(locale, list.clone())(&summary.card_facts())
+                        }),
                         ..BoardCard::of(&summary)
                     };
                     // A booking new to this screen shows only inside its dates.
