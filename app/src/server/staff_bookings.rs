@@ -34,14 +34,20 @@ use crate::{
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-const SUMMARY_COLUMNS: &str =
-    "b.id, b.reference, b.state, b.version, s.slug, s.name AS space_name, \
-     b.starts_at, b.ends_at, b.people_count, b.client_name, b.client_phone, b.price_total, \
-     b.payment_status, b.source";
+/// What a board card needs of a booking (see [`CardFacts`]).
+macro_rules! card_columns {
+    () => {
+        "b.id, b.reference, b.state, b.version, s.slug, s.name AS space_name, \
+         b.starts_at, b.ends_at, b.people_count, b.client_name, b.price_total, b.payment_status"
+    };
+}
+const CARD_COLUMNS: &str = card_columns!();
+/// A booking's summary: a card's columns, the phone and the source.
+const SUMMARY_COLUMNS: &str = concat!(card_columns!(), ", b.client_phone, b.source");
 const FROM: &str = "FROM bookings b JOIN spaces s ON s.id = b.space_id";
 
 #[derive(sqlx::FromRow)]
-struct SummaryRow {
+struct CardRow {
     id: String,
     reference: String,
     state: String,
@@ -52,9 +58,15 @@ struct SummaryRow {
     ends_at: i64,
     people_count: i32,
     client_name: String,
-    client_phone: String,
     price_total: i64,
     payment_status: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    #[sqlx(flatten)]
+    card: CardRow,
+    client_phone: String,
     source: String,
 }
 
@@ -64,21 +76,22 @@ fn at(t: i64) -> Result<DateTime<Utc>, AppError> {
 
 impl SummaryRow {
     fn into_summary(self, config: &StudioConfig) -> Result<BookingSummary, AppError> {
+        let c = self.card;
         Ok(BookingSummary {
-            state: BookingState::parse(&self.state).ok_or(AppError::Internal)?,
-            payment_status: PaymentStatus::parse(&self.payment_status).ok_or(AppError::Internal)?,
+            state: BookingState::parse(&c.state).ok_or(AppError::Internal)?,
+            payment_status: PaymentStatus::parse(&c.payment_status).ok_or(AppError::Internal)?,
             source: BookingSource::parse(&self.source).ok_or(AppError::Internal)?,
-            start_time: rfc3339(config, at(self.starts_at)?),
-            end_time: rfc3339(config, at(self.ends_at)?),
-            id: self.id,
-            reference: self.reference,
-            version: i64::from(self.version),
-            space: self.slug,
-            space_name: self.space_name,
-            people_count: i64::from(self.people_count),
-            client_name: self.client_name,
+            start_time: rfc3339(config, at(c.starts_at)?),
+            end_time: rfc3339(config, at(c.ends_at)?),
+            id: c.id,
+            reference: c.reference,
+            version: i64::from(c.version),
+            space: c.slug,
+            space_name: c.space_name,
+            people_count: i64::from(c.people_count),
+            client_name: c.client_name,
             client_phone: self.client_phone,
-            total_price: Money::from_minor(self.price_total),
+            total_price: Money::from_minor(c.price_total),
         })
     }
 }
@@ -261,32 +274,11 @@ async fn summaries(
     let vault = store.vault()?;
     rows.into_iter()
         .map(|mut r| {
-            r.client_name = vault.open(&r.client_name)?;
+            r.card.client_name = vault.open(&r.card.client_name)?;
             r.client_phone = vault.open(&r.client_phone)?;
             r.into_summary(config)
         })
         .collect()
-}
-
-/// What a board card needs of a booking (see [`CardFacts`]): the summary's
-/// columns without the phone and the source.
-const CARD_COLUMNS: &str = "b.id, b.reference, b.state, b.version, s.slug, s.name AS space_name, \
-     b.starts_at, b.ends_at, b.people_count, b.client_name, b.price_total, b.payment_status";
-
-#[derive(sqlx::FromRow)]
-struct CardRow {
-    id: String,
-    reference: String,
-    state: String,
-    version: i32,
-    slug: String,
-    space_name: String,
-    starts_at: i64,
-    ends_at: i64,
-    people_count: i32,
-    client_name: String,
-    price_total: i64,
-    payment_status: String,
 }
 
 /// The cards of the bookings `sql` selects ([`CARD_COLUMNS`]), their
