@@ -204,7 +204,12 @@ fn environment(url: &str, dir: &Path) -> HashMap<String, String> {
         ),
         ("STUDIO_PUBLIC_RATE_PER_MINUTE".into(), "1000000000".into()),
         ("STUDIO_PUBLIC_BURST".into(), "100000000".into()),
-        ("STUDIO_LOG".into(), "error".into()),
+        // `LOADTEST_SERVER_LOG=warn`: the server's warnings (a write that
+        // held the database for long) on the bench's standard error.
+        (
+            "STUDIO_LOG".into(),
+            std::env::var("LOADTEST_SERVER_LOG").unwrap_or_else(|_| "error".into()),
+        ),
         (
             "LEPTOS_SITE_ROOT".into(),
             std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()),

@@ -151,3 +151,59 @@ both_backends! {
         }
     }
 }
+
+/// Output of the subscriber below, for one test.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// On SQLite every writer waits for the one holding the write lock: a
+/// transaction that holds it for long is logged with the place that opened
+/// it, so the operator sees which change stalls the studio's bookings; a
+/// short one is not.
+#[tokio::test]
+async fn a_write_that_holds_the_database_for_long_is_logged_with_its_place() {
+    use app::server::store::SLOW_WRITE;
+    let db = common::TestDb::new(common::Db::Sqlite).await;
+    let store = app::server::Store::connect(&db.url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+
+    let quick = store.begin().await.unwrap();
+    quick.commit().await.unwrap();
+    let (slow, line) = (store.begin().await.unwrap(), line!());
+    tokio::time::sleep(SLOW_WRITE + std::time::Duration::from_millis(20)).await;
+    slow.commit().await.unwrap();
+    // Rolled back (dropped) after as long: logged too.
+    let dropped = store.begin().await.unwrap();
+    tokio::time::sleep(SLOW_WRITE + std::time::Duration::from_millis(20)).await;
+    drop(dropped);
+
+    let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let slow_lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("held the database's write lock for long"))
+        .collect();
+    assert_eq!(slow_lines.len(), 2, "{log}");
+    assert!(
+        slow_lines[0].contains(&format!("{}:{line}", file!())),
+        "the place that opened it: {log}"
+    );
+    assert!(slow_lines[0].contains("WARN"), "{log}");
+    store.close().await;
+}

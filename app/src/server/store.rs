@@ -121,6 +121,31 @@ struct Commits {
 /// as unavailable (the busy timeout it replaces).
 const WRITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A write transaction that holds SQLite's write lock this long or longer
+/// is logged: every other writer of the studio waited for it.
+pub const SLOW_WRITE: Duration = Duration::from_millis(50);
+
+/// A SQLite writer's turn: the gate's guard, and since when and from where
+/// it is held.
+struct Turn {
+    _gate: OwnedMutexGuard<()>,
+    since: std::time::Instant,
+    at: &'static std::panic::Location<'static>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let held = self.since.elapsed();
+        if held >= SLOW_WRITE {
+            tracing::warn!(
+                held_ms = held.as_millis() as u64,
+                opened_at = %self.at,
+                "a write transaction held the database's write lock for long"
+            );
+        }
+    }
+}
+
 /// An open transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     pub(crate) inner: TxInner,
@@ -132,7 +157,7 @@ pub struct Tx {
     /// This writer's turn at SQLite (see [`Store`]); given up on commit or
     /// drop, after the transaction ended. Declared after `inner`, so a
     /// dropped transaction rolls back before the next writer starts.
-    _turn: Option<OwnedMutexGuard<()>>,
+    _turn: Option<Turn>,
     outbox: Arc<super::outbox::Wiring>,
     /// Set when this transaction wrote outbox rows: the delivery worker is
     /// woken once it commits.
@@ -296,16 +321,31 @@ impl Store {
     /// cannot fail half-way on a lock upgrade, and concurrent writers queue.
     /// Writers of one process take their turn in arrival order before they
     /// ask SQLite for the lock.
-    pub async fn begin(&self) -> Result<Tx, AppError> {
+    ///
+    /// Where it was opened is kept: a transaction that holds SQLite's write
+    /// lock for [`SLOW_WRITE`] or more (every other writer waits for it) is
+    /// logged with that place and how long it held it.
+    #[track_caller]
+    pub fn begin(&self) -> impl std::future::Future<Output = Result<Tx, AppError>> + Send + '_ {
+        let at = std::panic::Location::caller();
+        async move { self.begin_at(at).await }
+    }
+
+    async fn begin_at(&self, at: &'static std::panic::Location<'static>) -> Result<Tx, AppError> {
         let (inner, turn) = match &self.pool {
             DbPool::Sqlite(p) => {
-                let turn =
+                let gate =
                     tokio::time::timeout(WRITE_QUEUE_TIMEOUT, self.write_gate.clone().lock_owned())
                         .await
                         .map_err(|_| AppError::Unavailable {
                             message: "The database is busy; try again in a moment.".into(),
                         })?;
                 let writer = self.writer.as_ref().unwrap_or(p);
+                let turn = Turn {
+                    _gate: gate,
+                    since: std::time::Instant::now(),
+                    at,
+                };
                 (
                     TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
                     Some(turn),
@@ -545,6 +585,19 @@ pub enum CalendarScope<'a> {
         space_id: &'a str,
         equipment: &'a [String],
     },
+}
+
+/// True when the database refused a new booking because its reference is
+/// already taken (the unique index on `bookings.reference`).
+pub fn is_reference_taken(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                && (db.constraint() == Some("bookings_reference_key")
+                    || db.message().contains("bookings.reference"))
+        }
+        _ => false,
+    }
 }
 
 /// True when the database refused a booking because it overlaps another
