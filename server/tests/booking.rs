@@ -406,3 +406,43 @@ mod throttling {
         a_burst_of_bookings_from_one_address_is_throttled(app).await
     }
 }
+
+/// The database's refusal of a second booking under a reference already
+/// taken, as the server reads it: told apart from a taken slot, so the
+/// server makes the booking again under another reference instead of
+/// telling the guest the time is gone.
+async fn refusal(url: &str, sql: &str) -> sqlx::Error {
+    use sqlx::Connection;
+    let result = if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.map(|_| ())
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.map(|_| ())
+    };
+    result.expect_err(sql)
+}
+
+both_backends! {
+    async fn a_taken_reference_is_told_apart_from_a_taken_slot(app) {
+        use app::server::store::{is_overlap_violation, is_reference_taken};
+        let date = day(4);
+        let at = |h: u32| format!("{date}T{h:02}:00:00+03:00");
+        let (s1, first) = post(&app, &request(&at(10), &at(11))).await;
+        let (s2, second) = post(&app, &request(&at(14), &at(15))).await;
+        assert_eq!((s1, s2), (201, 201), "{first} {second}");
+        let (a, b) = (first["reference"].as_str().unwrap(), second["reference"].as_str().unwrap());
+        assert_ne!(a, b);
+
+        let taken = refusal(&app.db.url, &format!("UPDATE bookings SET reference = '{a}' WHERE reference = '{b}'")).await;
+        assert!(is_reference_taken(&taken), "{taken}");
+        assert!(!is_overlap_violation(&taken), "{taken}");
+
+        let overlap = refusal(&app.db.url, &format!(
+            "UPDATE bookings SET starts_at = starts_at - 14400, ends_at = ends_at - 14400, \
+             blocked_until = blocked_until - 14400 WHERE reference = '{b}'"
+        )).await;
+        assert!(is_overlap_violation(&overlap), "{overlap}");
+        assert!(!is_reference_taken(&overlap), "{overlap}");
+    }
+}

@@ -451,8 +451,8 @@ impl BoardCard {
 }
 
 /// One column of the board.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "ColumnWire", from = "ColumnWire")]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "ColumnWire")]
 pub struct BoardColumn {
     pub state: BookingState,
     /// How many bookings the column holds in the filtered range.
@@ -467,26 +467,34 @@ pub struct BoardColumn {
 
 /// A column as it travels: its state once, then `[id, version, start,
 /// markup]` per card (the markup empty when it stays in the page).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct ColumnWire(BookingState, i64, Vec<(String, i64, String, String)>);
 
-impl From<BoardColumn> for ColumnWire {
-    fn from(c: BoardColumn) -> Self {
-        ColumnWire(
-            c.state,
-            c.total,
-            c.cards
-                .into_iter()
-                .map(|card| {
-                    let html = if c.with_markup {
-                        card.html
+/// Written as a [`ColumnWire`] straight from the column's cards, without
+/// copying them (serde's `into` would clone a board's every card first).
+impl Serialize for BoardColumn {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeTupleStruct};
+        struct Cards<'a>(&'a BoardColumn);
+        impl Serialize for Cards<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(self.0.cards.len()))?;
+                for card in &self.0.cards {
+                    let html = if self.0.with_markup {
+                        card.html.as_str()
                     } else {
-                        String::new()
+                        ""
                     };
-                    (card.id, card.version, card.start_time, html)
-                })
-                .collect(),
-        )
+                    seq.serialize_element(&(&card.id, card.version, &card.start_time, html))?;
+                }
+                seq.end()
+            }
+        }
+        let mut wire = serializer.serialize_tuple_struct("ColumnWire", 3)?;
+        wire.serialize_field(&self.state)?;
+        wire.serialize_field(&self.total)?;
+        wire.serialize_field(&Cards(self))?;
+        wire.end()
     }
 }
 

@@ -9,7 +9,8 @@ use super::{
     now_epoch,
     rules::StudioConfig,
     store::{
-        is_overlap_violation, placeholders, with_pool, with_tx, Batch, CalendarScope, Store, Tx,
+        is_overlap_violation, is_reference_taken, placeholders, with_pool, with_tx, Batch,
+        CalendarScope, Store, Tx,
     },
     tokens, AppState,
 };
@@ -769,12 +770,42 @@ pub(super) fn slot_taken() -> AppError {
     }
 }
 
+/// Inserts a checked booking under a new reference. A reference is the
+/// date and four random characters (~923,000 a day): the unique index
+/// refuses the rare one already taken and the booking is made again under
+/// another, rather than every booking asking the database first while
+/// every other writer waits for it.
 pub(super) async fn insert(
     state: &AppState,
     config: &StudioConfig,
     c: &Checked,
     client: &Client,
     how: &Provenance<'_>,
+) -> Result<BookingConfirmation, AppError> {
+    let date = config.rules.local_date(c.range.start());
+    for _ in 0..8 {
+        let mut random = [0u8; 4];
+        rand::thread_rng().fill_bytes(&mut random);
+        let reference = Reference::new(date, random);
+        match insert_as(state, config, c, client, how, &reference).await {
+            Err(AppError::Conflict { code, .. }) if code == REFERENCE_TAKEN => continue,
+            other => return other,
+        }
+    }
+    tracing::error!("no free booking reference after 8 tries");
+    Err(AppError::Internal)
+}
+
+/// The internal refusal of a reference already taken, never shown.
+const REFERENCE_TAKEN: &str = "reference_taken";
+
+async fn insert_as(
+    state: &AppState,
+    config: &StudioConfig,
+    c: &Checked,
+    client: &Client,
+    how: &Provenance<'_>,
+    reference: &Reference,
 ) -> Result<BookingConfirmation, AppError> {
     let source = how.source;
     let staff_id = how.staff.and_then(|a| a.id.clone());
@@ -816,7 +847,6 @@ pub(super) async fn insert(
             ));
         }
     }
-    let reference = fresh_reference(&mut tx, config, c.range.start()).await?;
     let b = &c.breakdown;
     let vault = state.store.vault()?;
     let phone_bidx = vault.phone_index(client.phone.e164());
@@ -941,7 +971,19 @@ pub(super) async fn insert(
             }),
             actor: staff_id.as_deref(),
         },
-        |e| is_overlap_violation(e).then(slot_taken),
+        |e| {
+            if is_overlap_violation(e) {
+                Some(slot_taken())
+            } else if is_reference_taken(e) {
+                Some(AppError::Conflict {
+                    code: REFERENCE_TAKEN.into(),
+                    message: String::new(),
+                    details: None,
+                })
+            } else {
+                None
+            }
+        },
     )
     .await?;
     if let Some(who) = how.staff {
@@ -1067,30 +1109,6 @@ pub(super) async fn check_stock(
         }
     }
     Ok(())
-}
-
-/// A reference not yet used. Four random characters give ~923,000 per day;
-/// the check keeps a rare collision from failing a booking.
-async fn fresh_reference(
-    tx: &mut Tx,
-    config: &StudioConfig,
-    start: DateTime<Utc>,
-) -> Result<Reference, AppError> {
-    let date = config.rules.local_date(start);
-    for _ in 0..8 {
-        let mut random = [0u8; 4];
-        rand::thread_rng().fill_bytes(&mut random);
-        let candidate = Reference::new(date, random);
-        let taken: Option<String> = with_tx!(tx, t => sqlx::query_scalar("SELECT id FROM bookings WHERE reference = $1")
-            .bind(candidate.as_str())
-            .fetch_optional(&mut **t)
-            .await)?;
-        if taken.is_none() {
-            return Ok(candidate);
-        }
-    }
-    tracing::error!("no free booking reference after 8 tries");
-    Err(AppError::Internal)
 }
 
 /// Who moved a booking to another state.
