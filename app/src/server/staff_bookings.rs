@@ -74,15 +74,38 @@ fn at(t: i64) -> Result<DateTime<Utc>, AppError> {
     DateTime::from_timestamp(t, 0).ok_or(AppError::Internal)
 }
 
+impl CardRow {
+    /// What a card and a summary both read from the row: its state, its
+    /// payment status, and its start and end in RFC 3339 on the studio's
+    /// clock. A value the database should never hold is an internal error.
+    fn read(&self, config: &StudioConfig) -> Result<CardRead, AppError> {
+        Ok(CardRead {
+            state: BookingState::parse(&self.state).ok_or(AppError::Internal)?,
+            payment_status: PaymentStatus::parse(&self.payment_status).ok_or(AppError::Internal)?,
+            start_time: rfc3339(config, at(self.starts_at)?),
+            end_time: rfc3339(config, at(self.ends_at)?),
+        })
+    }
+}
+
+/// See [`CardRow::read`].
+struct CardRead {
+    state: BookingState,
+    payment_status: PaymentStatus,
+    start_time: String,
+    end_time: String,
+}
+
 impl SummaryRow {
     fn into_summary(self, config: &StudioConfig) -> Result<BookingSummary, AppError> {
         let c = self.card;
+        let read = c.read(config)?;
         Ok(BookingSummary {
-            state: BookingState::parse(&c.state).ok_or(AppError::Internal)?,
-            payment_status: PaymentStatus::parse(&c.payment_status).ok_or(AppError::Internal)?,
+            state: read.state,
+            payment_status: read.payment_status,
             source: BookingSource::parse(&self.source).ok_or(AppError::Internal)?,
-            start_time: rfc3339(config, at(c.starts_at)?),
-            end_time: rfc3339(config, at(c.ends_at)?),
+            start_time: read.start_time,
+            end_time: read.end_time,
             id: c.id,
             reference: c.reference,
             version: i64::from(c.version),
@@ -297,25 +320,23 @@ async fn cards(
     rows.into_iter()
         .map(|r| {
             let client_name = vault.open(&r.client_name)?;
-            let start_time = rfc3339(config, at(r.starts_at)?);
-            let end_time = rfc3339(config, at(r.ends_at)?);
+            let read = r.read(config)?;
             let html = markup(&CardFacts {
                 reference: &r.reference,
                 space: &r.slug,
                 space_name: &r.space_name,
-                start_time: &start_time,
-                end_time: &end_time,
+                start_time: &read.start_time,
+                end_time: &read.end_time,
                 people_count: i64::from(r.people_count),
                 client_name: &client_name,
                 total_price: Money::from_minor(r.price_total),
-                payment_status: PaymentStatus::parse(&r.payment_status)
-                    .ok_or(AppError::Internal)?,
+                payment_status: read.payment_status,
             });
             Ok(BoardCard {
-                state: BookingState::parse(&r.state).ok_or(AppError::Internal)?,
+                state: read.state,
                 version: i64::from(r.version),
                 id: r.id,
-                start_time,
+                start_time: read.start_time,
                 html,
             })
         })
