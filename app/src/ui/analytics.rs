@@ -8,6 +8,7 @@
 //! WASM for the same bars (see issue 11's budget).
 
 use super::locale::{self, t};
+use super::owners::{held, suspend};
 use crate::{
     domain::analytics::{AnalyticsPage as PageData, DailyFigures, PeriodKind, Summary},
     error::AppError,
@@ -540,7 +541,7 @@ pub fn AnalyticsPage() -> impl IntoView {
                 get("space"),
             )
         },
-        |(period, at, from, to, space)| load_analytics(period, at, from, to, space),
+        |(period, at, from, to, space)| held(load_analytics(period, at, from, to, space)),
     );
     let period_names = move |k: PeriodKind| match k {
         PeriodKind::Day => l.t(Msg::AnDay),
@@ -554,7 +555,7 @@ pub fn AnalyticsPage() -> impl IntoView {
         <Title text=t(Msg::StaffAnalytics) />
         <h1>{t(Msg::StaffAnalytics)}</h1>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok(p) => {
                         let s = &p.summary;

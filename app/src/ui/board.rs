@@ -4,6 +4,7 @@
 //! when the server refuses it; the state machine is the same code on both
 //! sides, so most refusals never leave the browser.
 
+use super::owners::{held, suspend};
 use super::{
     live::{use_live, LiveStatus},
     locale::{self, t},
@@ -275,12 +276,12 @@ pub fn BoardPage() -> impl IntoView {
         )
     };
     let data = Resource::new(params, |(from, to, space, q, recent)| {
-        load_board(from, to, space, q, recent)
+        held(load_board(from, to, space, q, recent))
     });
     view! {
         <Title text=t(Msg::StaffBoard) />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok(d) => view! { <Board data=d reload=Callback::new(move |()| data.refetch()) /> }.into_any(),
                     Err(e) => staff_page_error(e),

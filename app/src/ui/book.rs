@@ -3,6 +3,7 @@
 //! confirmation and a private manage link. With JavaScript the price
 //! follows the form live.
 
+use super::owners::{held, suspend};
 use super::{
     guest_info::{Gallery, SpaceFacts, StudioTerms},
     locale::{self, t},
@@ -72,7 +73,7 @@ pub async fn guest_booking(token: String) -> Result<GuestBookingView, AppError> 
 /// The submission outcome the server put in context for this render; the
 /// resource carries it to the browser so hydration sees the same page.
 fn form_outcome() -> Resource<Option<FormOutcome>> {
-    Resource::new(|| (), |_| async { use_context::<FormOutcome>() })
+    Resource::new(|| (), |_| held(async { use_context::<FormOutcome>() }))
 }
 
 fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
@@ -127,7 +128,10 @@ pub fn BookPage() -> impl IntoView {
     let query = use_query_map();
     let space = move || params.read().get("space").unwrap_or_default();
     let date = move || query.read().get("date");
-    let data = Resource::new(move || (space(), date()), |(s, d)| load_book_page(s, d));
+    let data = Resource::new(
+        move || (space(), date()),
+        |(s, d)| held(load_book_page(s, d)),
+    );
     let outcome = form_outcome();
     let catalog = use_context::<super::layout::CatalogResource>();
     view! {
@@ -135,7 +139,7 @@ pub fn BookPage() -> impl IntoView {
             {move || {
                 // Tracked: choosing another start re-renders without a refetch.
                 let chosen = query.read().get("start");
-                Suspend::new(async move {
+                suspend(async move {
                     let outcome = outcome.await;
                     let studio = match catalog {
                         Some(c) => c.0.await.ok().map(|c| c.studio),
@@ -521,7 +525,7 @@ pub fn ManagePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let booking = Resource::new(token, guest_booking);
+    let booking = Resource::new(token, |t| held(guest_booking(t)));
     let catalog = use_context::<super::layout::CatalogResource>();
     view! {
         <Title text=t(Msg::YourBooking) />
@@ -531,7 +535,7 @@ pub fn ManagePage() -> impl IntoView {
                     (q.get("new").is_some(), q.get("cancelled").is_some(), q.get("confirm_cancel").is_some(), q.get("error"),
                      q.get("requested").filter(|k| k == "export" || k == "erase"))
                 });
-                Suspend::new(async move {
+                suspend(async move {
                     let studio = match catalog {
                         Some(c) => c.0.await.ok().map(|c| c.studio),
                         None => None,

@@ -6,6 +6,7 @@
 // `#[server]` macro does not carry an item-level allow to its client half.
 #![allow(clippy::too_many_arguments)]
 
+use super::owners::{held, suspend};
 use super::{
     board::{
         column_title, encode, error_text, local, move_booking, payment_label, source_label, when,
@@ -215,7 +216,7 @@ pub fn BookingsPage() -> impl IntoView {
         )
     };
     let data = Resource::new(params, |(from, to, state, space, q, page, sort)| {
-        bookings_list(from, to, state, space, q, page, sort)
+        held(bookings_list(from, to, state, space, q, page, sort))
     });
     // Any change anywhere may change this page: read it again.
     let live = use_live(None, move |_| data.refetch());
@@ -257,7 +258,7 @@ pub fn BookingsPage() -> impl IntoView {
             </p>
         </header>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 let (list, spaces, seen) = match data.await {
                     Ok(d) => d,
                     Err(e) => return staff_page_error(e),
@@ -386,7 +387,7 @@ fn verb_class(to: BookingState) -> &'static str {
 pub fn BookingDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
-    let data = Resource::new(id, load_booking);
+    let data = Resource::new(id, |id| held(load_booking(id)));
     let known_version = StoredValue::new(0i64);
     let last_seen = StoredValue::new(i64::MAX);
     let toasts = toasts();
@@ -448,7 +449,7 @@ pub fn BookingDetailPage() -> impl IntoView {
         <Title text=t(Msg::StaffBookings) />
         <p class="crumbs"><a href="/staff/board">{t(Msg::BackToBoard)}</a> " · " <a href="/staff/bookings">{t(Msg::BackToList)}</a></p>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok((detail, role, spaces, seen, audit_words)) => {
                         last_seen.set_value(seen);

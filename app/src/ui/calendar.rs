@@ -6,6 +6,7 @@
 // Form server functions take one argument per field.
 #![allow(clippy::too_many_arguments)]
 
+use super::owners::{held, suspend};
 use super::{
     board::{column_title, error_text, local, one_card},
     live::{use_live, LiveStatus},
@@ -219,7 +220,7 @@ fn place(start: &str, end: &str, grid_start: i32) -> Option<(String, i32, i32)> 
 pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let params = move || query.with(|q| (q.get("date"), q.get("view")));
-    let data = Resource::new(params, |(date, view)| load_calendar(date, view));
+    let data = Resource::new(params, |(date, view)| held(load_calendar(date, view)));
     let toasts = toasts();
     // The new-booking dialog lives outside the calendar's suspense: inside
     // it, whatever the dialog waits for (its code, the total, the client
@@ -233,7 +234,7 @@ pub fn CalendarPage() -> impl IntoView {
         // arriving, keeps the calendar on screen instead of flashing
         // "Loading".
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok(d) => view! { <Calendar data=d new_booking made /> }.into_any(),
                     Err(e) => staff_page_error(e),
@@ -248,7 +249,7 @@ pub fn CalendarPage() -> impl IntoView {
                 }
                 new_booking.set(None);
             });
-            Suspend::new(async move { new_booking_dialog(nb, on_close).await })
+            suspend(async move { new_booking_dialog(nb, on_close).await })
         })}
     }
 }
@@ -465,7 +466,7 @@ fn Calendar(
                 block_form.set(false);
             });
             let (spaces, block) = (form_spaces.clone(), editing.get());
-            Suspend::new(async move { block_form_dialog(spaces, block, on_done).await })
+            suspend(async move { block_form_dialog(spaces, block, on_done).await })
         })}
         <div class="cal" class:cal--dragging=move || drag_class.get() style=format!("--lanes: {lanes}")>
             <div class="cal__head">

@@ -1,6 +1,7 @@
 //! The client base (`/staff/clients`, one client at `/staff/clients/:phone`)
 //! and the printable day sheet for the front desk (`/staff/day-sheet`).
 
+use super::owners::{held, suspend};
 use super::{
     board::{column_title, error_text, local, payment_label, when},
     locale::{self, t},
@@ -149,7 +150,7 @@ pub fn ClientsPage() -> impl IntoView {
                 )
             })
         },
-        |(q, page)| load_clients(q, page),
+        |(q, page)| held(load_clients(q, page)),
     );
     view! {
         <Title text=t(Msg::StaffClients) />
@@ -162,7 +163,7 @@ pub fn ClientsPage() -> impl IntoView {
             <div class="filters__actions"><button type="submit" class="button">{t(Msg::ApplyFilters)}</button></div>
         </form>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok(list) => {
                         let page = list.page;
@@ -226,7 +227,7 @@ pub fn ClientPage() -> impl IntoView {
                 save.version().get(),
             )
         },
-        |(phone, _)| load_client(phone),
+        |(phone, _)| held(load_client(phone)),
     );
     Effect::new(move |_| match save.value().get() {
         Some(Ok(())) => toasts.success(t(Msg::Saved)),
@@ -252,7 +253,7 @@ pub fn ClientPage() -> impl IntoView {
         <Title text=t(Msg::StaffClients) />
         <p class="crumbs"><a href="/staff/clients">{t(Msg::StaffClients)}</a></p>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok(c) => {
                         let s = c.summary;
@@ -366,7 +367,7 @@ pub fn RequestsPage() -> impl IntoView {
     let locale = locale::current();
     let toasts = toasts();
     let close = ServerAction::<CloseRequest>::new();
-    let data = Resource::new(move || close.version().get(), |_| load_requests());
+    let data = Resource::new(move || close.version().get(), |_| held(load_requests()));
     Effect::new(move |_| match close.value().get() {
         Some(Ok(())) => toasts.success(t(Msg::Saved)),
         Some(Err(e)) => toasts.error(error_text(locale, &e)),
@@ -400,7 +401,7 @@ pub fn RequestsPage() -> impl IntoView {
         <Title text=title />
         <h1>{title}</h1>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok(list) if list.is_empty() => view! { <p class="muted">{empty}</p> }.into_any(),
                     Ok(list) => view! {
@@ -445,11 +446,14 @@ pub fn RequestsPage() -> impl IntoView {
 pub fn DaySheetPage() -> impl IntoView {
     let locale = locale::current();
     let query = use_query_map();
-    let data = Resource::new(move || query.with(|q| q.get("date")), load_day_sheet);
+    let data = Resource::new(
+        move || query.with(|q| q.get("date")),
+        |d| held(load_day_sheet(d)),
+    );
     view! {
         <Title text=t(Msg::DaySheet) />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok((date, spaces)) => {
                         let title = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map(|d| locale.date(d)).unwrap_or_default();

@@ -2,6 +2,7 @@
 //! language switcher shown on every page.
 
 use super::locale::{self, t};
+use super::owners::{held, suspend};
 use crate::{
     domain::{
         studio::{phone_display, StudioContacts},
@@ -71,10 +72,10 @@ pub fn LocaleSwitcher() -> impl IntoView {
 /// Guest pages are not hydrated: the menu button is worked by `guest.js`.
 #[component]
 pub fn GuestChrome(children: Children) -> impl IntoView {
-    let catalog = CatalogResource(Resource::new(|| (), |_| get_catalog()));
+    let catalog = CatalogResource(Resource::new(|| (), |_| held(get_catalog())));
     provide_context(catalog);
     let brand = move || {
-        Suspend::new(async move {
+        suspend(async move {
             let (name, logo) = catalog
                 .0
                 .await
@@ -114,7 +115,7 @@ pub fn GuestChrome(children: Children) -> impl IntoView {
         <main id="main" class="site-main">{children()}</main>
         <footer class="site-footer">
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {move || suspend(async move {
                     catalog.0.await.ok().filter(|c| !c.studio.contacts.is_empty()).map(|c| view! {
                         <section class="site-footer__contacts" aria-labelledby="footer-contacts">
                             <h2 id="footer-contacts" class="site-footer__title">{t(Msg::ContactsLabel)}</h2>

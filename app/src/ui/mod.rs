@@ -18,6 +18,7 @@ mod layout;
 pub mod live;
 pub mod locale;
 pub mod modal;
+pub mod owners;
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 mod pages;
 pub mod privacy;

@@ -1,5 +1,6 @@
 //! Pages of the guest and staff sides.
 
+use super::owners::suspend;
 use super::{
     layout::CatalogResource,
     locale::{self, t},
@@ -25,7 +26,7 @@ pub fn HomePage() -> impl IntoView {
         <section id="spaces" class="spaces" aria-labelledby="spaces-title">
             <h2 id="spaces-title">{t(Msg::OurSpaces)}</h2>
             <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move { catalog_view(catalog.await) })}
+                {move || suspend(async move { catalog_view(catalog.await) })}
             </Suspense>
         </section>
     }

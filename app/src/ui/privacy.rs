@@ -3,6 +3,7 @@
 //! the words of the guest's data requests on the manage page.
 
 use super::locale;
+use super::owners::{held, suspend};
 use crate::{error::AppError, i18n::Locale};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -105,12 +106,12 @@ pub(super) fn tr(text: Text) -> &'static str {
 
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| privacy_page());
+    let data = Resource::new(|| (), |_| held(privacy_page()));
     let en = locale::current() == Locale::En;
     view! {
         <Title text=tr(Text::Title) />
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"…"</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match data.await {
                     Ok(d) => view! {
                         <article class="prose">

@@ -3,6 +3,7 @@
 // Form server functions take one argument per field.
 #![allow(clippy::too_many_arguments)]
 
+use super::owners::{held, suspend};
 use super::{
     board::error_text,
     locale::{self, t},
@@ -650,7 +651,7 @@ pub fn SettingsPage() -> impl IntoView {
                 ),
             )
         },
-        |_| load_settings_page(),
+        |_| held(load_settings_page()),
     );
     let outcome = move |result: Option<Result<(), AppError>>| match result {
         Some(Ok(())) => toasts.success(t(Msg::Saved)),
@@ -705,7 +706,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text=t(Msg::StaffSettings) />
         <h1>{t(Msg::StaffSettings)}</h1>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 let d = match data.await {
                     Ok(d) => d,
                     Err(e) => return staff_page_error(e),

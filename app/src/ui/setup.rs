@@ -4,6 +4,7 @@
 //! typed except the passwords) or a redirect to the sign-in page. A 404
 //! once the studio has an employee.
 
+use super::owners::{held, suspend};
 use super::{
     locale::{self, t},
     pages::{respond_with, ErrorNotice, NotFound},
@@ -198,11 +199,11 @@ fn message(code: &str, fallback: &str) -> String {
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
-    let open = Resource::new(|| (), |_| setup_open());
-    let outcome = Resource::new(|| (), |_| async { use_context::<SetupOutcome>() });
+    let open = Resource::new(|| (), |_| held(setup_open()));
+    let outcome = Resource::new(|| (), |_| held(async { use_context::<SetupOutcome>() }));
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 let outcome = outcome.await;
                 match open.await {
                     Ok(true) => view! { <SetupView outcome=outcome /> }.into_any(),

@@ -3,6 +3,7 @@
 //! and the audit log viewer. Server functions here are thin: read the
 //! cookie session, call the service, set renewed cookies.
 
+use super::owners::{held, suspend};
 use super::{
     layout::LocaleSwitcher,
     locale::{self, t},
@@ -365,7 +366,7 @@ pub(crate) fn go_to_login() {
 /// data read and sent twice.
 #[component]
 pub fn StaffLayout() -> impl IntoView {
-    let me = Resource::new(|| (), |_| get_me());
+    let me = Resource::new(|| (), |_| held(get_me()));
     provide_context(me);
     super::toast::Toasts::provide();
     let collapsed = RwSignal::new(false);
@@ -388,7 +389,7 @@ pub fn StaffLayout() -> impl IntoView {
                     </button>
                 </div>
                 <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-                    {move || Suspend::new(async move {
+                    {move || suspend(async move {
                         match me.await {
                             Err(AppError::Unauthorized { .. }) => {
                                 go_to_login();
@@ -412,7 +413,7 @@ pub fn StaffLayout() -> impl IntoView {
             </aside>
             <main id="work" class="staff-main">
                 <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
+                    {move || suspend(async move {
                         me.await.ok().map(|profile| view! {
                             {profile.must_change_password.then(|| view! {
                                 <div class="notice notice--error" role="alert">{t(Msg::MustChangePassword)}</div>
@@ -471,7 +472,7 @@ pub fn ProfilePage() -> impl IntoView {
     let start = ServerAction::<MfaStart>::new();
     let confirm = ServerAction::<MfaConfirm>::new();
     let end = ServerAction::<EndSession>::new();
-    let sessions = Resource::new(move || end.version().get(), |_| my_sessions());
+    let sessions = Resource::new(move || end.version().get(), |_| held(my_sessions()));
     let field_error = |e: &AppError| {
         e.fields()
             .and_then(|f| {
@@ -485,7 +486,7 @@ pub fn ProfilePage() -> impl IntoView {
         <Title text=t(Msg::StaffProfile) />
         <h1>{t(Msg::StaffProfile)}</h1>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 me.await.ok().map(|p| view! {
                     <p class="muted">{p.full_name.clone()} " · " {p.username.clone()} " · " {p.role.as_str()}</p>
                 })
@@ -512,7 +513,7 @@ pub fn ProfilePage() -> impl IntoView {
         <section class="panel" aria-labelledby="mfa-title">
             <h2 id="mfa-title">{t(Msg::MfaTitle)}</h2>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {move || suspend(async move {
                     let on = me.await.map(|p| p.mfa_enabled).unwrap_or(false) || confirm.value().get().is_some_and(|r| r.is_ok());
                     if on {
                         return view! { <p class="notice notice--success">{t(Msg::MfaOn)}</p> }.into_any();
@@ -557,7 +558,7 @@ pub fn ProfilePage() -> impl IntoView {
         <section class="panel" aria-labelledby="sessions-title">
             <h2 id="sessions-title">{t(Msg::Sessions)}</h2>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {move || suspend(async move {
                     sessions.await.ok().map(|list| view! {
                         <ul class="sessions">
                             {list.into_iter().map(|s| view! {
@@ -589,7 +590,7 @@ pub fn AuditPage() -> impl IntoView {
     let locale = locale::current();
     let query = use_query_map();
     let action = move || query.read().get("action");
-    let rows = Resource::new(action, audit_entries);
+    let rows = Resource::new(action, |a| held(audit_entries(a)));
     view! {
         <Title text=t(Msg::StaffAudit) />
         <h1>{t(Msg::StaffAudit)}</h1>
@@ -605,7 +606,7 @@ pub fn AuditPage() -> impl IntoView {
             <a class="button button--quiet" href=move || format!("/api/v1/audit/export?action={}", action().unwrap_or_default())>{t(Msg::AuditExport)}</a>
         </form>
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 match rows.await {
                     Err(AppError::Forbidden) => view! { <p class="notice notice--error">{t(Msg::NotAllowed)}</p> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
@@ -723,7 +724,7 @@ pub fn EmployeesPage() -> impl IntoView {
     let act = ServerAction::<EmployeeAction>::new();
     let list = Resource::new(
         move || (create.version().get(), act.version().get()),
-        |_| list_employees(),
+        |_| held(list_employees()),
     );
     // The row whose action waits for a confirmation: (employee id, action).
     let confirming = RwSignal::new(None::<(String, String)>);
@@ -748,7 +749,7 @@ pub fn EmployeesPage() -> impl IntoView {
             Err(e) => view! { <div class="notice notice--error" role="alert">{error_text(&e)}</div> }.into_any(),
         })}
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 let locale = locale::current();
                 match list.await {
                     Err(AppError::Forbidden) => view! { <p class="notice notice--error">{t(Msg::NotAllowed)}</p> }.into_any(),
@@ -818,7 +819,7 @@ pub fn EmployeesPage() -> impl IntoView {
             })}
         </Suspense>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || suspend(async move {
                 me.await.ok().filter(|p| p.role == crate::domain::Role::Owner).map(|_| view! { <RequireMfaSwitch /> })
             })}
         </Suspense>
@@ -843,7 +844,7 @@ pub fn EmployeesPage() -> impl IntoView {
                     <select id="new_role" name="role">
                         <option value="manager">{t(Msg::RoleManager)}</option>
                         <Suspense fallback=|| ()>
-                            {move || Suspend::new(async move {
+                            {move || suspend(async move {
                                 me.await.ok().filter(|p| p.role == crate::domain::Role::Owner).map(|_| view! {
                                     <option value="admin">{t(Msg::RoleAdmin)}</option>
                                 })
@@ -877,12 +878,12 @@ pub async fn require_mfa(require: Option<String>) -> Result<bool, AppError> {
 #[component]
 fn RequireMfaSwitch() -> impl IntoView {
     let set = ServerAction::<RequireMfa>::new();
-    let current = Resource::new(move || set.version().get(), |_| require_mfa(None));
+    let current = Resource::new(move || set.version().get(), |_| held(require_mfa(None)));
     view! {
         <section class="panel" aria-labelledby="mfa-policy-title">
             <h2 id="mfa-policy-title">{t(Msg::MfaTitle)}</h2>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {move || suspend(async move {
                     current.await.ok().map(|on| view! {
                         <p data-require-mfa=on.to_string()>{t(if on { Msg::RequireMfaOn } else { Msg::RequireMfaOff })}</p>
                         <ActionForm action=set>
