@@ -205,5 +205,60 @@ async fn a_write_that_holds_the_database_for_long_is_logged_with_its_place() {
         "the place that opened it: {log}"
     );
     assert!(slow_lines[0].contains("WARN"), "{log}");
+    // Nothing else wrote: the turns did not wait for SQLite's lock.
+    assert!(
+        slow_lines
+            .iter()
+            .all(|l| waited_ms(l).is_some_and(|w| w < SLOW_WRITE.as_millis() as u64)),
+        "{log}"
+    );
+    store.close().await;
+}
+
+fn waited_ms(line: &str) -> Option<u64> {
+    let rest = line.split("waited_ms=").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A write that does not take its turn (here another connection, as
+/// another process would) makes the next writer wait inside SQLite's busy
+/// handler: the log says so apart from the time the lock was held.
+#[tokio::test]
+async fn a_writer_kept_waiting_by_sqlite_itself_is_told_apart() {
+    use sqlx::Connection;
+    let db = common::TestDb::new(common::Db::Sqlite).await;
+    let store = app::server::Store::connect(&db.url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+
+    let mut outsider = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut outsider)
+        .await
+        .unwrap();
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+        sqlx::query("COMMIT").execute(&mut outsider).await.unwrap();
+    };
+    let ((), tx) = tokio::join!(release, store.begin());
+    tx.unwrap().commit().await.unwrap();
+
+    let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("held the database's write lock for long"))
+        .unwrap_or_else(|| panic!("no warning: {log}"));
+    let waited = waited_ms(line).unwrap_or_else(|| panic!("no waited_ms: {line}"));
+    assert!(waited >= 100, "waited {waited} ms: {line}");
+    outsider.close().await.unwrap();
     store.close().await;
 }

@@ -125,11 +125,16 @@ const WRITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 /// is logged: every other writer of the studio waited for it.
 pub const SLOW_WRITE: Duration = Duration::from_millis(50);
 
-/// A SQLite writer's turn: the gate's guard, and since when and from where
-/// it is held.
+/// A SQLite writer's turn: the gate's guard, since when and from where it
+/// is held, and how long its `BEGIN IMMEDIATE` waited for SQLite's own
+/// lock. Behind the gate that wait is nothing, unless something writes
+/// without taking a turn (another process, a write outside a transaction)
+/// and this writer sat in SQLite's busy handler, which sleeps in growing
+/// steps instead of queueing.
 struct Turn {
     _gate: OwnedMutexGuard<()>,
     since: std::time::Instant,
+    waited: Duration,
     at: &'static std::panic::Location<'static>,
 }
 
@@ -139,6 +144,7 @@ impl Drop for Turn {
         if held >= SLOW_WRITE {
             tracing::warn!(
                 held_ms = held.as_millis() as u64,
+                waited_ms = self.waited.as_millis() as u64,
                 opened_at = %self.at,
                 "a write transaction held the database's write lock for long"
             );
@@ -341,15 +347,15 @@ impl Store {
                             message: "The database is busy; try again in a moment.".into(),
                         })?;
                 let writer = self.writer.as_ref().unwrap_or(p);
+                let since = std::time::Instant::now();
+                let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
                 let turn = Turn {
                     _gate: gate,
-                    since: std::time::Instant::now(),
+                    since,
+                    waited: since.elapsed(),
                     at,
                 };
-                (
-                    TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-                    Some(turn),
-                )
+                (TxInner::Sqlite(tx), Some(turn))
             }
             DbPool::Postgres(p) => (TxInner::Postgres(p.begin().await?), None),
         };
