@@ -126,11 +126,13 @@ const WRITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SLOW_WRITE: Duration = Duration::from_millis(50);
 
 /// A SQLite writer's turn: the gate's guard, since when and from where it
-/// is held, and how long its `BEGIN IMMEDIATE` waited for SQLite's own
-/// lock. Behind the gate that wait is nothing, unless something writes
-/// without taking a turn (another process, a write outside a transaction)
-/// and this writer sat in SQLite's busy handler, which sleeps in growing
-/// steps instead of queueing.
+/// is held, and how long it waited before its transaction began (the
+/// writers' one connection, then `BEGIN IMMEDIATE`). Behind the gate that
+/// should be nothing; it is not when the previous writer's connection is
+/// slow to come back to the pool (sqlx returns it from a spawned task), or
+/// when something wrote without taking a turn (another process, a write
+/// outside a transaction) and this writer sat in SQLite's busy handler,
+/// which sleeps in growing steps instead of queueing.
 struct Turn {
     _gate: OwnedMutexGuard<()>,
     since: std::time::Instant,
