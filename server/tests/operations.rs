@@ -166,6 +166,22 @@ impl std::io::Write for Captured {
     }
 }
 
+/// A migrated SQLite store of its own, and where its log lines go.
+async fn sqlite_store() -> (common::TestDb, app::server::Store, Captured) {
+    let db = common::TestDb::new(common::Db::Sqlite).await;
+    let store = app::server::Store::connect(&db.url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    (db, store, Captured::default())
+}
+
+fn logger(out: &Captured) -> impl tracing::Subscriber + Send + Sync {
+    let writer = out.clone();
+    tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish()
+}
+
 /// On SQLite every writer waits for the one holding the write lock: a
 /// transaction that holds it for long is logged with the place that opened
 /// it, so the operator sees which change stalls the studio's bookings; a
@@ -173,16 +189,8 @@ impl std::io::Write for Captured {
 #[tokio::test]
 async fn a_write_that_holds_the_database_for_long_is_logged_with_its_place() {
     use app::server::store::SLOW_WRITE;
-    let db = common::TestDb::new(common::Db::Sqlite).await;
-    let store = app::server::Store::connect(&db.url, 2).await.unwrap();
-    store.migrate().await.unwrap();
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
+    let (_db, store, out) = sqlite_store().await;
+    let _logging = tracing::subscriber::set_default(logger(&out));
 
     let quick = store.begin().await.unwrap();
     quick.commit().await.unwrap();
@@ -229,16 +237,8 @@ fn waited_ms(line: &str) -> Option<u64> {
 #[tokio::test]
 async fn a_writer_kept_waiting_by_sqlite_itself_is_told_apart() {
     use sqlx::Connection;
-    let db = common::TestDb::new(common::Db::Sqlite).await;
-    let store = app::server::Store::connect(&db.url, 2).await.unwrap();
-    store.migrate().await.unwrap();
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
+    let (db, store, out) = sqlite_store().await;
+    let _logging = tracing::subscriber::set_default(logger(&out));
 
     let mut outsider = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
     sqlx::query("BEGIN IMMEDIATE")
