@@ -28,6 +28,7 @@ pub fn suspend<F>(fut: F) -> Suspend<F::Output>
 where
     F: Future + Send + 'static,
 {
+    #[allow(clippy::disallowed_methods)] // the one place it is made
     Suspend::new(held(fut))
 }
 
