@@ -320,7 +320,7 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
     let reopen = RwSignal::new(None::<(String, BookingState)>);
     // The one move menu of the board: which card, and where to show it.
     let menu = RwSignal::new(None::<MenuAt>);
-    let held = StoredValue::new(Vec::<LiveEvent>::new());
+    let held_events = StoredValue::new(Vec::<LiveEvent>::new());
     let range = StoredValue::new((from.clone(), to.clone()));
 
     // Puts a card in a column (and keeps the counts right). The card is
@@ -431,7 +431,7 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
             }
             // A card someone is dragging here stays put until it is dropped.
             if dragging.get_untracked().as_deref() == Some(e.booking_id.as_str()) {
-                held.update_value(|h| h.push(e));
+                held_events.update_value(|h| h.push(e));
                 return;
             }
             let known = cards.with_untracked(|cs| cs.iter().any(|c| c.id == e.booking_id));
@@ -445,7 +445,9 @@ fn Board(data: BoardData, reload: Callback<()>) -> impl IntoView {
         dragging.set(None);
         over.set(None);
         dom::clear_dragging();
-        let waiting = held.try_update_value(std::mem::take).unwrap_or_default();
+        let waiting = held_events
+            .try_update_value(std::mem::take)
+            .unwrap_or_default();
         for e in waiting {
             apply(e);
         }
