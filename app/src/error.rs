@@ -246,7 +246,10 @@ mod http {
                         message: "The request holds a value that cannot be stored (such as a NUL character or a number out of range).".into(),
                     }
                 }
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Io(_) => {
                     tracing::error!(error = %e, "database unavailable");
                     AppError::Unavailable {
                         message: "The database is not available.".into(),

@@ -294,13 +294,15 @@ pub async fn seal_clear_data(store: &Store) -> Result<u64, AppError> {
         // without fresh ones the planner would not use their indexes.
         // PostgreSQL also marks the new rows visible to all, so the name
         // search reads its index alone (an index-only scan).
-        let sql = match store.backend() {
-            Backend::Sqlite => "ANALYZE",
-            Backend::Postgres => "VACUUM ANALYZE",
-        };
-        with_pool!(store, p => sqlx::raw_sql(sql).execute(p).await.map(|_| ()))?;
-        if store.backend() == Backend::Sqlite {
-            compact(store).await?;
+        // SQLite's statistics are a write: in the writers' turn.
+        match store.backend() {
+            Backend::Sqlite => {
+                store.maintain("ANALYZE").await?;
+                compact(store).await?;
+            }
+            Backend::Postgres => {
+                with_pool!(store, p => sqlx::raw_sql("VACUUM ANALYZE").execute(p).await.map(|_| ()))?;
+            }
         }
     }
     Ok(changed)
@@ -309,13 +311,9 @@ pub async fn seal_clear_data(store: &Store) -> Result<u64, AppError> {
 /// SQLite: rewrites the file and empties the WAL, so replaced clear values
 /// are gone from disk (secure_delete zeroes freed cells as well).
 async fn compact(store: &Store) -> Result<(), AppError> {
-    if let super::store::DbPool::Sqlite(p) = &store.pool {
-        sqlx::query("VACUUM").execute(p).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(p)
-            .await?;
-    }
-    Ok(())
+    store
+        .maintain("VACUUM; PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
 }
 
 /// Consent IPs and user agents not sealed (`all`: not sealed under the

@@ -8,11 +8,15 @@ use super::audit::AuditSeal;
 use crate::error::AppError;
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        SqliteTransactionManager,
+    },
+    ConnectOptions, Connection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
+    Transaction, TransactionManager,
 };
-use std::{str::FromStr, sync::Arc, time::Duration};
-use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
+use std::{borrow::Cow, str::FromStr, sync::Arc, time::Duration};
+use tokio::sync::{Mutex, Notify, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -89,17 +93,9 @@ pub struct Store {
     committed: Arc<Commits>,
     /// The audit chain's keys and anchor (set once the secret is known).
     audit: Option<AuditSeal>,
-    /// SQLite has one writer at a time. Writers queue here, in arrival
-    /// order, instead of polling the database's busy handler (which lets a
-    /// late writer overtake and leaves the unlucky ones waiting for a
-    /// second or more). Unused on PostgreSQL.
-    write_gate: Arc<Mutex<()>>,
-    /// SQLite: the one connection write transactions run on. A connection
-    /// drops its page cache whenever another one wrote since its last
-    /// transaction; write transactions spread over the pool did so every
-    /// time and read their index pages back from the file. Always the same
-    /// connection, the writer keeps them. `None` on PostgreSQL.
-    writer: Option<SqlitePool>,
+    /// SQLite: the writers' connection (see [`Writer`]). `None` on
+    /// PostgreSQL.
+    writer: Option<Arc<Writer>>,
     /// Which notification channels are configured, read by the outbox when
     /// a change enqueues its messages; woken after a commit that did.
     outbox: Arc<super::outbox::Wiring>,
@@ -117,6 +113,32 @@ struct Commits {
     generation: std::sync::atomic::AtomicU64,
 }
 
+/// SQLite has one writer at a time, and write transactions run on one
+/// connection of their own, held by the writer whose turn it is.
+///
+/// Writers queue for it in arrival order (a fair mutex) instead of polling
+/// SQLite's busy handler, which lets a late writer overtake and leaves the
+/// unlucky ones waiting for a second or more. One connection keeps its page
+/// cache: a connection drops it whenever another one wrote since its last
+/// transaction, and write transactions spread over the pool read their
+/// index pages back from the file every time. And it is handed from writer
+/// to writer directly: a pool of one (as before) gave it back from a
+/// spawned task that first pinged it, and pinged it again for the next
+/// writer, two round trips to the connection's thread and a task hop in
+/// every turn, while every other writer waited.
+#[derive(Debug)]
+struct Writer {
+    /// `None` after the connection was lost (the next writer opens
+    /// another) and once the store is closed.
+    conn: Arc<Mutex<Option<SqliteConnection>>>,
+    options: SqliteConnectOptions,
+    /// Set by [`Store::close`]: no connection is opened any more.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// The writers' connection, held for one write transaction.
+type WriterConn = OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>;
+
 /// How long a SQLite writer waits for its turn before the request fails
 /// as unavailable (the busy timeout it replaces).
 const WRITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -125,16 +147,13 @@ const WRITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 /// is logged: every other writer of the studio waited for it.
 pub const SLOW_WRITE: Duration = Duration::from_millis(50);
 
-/// A SQLite writer's turn: the gate's guard, since when and from where it
-/// is held, and how long it waited before its transaction began (the
-/// writers' one connection, then `BEGIN IMMEDIATE`). Behind the gate that
-/// should be nothing; it is not when the previous writer's connection is
-/// slow to come back to the pool (sqlx returns it from a spawned task), or
-/// when something wrote without taking a turn (another process, a write
-/// outside a transaction) and this writer sat in SQLite's busy handler,
-/// which sleeps in growing steps instead of queueing.
+/// A SQLite writer's turn: since when and from where it is held, and how
+/// long it waited, once it had the writers' connection, before its
+/// transaction began (`BEGIN IMMEDIATE`). That should be nothing; it is
+/// not when something wrote without taking a turn (another process, a
+/// write outside a transaction) and this writer sat in SQLite's busy
+/// handler, which sleeps in growing steps instead of queueing.
 struct Turn {
-    _gate: OwnedMutexGuard<()>,
     since: std::time::Instant,
     waited: Duration,
     at: &'static std::panic::Location<'static>,
@@ -162,9 +181,8 @@ pub struct Tx {
     /// The newest audit entry appended in this transaction, anchored
     /// outside the database once it commits.
     audit_head: Option<(i64, String)>,
-    /// This writer's turn at SQLite (see [`Store`]); given up on commit or
-    /// drop, after the transaction ended. Declared after `inner`, so a
-    /// dropped transaction rolls back before the next writer starts.
+    /// This writer's turn at SQLite, for the slow-write log (the turn
+    /// itself is the writers' connection, in `inner`).
     _turn: Option<Turn>,
     outbox: Arc<super::outbox::Wiring>,
     /// Set when this transaction wrote outbox rows: the delivery worker is
@@ -183,8 +201,116 @@ pub(crate) struct Counter {
 }
 
 pub(crate) enum TxInner {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// A SQLite transaction: `&mut **t` is its connection, as with sqlx's.
+pub(crate) enum SqliteTx {
+    /// A write transaction on the writers' connection.
+    Write(WriteTx),
+    /// A read-only snapshot on a pooled connection.
+    Read(Transaction<'static, Sqlite>),
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            SqliteTx::Write(w) => &w.conn,
+            SqliteTx::Read(t) => t,
+        }
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            SqliteTx::Write(w) => &mut w.conn,
+            SqliteTx::Read(t) => t,
+        }
+    }
+}
+
+impl SqliteTx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            SqliteTx::Write(mut w) => {
+                SqliteTransactionManager::commit(&mut w.conn).await?;
+                w.open = false;
+                Ok(())
+            }
+            SqliteTx::Read(t) => t.commit().await,
+        }
+    }
+}
+
+/// A write transaction holding the writers' connection (and so the turn).
+/// Dropped open, it queues its `ROLLBACK` on the connection before letting
+/// it go, so the next writer's `BEGIN` comes after it (as sqlx's own
+/// transactions do).
+pub(crate) struct WriteTx {
+    conn: WriterConn,
+    open: bool,
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if self.open {
+            SqliteTransactionManager::start_rollback(&mut self.conn);
+        }
+    }
+}
+
+impl Writer {
+    /// Waits for the writers' turn, in arrival order; the guard is the
+    /// turn and the connection slot.
+    async fn turn(&self) -> Result<OwnedMutexGuard<Option<SqliteConnection>>, AppError> {
+        tokio::time::timeout(WRITE_QUEUE_TIMEOUT, self.conn.clone().lock_owned())
+            .await
+            .map_err(|_| AppError::Unavailable {
+                message: "The database is busy; try again in a moment.".into(),
+            })
+    }
+
+    /// Opens a connection in the slot if there is none (unless the store
+    /// is closed) and makes sure it is outside any transaction.
+    async fn connected(&self, slot: &mut Option<SqliteConnection>) -> Result<(), sqlx::Error> {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(sqlx::Error::PoolClosed);
+        }
+        let conn = match slot {
+            Some(conn) => conn,
+            None => slot.insert(self.options.connect().await?),
+        };
+        // A writer cancelled between its `BEGIN` and holding its
+        // transaction left one open: end it first.
+        if SqliteTransactionManager::get_transaction_depth(conn) > 0 {
+            SqliteTransactionManager::rollback(conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Begins a write transaction on the writers' connection; the caller
+    /// has the turn. A connection found lost is replaced once.
+    async fn begin(&self, slot: &mut Option<SqliteConnection>) -> Result<(), sqlx::Error> {
+        for attempt in 0..2 {
+            let began = async {
+                self.connected(slot).await?;
+                let conn = slot.as_mut().ok_or(sqlx::Error::PoolClosed)?;
+                SqliteTransactionManager::begin(conn, Some(Cow::Borrowed("BEGIN IMMEDIATE"))).await
+            }
+            .await;
+            match began {
+                Err(sqlx::Error::WorkerCrashed | sqlx::Error::Io(_)) if attempt == 0 => {
+                    tracing::warn!("the writers' database connection was lost; opening another");
+                    *slot = None;
+                }
+                other => return other,
+            }
+        }
+        Err(sqlx::Error::WorkerCrashed)
+    }
 }
 
 impl Store {
@@ -219,18 +345,22 @@ impl Store {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
                     .acquire_timeout(Duration::from_secs(10))
+                    // A connection to a local file does not break while it
+                    // sits in the pool; sqlx's default pings it (a round
+                    // trip to its thread) every time a reader takes it.
+                    // (It still checks one that comes back.)
+                    .test_before_acquire(false)
                     .connect_with(options.clone())
                     .await
                     .map_err(StoreError::Connect)?;
-                // Writers take their turn at the gate first, so one
-                // connection never makes them wait longer.
-                let writer = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(WRITE_QUEUE_TIMEOUT)
-                    .connect_with(options)
-                    .await
-                    .map_err(StoreError::Connect)?;
-                (DbPool::Sqlite(pool), Some(writer))
+                let writer = Writer {
+                    conn: Arc::new(Mutex::new(Some(
+                        options.connect().await.map_err(StoreError::Connect)?,
+                    ))),
+                    options,
+                    closed: Default::default(),
+                };
+                (DbPool::Sqlite(pool), Some(Arc::new(writer)))
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
@@ -247,7 +377,6 @@ impl Store {
             pool,
             committed: Arc::default(),
             audit: None,
-            write_gate: Arc::new(Mutex::new(())),
             writer,
             outbox: Arc::default(),
             vault: None,
@@ -315,6 +444,23 @@ impl Store {
         }
     }
 
+    /// Runs SQLite statements that cannot run in a transaction (`VACUUM`,
+    /// a truncating checkpoint) on the writers' connection, in a writer's
+    /// turn: they take SQLite's write lock, and writers queue behind them
+    /// instead of sleeping in SQLite's busy handler meanwhile. Nothing to
+    /// do on PostgreSQL.
+    pub(crate) async fn maintain(&self, sql: &'static str) -> Result<(), AppError> {
+        let Some(writer) = &self.writer else {
+            return Ok(());
+        };
+        let mut slot = writer.turn().await?;
+        writer.connected(&mut slot).await?;
+        if let Some(conn) = slot.as_mut() {
+            sqlx::query(sql).execute(conn).await?;
+        }
+        Ok(())
+    }
+
     /// Applies the migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
@@ -340,26 +486,23 @@ impl Store {
     }
 
     async fn begin_at(&self, at: &'static std::panic::Location<'static>) -> Result<Tx, AppError> {
-        let (inner, turn) = match &self.pool {
-            DbPool::Sqlite(p) => {
-                let gate =
-                    tokio::time::timeout(WRITE_QUEUE_TIMEOUT, self.write_gate.clone().lock_owned())
-                        .await
-                        .map_err(|_| AppError::Unavailable {
-                            message: "The database is busy; try again in a moment.".into(),
-                        })?;
-                let writer = self.writer.as_ref().unwrap_or(p);
+        let (inner, turn) = match (&self.pool, &self.writer) {
+            (DbPool::Sqlite(_), Some(writer)) => {
+                let mut slot = writer.turn().await?;
                 let since = std::time::Instant::now();
-                let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+                writer.begin(&mut slot).await?;
+                let conn = OwnedMutexGuard::try_map(slot, Option::as_mut)
+                    .map_err(|_| AppError::Internal)?;
                 let turn = Turn {
-                    _gate: gate,
                     since,
                     waited: since.elapsed(),
                     at,
                 };
-                (TxInner::Sqlite(tx), Some(turn))
+                let tx = WriteTx { conn, open: true };
+                (TxInner::Sqlite(SqliteTx::Write(tx)), Some(turn))
             }
-            DbPool::Postgres(p) => (TxInner::Postgres(p.begin().await?), None),
+            (DbPool::Sqlite(_), None) => return Err(AppError::Internal),
+            (DbPool::Postgres(p), _) => (TxInner::Postgres(p.begin().await?), None),
         };
         Ok(Tx {
             inner,
@@ -380,7 +523,7 @@ impl Store {
     /// READ READ ONLY`). It takes no writer's turn. Drop it to end it.
     pub async fn begin_snapshot(&self) -> Result<Tx, AppError> {
         let inner = match &self.pool {
-            DbPool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            DbPool::Sqlite(p) => TxInner::Sqlite(SqliteTx::Read(p.begin().await?)),
             DbPool::Postgres(p) => TxInner::Postgres(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
@@ -433,7 +576,12 @@ impl Store {
     /// Closes every connection; later queries fail with `Unavailable`.
     pub async fn close(&self) {
         if let Some(writer) = &self.writer {
-            writer.close().await;
+            writer
+                .closed
+                .store(true, std::sync::atomic::Ordering::Release);
+            if let Some(conn) = writer.conn.lock().await.take() {
+                let _ = conn.close().await;
+            }
         }
         with_pool!(self, p => p.close().await)
     }
@@ -844,5 +992,167 @@ mod tests {
         );
         assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
         assert_eq!(renumber("SELECT 'é', $2", 1), "SELECT 'é', $3");
+    }
+}
+
+/// The writers' connection (SQLite): handed from writer to writer, never
+/// left inside a transaction, opened again when lost.
+#[cfg(test)]
+mod writer_tests {
+    use super::*;
+
+    /// A SQLite file's directory, removed with it.
+    struct Dir(std::path::PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A store on a SQLite file of its own with one table, `t`.
+    async fn store() -> (Store, String, Dir) {
+        let dir = std::env::temp_dir().join(format!("studio-writer-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/db.sqlite", dir.display());
+        let store = Store::connect(&url, 2).await.unwrap();
+        store
+            .maintain("CREATE TABLE t (x INTEGER NOT NULL)")
+            .await
+            .unwrap();
+        (store, url, Dir(dir))
+    }
+
+    async fn insert(tx: &mut Tx, x: i64) {
+        with_tx!(tx, t => sqlx::query("INSERT INTO t (x) VALUES ($1)")
+            .bind(x)
+            .execute(&mut **t)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+
+    async fn rows(store: &Store) -> Vec<i64> {
+        let rows: Result<Vec<i64>, _> = with_pool!(store, p => sqlx::query_scalar("SELECT x FROM t ORDER BY x").fetch_all(p).await);
+        rows.unwrap()
+    }
+
+    /// Another connection, as another process would write; it waits for
+    /// SQLite's lock at most a second.
+    async fn outsider(url: &str) -> SqliteConnection {
+        SqliteConnectOptions::from_str(url)
+            .unwrap()
+            .busy_timeout(Duration::from_secs(1))
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_write_dropped_unfinished_lets_go_of_the_database_at_once() {
+        let (store, url, _dir) = store().await;
+        let mut tx = store.begin().await.unwrap();
+        insert(&mut tx, 1).await;
+        drop(tx);
+        // Nobody else writes through the store: only the rollback queued
+        // when it was dropped releases SQLite's lock for the outsider.
+        let mut other = outsider(&url).await;
+        sqlx::query("INSERT INTO t (x) VALUES (2)")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        insert(&mut tx, 3).await;
+        tx.commit().await.unwrap();
+        assert_eq!(rows(&store).await, vec![2, 3]);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_writer_given_up_while_it_waits_for_sqlite_leaves_nothing_open() {
+        let (store, url, _dir) = store().await;
+        let mut other = outsider(&url).await;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        // Its `BEGIN IMMEDIATE` sits in SQLite's busy handler when the
+        // request is dropped.
+        let given_up = tokio::time::timeout(Duration::from_millis(100), store.begin()).await;
+        assert!(given_up.is_err());
+        sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        insert(&mut tx, 1).await;
+        tx.commit().await.unwrap();
+        // Committed for real (not inside a transaction left open), and
+        // the lock is free again.
+        sqlx::query("INSERT INTO t (x) VALUES (2)")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        assert_eq!(rows(&store).await, vec![1, 2]);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_lost_writers_connection_is_opened_again_and_a_closed_store_refuses() {
+        let (store, _url, _dir) = store().await;
+        let writer = store.writer.clone().unwrap();
+        drop(writer.conn.lock().await.take());
+        let mut tx = store.begin().await.unwrap();
+        insert(&mut tx, 1).await;
+        tx.commit().await.unwrap();
+        assert_eq!(rows(&store).await, vec![1]);
+        assert!(writer.conn.lock().await.is_some());
+
+        store.close().await;
+        assert!(writer.conn.lock().await.is_none());
+        assert!(matches!(
+            store.begin().await.err(),
+            Some(AppError::Unavailable { .. })
+        ));
+    }
+
+    /// Maintenance queues with the writers: after the writer before it,
+    /// before the writer after it (not in SQLite's busy handler, where a
+    /// later writer can overtake it).
+    #[tokio::test]
+    async fn maintenance_takes_a_writers_turn() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (store, _url, _dir) = store().await;
+        let mut first = store.begin().await.unwrap();
+        insert(&mut first, 1).await;
+        let done = Arc::new(AtomicBool::new(false));
+        let maintenance = tokio::spawn({
+            let (store, done) = (store.clone(), done.clone());
+            async move {
+                store.maintain("VACUUM").await.unwrap();
+                done.store(true, Ordering::SeqCst);
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !maintenance.is_finished(),
+            "VACUUM did not wait for the writer"
+        );
+        let second = tokio::spawn({
+            let (store, done) = (store.clone(), done.clone());
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                let after_maintenance = done.load(Ordering::SeqCst);
+                insert(&mut tx, 2).await;
+                tx.commit().await.unwrap();
+                after_maintenance
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        first.commit().await.unwrap();
+        maintenance.await.unwrap();
+        assert!(
+            second.await.unwrap(),
+            "a later writer went before the maintenance"
+        );
+        assert_eq!(rows(&store).await, vec![1, 2]);
+        store.close().await;
     }
 }
