@@ -87,13 +87,15 @@ pub async fn feed_links(state: &AppState, me: &Principal) -> Result<FeedLinks, A
         Some(t) => t,
         None => {
             let t = fresh_token();
-            with_pool!(&state.store, p => sqlx::query(
+            let mut tx = state.store.begin().await?;
+            with_tx!(tx, c => sqlx::query(
                 "UPDATE studio_settings SET ics_token = $1 WHERE id = 1 AND ics_token IS NULL"
             )
             .bind(&t)
-            .execute(p)
+            .execute(&mut **c)
             .await
             .map(|r| r.rows_affected()))?;
+            tx.commit().await?;
             token(state).await?.ok_or(AppError::Internal)?
         }
     };

@@ -140,12 +140,15 @@ pub async fn setup(
     rand::thread_rng().fill_bytes(&mut secret);
     let totp = totp(secret.clone(), &me.username)?;
     let sealed = encrypt(state, &secret)?;
-    with_pool!(&state.store, p => sqlx::query("UPDATE employees SET mfa_secret = $1 WHERE id = $2")
+    let mut tx = state.store.begin().await?;
+    tx.bookkeeping_only();
+    with_tx!(tx, t => sqlx::query("UPDATE employees SET mfa_secret = $1 WHERE id = $2")
         .bind(&sealed)
         .bind(&me.employee_id)
-        .execute(p)
+        .execute(&mut **t)
         .await
         .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
     let url = totp.get_url();
     let qr_svg = qrcode::QrCode::new(url.as_bytes())
         .map_err(|_| AppError::Internal)?
@@ -347,24 +350,30 @@ pub async fn check_code(
     let totp = totp(decrypt(state, &sealed)?, username)?;
     let now = u64::try_from(now_epoch()).unwrap_or(0);
     if let Some(step) = matching_step(&totp, code, now) {
-        let used = with_pool!(store, p => sqlx::query(
+        let mut tx = store.begin().await?;
+        tx.bookkeeping_only();
+        let used = with_tx!(tx, t => sqlx::query(
             "UPDATE employees SET mfa_last_step = $1 WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)"
         )
         .bind(step)
         .bind(employee_id)
-        .execute(p)
+        .execute(&mut **t)
         .await
         .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
         return Ok(used == 1);
     }
-    let spent = with_pool!(store, p => sqlx::query(
+    let mut tx = store.begin().await?;
+    tx.bookkeeping_only();
+    let spent = with_tx!(tx, t => sqlx::query(
         "UPDATE mfa_backup_codes SET used_at = $1 WHERE employee_id = $2 AND code_hash = $3 AND used_at IS NULL"
     )
     .bind(now_epoch())
     .bind(employee_id)
     .bind(backup_hash(state, code))
-    .execute(p)
+    .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
     Ok(spent == 1)
 }

@@ -34,11 +34,14 @@ async fn employees(store: &Store) -> Result<i64, AppError> {
 pub async fn issue_token(store: &Store) -> Result<Option<String>, AppError> {
     if employees(store).await? > 0 {
         // Nothing to set up; a stale token cannot be used any more.
-        with_pool!(store, p => sqlx::query("DELETE FROM studio_meta WHERE key = $1")
+        let mut tx = store.begin().await?;
+        tx.bookkeeping_only();
+        with_tx!(tx, t => sqlx::query("DELETE FROM studio_meta WHERE key = $1")
             .bind(KEY)
-            .execute(p)
+            .execute(&mut **t)
             .await
             .map(|_| ()))?;
+        tx.commit().await?;
         return Ok(None);
     }
     let mut raw = [0u8; 16];
@@ -129,10 +132,13 @@ pub async fn complete(store: &Store, input: SetupInput<'_>) -> Result<String, Ap
         Via::SetupPage,
     )
     .await?;
-    with_pool!(store, p => sqlx::query("DELETE FROM studio_meta WHERE key = $1")
+    let mut tx = store.begin().await?;
+    tx.bookkeeping_only();
+    with_tx!(tx, t => sqlx::query("DELETE FROM studio_meta WHERE key = $1")
         .bind(KEY)
-        .execute(p)
+        .execute(&mut **t)
         .await
         .map(|_| ()))?;
+    tx.commit().await?;
     Ok(id)
 }
