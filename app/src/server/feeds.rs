@@ -87,15 +87,13 @@ pub async fn feed_links(state: &AppState, me: &Principal) -> Result<FeedLinks, A
         Some(t) => t,
         None => {
             let t = fresh_token();
-            let mut tx = state.store.begin().await?;
-            with_tx!(tx, c => sqlx::query(
-                "UPDATE studio_settings SET ics_token = $1 WHERE id = 1 AND ics_token IS NULL"
-            )
-            .bind(&t)
-            .execute(&mut **c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            tx.commit().await?;
+            state
+                .store
+                .write_alone(
+                    "UPDATE studio_settings SET ics_token = $1 WHERE id = 1 AND ics_token IS NULL",
+                    vec![t.into()],
+                )
+                .await?;
             token(state).await?.ok_or(AppError::Internal)?
         }
     };

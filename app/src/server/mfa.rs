@@ -140,15 +140,13 @@ pub async fn setup(
     rand::thread_rng().fill_bytes(&mut secret);
     let totp = totp(secret.clone(), &me.username)?;
     let sealed = encrypt(state, &secret)?;
-    let mut tx = state.store.begin().await?;
-    tx.bookkeeping_only();
-    with_tx!(tx, t => sqlx::query("UPDATE employees SET mfa_secret = $1 WHERE id = $2")
-        .bind(&sealed)
-        .bind(&me.employee_id)
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()))?;
-    tx.commit().await?;
+    state
+        .store
+        .write_alone(
+            "UPDATE employees SET mfa_secret = $1 WHERE id = $2",
+            vec![sealed.into(), me.employee_id.as_str().into()],
+        )
+        .await?;
     let url = totp.get_url();
     let qr_svg = qrcode::QrCode::new(url.as_bytes())
         .map_err(|_| AppError::Internal)?
@@ -350,30 +348,23 @@ pub async fn check_code(
     let totp = totp(decrypt(state, &sealed)?, username)?;
     let now = u64::try_from(now_epoch()).unwrap_or(0);
     if let Some(step) = matching_step(&totp, code, now) {
-        let mut tx = store.begin().await?;
-        tx.bookkeeping_only();
-        let used = with_tx!(tx, t => sqlx::query(
-            "UPDATE employees SET mfa_last_step = $1 WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)"
-        )
-        .bind(step)
-        .bind(employee_id)
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()))?;
-        tx.commit().await?;
+        let used = store
+            .write_alone(
+                "UPDATE employees SET mfa_last_step = $1 WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
+                vec![step.into(), employee_id.into()],
+            )
+            .await?;
         return Ok(used == 1);
     }
-    let mut tx = store.begin().await?;
-    tx.bookkeeping_only();
-    let spent = with_tx!(tx, t => sqlx::query(
-        "UPDATE mfa_backup_codes SET used_at = $1 WHERE employee_id = $2 AND code_hash = $3 AND used_at IS NULL"
-    )
-    .bind(now_epoch())
-    .bind(employee_id)
-    .bind(backup_hash(state, code))
-    .execute(&mut **t)
-    .await
-    .map(|r| r.rows_affected()))?;
-    tx.commit().await?;
+    let spent = store
+        .write_alone(
+            "UPDATE mfa_backup_codes SET used_at = $1 WHERE employee_id = $2 AND code_hash = $3 AND used_at IS NULL",
+            vec![
+                now_epoch().into(),
+                employee_id.into(),
+                backup_hash(state, code).into(),
+            ],
+        )
+        .await?;
     Ok(spent == 1)
 }

@@ -34,14 +34,7 @@ async fn employees(store: &Store) -> Result<i64, AppError> {
 pub async fn issue_token(store: &Store) -> Result<Option<String>, AppError> {
     if employees(store).await? > 0 {
         // Nothing to set up; a stale token cannot be used any more.
-        let mut tx = store.begin().await?;
-        tx.bookkeeping_only();
-        with_tx!(tx, t => sqlx::query("DELETE FROM studio_meta WHERE key = $1")
-            .bind(KEY)
-            .execute(&mut **t)
-            .await
-            .map(|_| ()))?;
-        tx.commit().await?;
+        forget_token(store).await?;
         return Ok(None);
     }
     let mut raw = [0u8; 16];
@@ -132,13 +125,14 @@ pub async fn complete(store: &Store, input: SetupInput<'_>) -> Result<String, Ap
         Via::SetupPage,
     )
     .await?;
-    let mut tx = store.begin().await?;
-    tx.bookkeeping_only();
-    with_tx!(tx, t => sqlx::query("DELETE FROM studio_meta WHERE key = $1")
-        .bind(KEY)
-        .execute(&mut **t)
-        .await
-        .map(|_| ()))?;
-    tx.commit().await?;
+    forget_token(store).await?;
     Ok(id)
+}
+
+/// Removes the setup token: the studio has its owner.
+async fn forget_token(store: &Store) -> Result<(), AppError> {
+    store
+        .write_alone("DELETE FROM studio_meta WHERE key = $1", vec![KEY.into()])
+        .await
+        .map(|_| ())
 }

@@ -485,6 +485,28 @@ impl Store {
         async move { self.begin_at(at).await }
     }
 
+    /// One statement as a write transaction of its own (on SQLite in a
+    /// writer's turn, like every write); returns the rows it changed. For
+    /// the server's own records that no kept answer depends on (MFA state,
+    /// setup and feed tokens): the commit leaves [`Store::generation`].
+    #[track_caller]
+    pub(crate) fn write_alone(
+        &self,
+        sql: &'static str,
+        args: Vec<Arg>,
+    ) -> impl std::future::Future<Output = Result<u64, AppError>> + Send + '_ {
+        let at = std::panic::Location::caller();
+        async move {
+            let mut tx = self.begin_at(at).await?;
+            tx.bookkeeping_only();
+            let mut statement = Batch::new();
+            statement.push(sql, args);
+            let changed = statement.run(&mut tx).await?;
+            tx.commit().await?;
+            Ok(changed)
+        }
+    }
+
     async fn begin_at(&self, at: &'static std::panic::Location<'static>) -> Result<Tx, AppError> {
         let (inner, turn) = match (&self.pool, &self.writer) {
             (DbPool::Sqlite(_), Some(writer)) => {
