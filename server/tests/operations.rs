@@ -262,3 +262,34 @@ async fn a_writer_kept_waiting_by_sqlite_itself_is_told_apart() {
     outsider.close().await.unwrap();
     store.close().await;
 }
+
+/// PostgreSQL connections are checked when they come back to the pool and,
+/// if they then sat idle, again before use: one the database server broke
+/// meanwhile (a restart, an administrator's `pg_terminate_backend`) is
+/// replaced, and the query that wanted it does not fail.
+#[tokio::test]
+async fn a_postgresql_connection_broken_while_idle_is_replaced_before_use() {
+    let db = common::TestDb::new(common::Db::Postgres).await;
+    let store = app::server::Store::connect(&db.url, 2).await.unwrap();
+    store.ping().await.unwrap();
+    store.ping().await.unwrap();
+    let before: i64 = db
+        .scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await;
+    assert!(before >= 1, "the pool holds a connection");
+    let ended = db
+        .scalar(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) t",
+        )
+        .await;
+    assert_eq!(ended, before);
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    for _ in 0..4 {
+        store.ping().await.unwrap();
+    }
+    store.close().await;
+}

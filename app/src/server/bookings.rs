@@ -868,8 +868,9 @@ async fn insert_as(
     // The booking's row and what comes with it (its equipment, name-index
     // rows, consent record, the first line of its history and, below, its
     // event) go to the database together: one call on SQLite, where each
-    // call is a round trip between threads (see [`Batch`]).
-    let mut writes = Batch::new();
+    // call is a round trip between threads, one statement on PostgreSQL
+    // (none of them reads another's row; see [`Batch`]).
+    let mut writes = Batch::independent();
     writes.push(
         INSERT_BOOKING,
         vec![

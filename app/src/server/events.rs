@@ -34,31 +34,27 @@ pub(crate) async fn record_with<P: Serialize>(
         tracing::error!(error = %e, "cannot serialise an event payload");
         AppError::Internal
     })?;
-    change.push(
-        "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        vec![
-            event.event_type.into(),
-            event.aggregate_type.into(),
-            event.aggregate_id.into(),
-            value.to_string().into(),
-            event.actor.into(),
-            super::now_epoch().into(),
-        ],
-    );
+    let mut args = vec![
+        event.event_type.into(),
+        event.aggregate_type.into(),
+        event.aggregate_id.into(),
+        value.to_string().into(),
+        event.actor.into(),
+        super::now_epoch().into(),
+    ];
+    // Other instances on the same PostgreSQL database hear of the event
+    // when (and only if) the transaction commits: notified by the
+    // statement that writes it.
+    if matches!(tx.inner, super::store::TxInner::Postgres(_)) {
+        args.push(super::live::CHANNEL.into());
+        change.push(INSERT_EVENT_NOTIFY, args);
+    } else {
+        change.push(INSERT_EVENT, args);
+    }
     let id = match change.run_returning(tx).await {
         Ok(id) => id,
         Err(e) => return Err(refuse(&e).unwrap_or_else(|| e.into())),
     };
-    // Other instances on the same PostgreSQL database hear of the event
-    // when (and only if) the transaction commits.
-    if let super::store::TxInner::Postgres(t) = &mut tx.inner {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(super::live::CHANNEL)
-            .bind(id.to_string())
-            .execute(&mut **t)
-            .await?;
-    }
     // Business metrics, counted once the change commits.
     let label = |key: &str| value[key].as_str().unwrap_or("").to_owned();
     match event.event_type {
@@ -77,7 +73,8 @@ pub(crate) async fn record_with<P: Serialize>(
     // SQLite, the messages' statement last (its rows say whether any
     // message was written).
     if event.aggregate_type == "booking" {
-        let mut writes = Batch::new();
+        // The day's figures and the messages: neither reads the other.
+        let mut writes = Batch::independent();
         super::analytics::touch(tx, event.aggregate_id, &mut writes).await?;
         super::outbox::on_event(
             tx,
@@ -94,6 +91,12 @@ pub(crate) async fn record_with<P: Serialize>(
     }
     Ok(id)
 }
+
+const INSERT_EVENT: &str = "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+/// [`INSERT_EVENT`] on PostgreSQL, telling the live channel (`$7`).
+const INSERT_EVENT_NOTIFY: &str = "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, pg_notify($7, id::text)";
 
 /// Records that an employee's access changed (disabled, another role,
 /// sessions ended), so open staff screens of that employee re-check their

@@ -313,6 +313,10 @@ impl Writer {
     }
 }
 
+/// How long a PostgreSQL connection that was checked when it came back to
+/// the pool is trusted without another check.
+const PG_TRUSTED_IDLE: Duration = Duration::from_secs(1);
+
 impl Store {
     /// Opens the database named by `url`. A SQLite file (and its directory)
     /// is created if missing and runs in WAL mode with a busy timeout, so
@@ -367,6 +371,22 @@ impl Store {
                 let pool = PgPoolOptions::new()
                     .max_connections(max_connections.max(1))
                     .acquire_timeout(Duration::from_secs(5))
+                    // sqlx pings every connection that comes back to the
+                    // pool, and by default again when the next query takes
+                    // it: a second round trip per query under load, for a
+                    // connection found alive a moment ago. Only one that
+                    // sat idle (where a restarted server may have broken
+                    // it) is pinged before use; one that fails is dropped
+                    // and another taken, as with sqlx's own check.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PG_TRUSTED_IDLE {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await
                     .map_err(StoreError::Connect)?;
@@ -642,24 +662,27 @@ impl Tx {
                 space_id,
                 equipment,
             } => {
-                sqlx::query("SELECT pg_advisory_xact_lock_shared(7202)")
-                    .execute(&mut **t)
-                    .await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7204, hashtext($1))")
-                    .bind(space_id)
-                    .execute(&mut **t)
-                    .await?;
-                // Always in the same order, so two bookings sharing items
-                // cannot wait for each other.
+                // The items always in the same order, so two bookings
+                // sharing items cannot wait for each other; every lock in
+                // one statement (its expressions run left to right), one
+                // round trip however many items the booking takes.
                 let mut items: Vec<&str> = equipment.iter().map(String::as_str).collect();
                 items.sort_unstable();
                 items.dedup();
-                for item in items {
-                    sqlx::query("SELECT pg_advisory_xact_lock(7205, hashtext($1))")
-                        .bind(item)
-                        .execute(&mut **t)
-                        .await?;
+                let mut sql = String::from(
+                    "SELECT pg_advisory_xact_lock_shared(7202), pg_advisory_xact_lock(7204, hashtext($1))",
+                );
+                for i in 0..items.len() {
+                    sql.push_str(&format!(
+                        ", pg_advisory_xact_lock(7205, hashtext(${}))",
+                        i + 2
+                    ));
                 }
+                let mut q = sqlx::query(&sql).bind(space_id);
+                for item in items {
+                    q = q.bind(item);
+                }
+                q.execute(&mut **t).await?;
             }
         }
         Ok(())
@@ -872,18 +895,34 @@ pub(crate) use bind_all;
 /// together: on SQLite one query string (sqlx runs each SQLite connection
 /// on a thread of its own, so every call is a round trip between threads,
 /// a large part of a short transaction's time); PostgreSQL prepares one
-/// statement per query, so there they run one after the other. Each
+/// statement per query, so there they run one after the other, or, for a
+/// batch made [`Batch::independent`], as one statement too. Each
 /// statement numbers its own parameters from `$1`; they must not hold a
 /// `$` elsewhere.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     statements: Vec<(String, usize)>,
     args: Vec<Arg>,
+    independent: bool,
 }
 
 impl Batch {
     pub(crate) fn new() -> Batch {
         Batch::default()
+    }
+
+    /// A batch whose statements do not read what another of them writes
+    /// and do not change the same rows (the database's own checks, such
+    /// as constraints and their triggers, still see everything). On
+    /// PostgreSQL it runs as one statement, the others as data-modifying
+    /// `WITH` parts of the last, which all see the same snapshot: one
+    /// round trip instead of one per statement. No statement may begin
+    /// with `WITH` or return rows, but the last.
+    pub(crate) fn independent() -> Batch {
+        Batch {
+            independent: true,
+            ..Batch::default()
+        }
     }
 
     pub(crate) fn push(&mut self, sql: &str, args: Vec<Arg>) {
@@ -910,6 +949,13 @@ impl Batch {
                     .await?;
                 Ok(changed.last().map_or(0, |n| u64::try_from(*n).unwrap_or(0)))
             }
+            TxInner::Postgres(t) if self.independent => {
+                let sql = self.as_one();
+                Ok(bind_all!(sqlx::query(&sql), &self.args)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected())
+            }
             TxInner::Postgres(t) => {
                 let mut changed = 0;
                 for (statement, args) in self.each() {
@@ -934,6 +980,12 @@ impl Batch {
                     .fetch_all(&mut **t)
                     .await?;
                 ids.last().copied().ok_or(sqlx::Error::RowNotFound)
+            }
+            TxInner::Postgres(t) if self.independent => {
+                let sql = self.as_one();
+                bind_all!(sqlx::query_scalar(&sql), &self.args)
+                    .fetch_one(&mut **t)
+                    .await
             }
             TxInner::Postgres(t) => {
                 let mut statements = self.each().peekable();
@@ -961,6 +1013,36 @@ impl Batch {
                 sql.push_str("; ");
             }
             sql.push_str(&renumber(statement, offset));
+            offset += n;
+        }
+        sql
+    }
+
+    /// The statements as one PostgreSQL statement: every one but the last
+    /// a `WITH` part of the last, parameters numbered on.
+    fn as_one(&self) -> String {
+        let mut sql = String::new();
+        let mut offset = 0;
+        let last = self.statements.len().saturating_sub(1);
+        for (i, (statement, n)) in self.statements.iter().enumerate() {
+            debug_assert!(
+                !statement
+                    .trim_start()
+                    .to_ascii_uppercase()
+                    .starts_with("WITH"),
+                "a statement of an independent batch begins with WITH"
+            );
+            let statement = renumber(statement, offset);
+            match i {
+                _ if i == last => {
+                    if i > 0 {
+                        sql.push(' ');
+                    }
+                    sql.push_str(&statement);
+                }
+                0 => sql.push_str(&format!("WITH w0 AS ({statement})")),
+                _ => sql.push_str(&format!(", w{i} AS ({statement})")),
+            }
             offset += n;
         }
         sql
@@ -1014,6 +1096,28 @@ mod tests {
         );
         assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
         assert_eq!(renumber("SELECT 'é', $2", 1), "SELECT 'é', $3");
+    }
+
+    #[test]
+    fn an_independent_batch_is_one_statement_on_postgresql() {
+        let mut b = super::Batch::independent();
+        b.push("INSERT INTO a (x) VALUES ($1)", vec![1i64.into()]);
+        b.push(
+            "UPDATE b SET y = $1 WHERE z = $2",
+            vec![2i64.into(), 3i64.into()],
+        );
+        b.push(
+            "INSERT INTO c (x) VALUES ($1) RETURNING id",
+            vec![4i64.into()],
+        );
+        assert_eq!(
+            b.as_one(),
+            "WITH w0 AS (INSERT INTO a (x) VALUES ($1)), w1 AS (UPDATE b SET y = $2 WHERE z = $3) \
+             INSERT INTO c (x) VALUES ($4) RETURNING id"
+        );
+        let mut single = super::Batch::independent();
+        single.push("DELETE FROM a WHERE x = $1", vec![1i64.into()]);
+        assert_eq!(single.as_one(), "DELETE FROM a WHERE x = $1");
     }
 }
 
