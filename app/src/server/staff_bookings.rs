@@ -556,7 +556,18 @@ pub async fn board(
     }
     let where_sql = f.sql();
     let counts_sql = format!("SELECT b.state, COUNT(*) {FROM} {where_sql} GROUP BY b.state");
-    let open_query = {
+    let counts: Vec<(String, i64)> = with_pool!(&state.store, p => bind_all!(sqlx::query_as(&counts_sql), &f.args)
+        .fetch_all(p)
+        .await)?;
+    let count_of = |s: BookingState| {
+        counts
+            .iter()
+            .find(|(name, _)| name == s.as_str())
+            .map_or(0, |(_, n)| *n)
+    };
+    let last_event_id = super::live::last_event_id(&state.store).await?;
+
+    let mut open = {
         let mut f = base(&mut errors);
         f.conditions
             .push("b.state IN ('pending', 'confirmed', 'in_progress')".into());
@@ -565,50 +576,7 @@ pub async fn board(
             "SELECT {CARD_COLUMNS} {FROM} {} ORDER BY b.starts_at, b.id LIMIT {limit}",
             f.sql()
         );
-        (sql, f.args)
-    };
-    let final_queries: Vec<(String, Vec<Arg>)> = FINAL
-        .iter()
-        .map(|s| {
-            let mut f = base(&mut errors);
-            let p = f.arg(Arg::Text(s.as_str().into()));
-            f.conditions.push(format!("b.state = {p}"));
-            let limit = f.arg(Arg::Int(recent));
-            let sql = format!(
-                "SELECT {CARD_COLUMNS} {FROM} {} ORDER BY b.starts_at DESC, b.id LIMIT {limit}",
-                f.sql()
-            );
-            (sql, f.args)
-        })
-        .collect();
-    // Read first: the live feed resumes after this event, so whatever
-    // commits while the columns are read reaches the board again.
-    let last_event_id = super::live::last_event_id(&state.store).await?;
-    // The columns' reads do not depend on each other: each on a
-    // connection of its own at once, so the page waits for the longest
-    // (the open columns) rather than for their sum.
-    let (counts, mut open, finals, spaces) = tokio::try_join!(
-        async {
-            let counts: Vec<(String, i64)> = with_pool!(&state.store, p => bind_all!(sqlx::query_as(&counts_sql), &f.args)
-                .fetch_all(p)
-                .await)?;
-            Ok::<_, AppError>(counts)
-        },
-        cards(&state.store, &config, &open_query.0, &open_query.1, markup),
-        futures_util::future::try_join_all(final_queries.iter().map(|(sql, args)| cards(
-            &state.store,
-            &config,
-            sql,
-            args,
-            markup
-        )),),
-        state.active_spaces(),
-    )?;
-    let count_of = |s: BookingState| {
-        counts
-            .iter()
-            .find(|(name, _)| name == s.as_str())
-            .map_or(0, |(_, n)| *n)
+        cards(&state.store, &config, &sql, &f.args, markup).await?
     };
     let mut columns = Vec::with_capacity(6);
     for s in OPEN {
@@ -621,14 +589,23 @@ pub async fn board(
             with_markup: true,
         });
     }
-    for (s, cards) in FINAL.into_iter().zip(finals) {
+    for s in FINAL {
+        let mut f = base(&mut errors);
+        let p = f.arg(Arg::Text(s.as_str().into()));
+        f.conditions.push(format!("b.state = {p}"));
+        let limit = f.arg(Arg::Int(recent));
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} {FROM} {} ORDER BY b.starts_at DESC, b.id LIMIT {limit}",
+            f.sql()
+        );
         columns.push(BoardColumn {
             state: s,
             total: count_of(s),
-            cards,
+            cards: cards(&state.store, &config, &sql, &f.args, markup).await?,
             with_markup: true,
         });
     }
+    let spaces = state.active_spaces().await?;
     Ok(BoardData {
         columns,
         spaces,
