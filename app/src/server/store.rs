@@ -1004,48 +1004,45 @@ impl Batch {
         }
     }
 
-    /// The statements as one SQLite query string, parameters numbered on.
-    fn joined(&self) -> String {
-        let mut sql = String::new();
+    /// The statements with their parameters numbered on from the one
+    /// before (`$1` of the second follows the first's last).
+    fn renumbered(&self) -> Vec<String> {
         let mut offset = 0;
-        for (statement, n) in &self.statements {
-            if !sql.is_empty() {
-                sql.push_str("; ");
-            }
-            sql.push_str(&renumber(statement, offset));
-            offset += n;
-        }
-        sql
+        self.statements
+            .iter()
+            .map(|(statement, n)| {
+                let sql = renumber(statement, offset);
+                offset += n;
+                sql
+            })
+            .collect()
+    }
+
+    /// The statements as one SQLite query string.
+    fn joined(&self) -> String {
+        self.renumbered().join("; ")
     }
 
     /// The statements as one PostgreSQL statement: every one but the last
-    /// a `WITH` part of the last, parameters numbered on.
+    /// a `WITH` part of the last.
     fn as_one(&self) -> String {
-        let mut sql = String::new();
-        let mut offset = 0;
-        let last = self.statements.len().saturating_sub(1);
-        for (i, (statement, n)) in self.statements.iter().enumerate() {
-            debug_assert!(
-                !statement
-                    .trim_start()
-                    .to_ascii_uppercase()
-                    .starts_with("WITH"),
-                "a statement of an independent batch begins with WITH"
-            );
-            let statement = renumber(statement, offset);
-            match i {
-                _ if i == last => {
-                    if i > 0 {
-                        sql.push(' ');
-                    }
-                    sql.push_str(&statement);
-                }
-                0 => sql.push_str(&format!("WITH w0 AS ({statement})")),
-                _ => sql.push_str(&format!(", w{i} AS ({statement})")),
-            }
-            offset += n;
+        let mut statements = self.renumbered();
+        debug_assert!(
+            statements
+                .iter()
+                .all(|s| !s.trim_start().to_ascii_uppercase().starts_with("WITH")),
+            "a statement of an independent batch begins with WITH"
+        );
+        let last = statements.pop().unwrap_or_default();
+        if statements.is_empty() {
+            return last;
         }
-        sql
+        let parts: Vec<String> = statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("w{i} AS ({s})"))
+            .collect();
+        format!("WITH {} {last}", parts.join(", "))
     }
 
     /// Each statement with its own parameters.
