@@ -347,37 +347,45 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         )
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
-        // Innermost: a panic in a handler becomes the ordinary 500 here, so
-        // that answer too is counted, logged, and carries the headers and
-        // any renewed session cookies.
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(axum::middleware::from_fn_with_state(
-            std::sync::Arc::new(SitePolicy {
-                trusted,
-                throttle,
-                https: secure,
-            }),
-            site_policy,
-        ))
-        .layer(metrics().0.clone())
-        .layer(PropagateRequestIdLayer::x_request_id())
+        // The middleware every request passes, as one layer: each
+        // `Router::layer` boxes every route again, and a request then
+        // clones each box and passes through a future (and a boxed body)
+        // per layer. Outermost first.
         .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
-        // HTML and JSON go out compressed when the client accepts it; the
-        // built site is precompressed and the socket handshake has no body.
-        .layer(
-            CompressionLayer::new().compress_when(DefaultPredicate::new().and(
-                |status: axum::http::StatusCode,
-                 _: axum::http::Version,
-                 _: &axum::http::HeaderMap,
-                 _: &axum::http::Extensions| {
-                    status != axum::http::StatusCode::SWITCHING_PROTOCOLS
-                },
-            )),
+            tower::ServiceBuilder::new()
+                // HTML and JSON go out compressed when the client accepts
+                // it; the built site is precompressed and the socket
+                // handshake has no body.
+                .layer(CompressionLayer::new().compress_when(
+                    DefaultPredicate::new().and(
+                        |status: axum::http::StatusCode,
+                         _: axum::http::Version,
+                         _: &axum::http::HeaderMap,
+                         _: &axum::http::Extensions| {
+                            status != axum::http::StatusCode::SWITCHING_PROTOCOLS
+                        },
+                    ),
+                ))
+                .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(metrics().0.clone())
+                .layer(axum::middleware::from_fn_with_state(
+                    std::sync::Arc::new(SitePolicy {
+                        trusted,
+                        throttle,
+                        https: secure,
+                    }),
+                    site_policy,
+                ))
+                // Innermost: a panic in a handler becomes the ordinary 500
+                // here, so that answer too is counted, logged, and carries
+                // the headers and any renewed session cookies.
+                .layer(CatchPanicLayer::custom(panic_response)),
         )
         .with_state(state)
 }
