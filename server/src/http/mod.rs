@@ -18,6 +18,7 @@ mod locale;
 mod notifications;
 pub mod openapi;
 mod public;
+mod request_metrics;
 mod settings;
 mod throttle;
 
@@ -47,8 +48,7 @@ use axum::{
     Router,
 };
 use axum_prometheus::{
-    metrics_exporter_prometheus::PrometheusHandle, EndpointLabel, PrometheusMetricLayer,
-    PrometheusMetricLayerBuilder,
+    metrics_exporter_prometheus::PrometheusHandle, PrometheusMetricLayerBuilder,
 };
 use leptos_axum::{file_and_error_handler, generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::{any::Any, sync::OnceLock};
@@ -64,30 +64,21 @@ use tower_http::{
 use tracing::Level;
 use utoipa_swagger_ui::SwaggerUi;
 
-type MetricLayer = PrometheusMetricLayer<'static>;
-
 /// The Prometheus recorder is process-global, so it is installed once and
-/// shared by every router the process builds (tests build many).
-fn metrics() -> &'static (MetricLayer, PrometheusHandle) {
-    static METRICS: OnceLock<(MetricLayer, PrometheusHandle)> = OnceLock::new();
+/// shared by every router the process builds (tests build many). Its
+/// request series are written by [`request_metrics`], in [`site_policy`].
+pub(crate) fn metrics_handle() -> &'static PrometheusHandle {
+    static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
     METRICS.get_or_init(|| {
         PrometheusMetricLayerBuilder::new()
-            .with_endpoint_label_type(EndpointLabel::MatchedPathWithFallbackFn(unmatched_label))
             .with_default_metrics()
             .build_pair()
+            .1
     })
-}
-
-pub(crate) fn metrics_handle() -> &'static PrometheusHandle {
-    &metrics().1
 }
 
 /// Unrouted requests share one label: raw paths would let any scanner
 /// create unbounded metric series.
-fn unmatched_label(path: &str) -> String {
-    unmatched_route(path).to_owned()
-}
-
 fn unmatched_route(path: &str) -> &'static str {
     if path.starts_with("/pkg/") {
         "/pkg/{file}"
@@ -112,6 +103,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     let leptos_options = state.leptos_options.clone();
     let secure = state.secure_cookies;
     let routes = page_routes();
+    metrics_handle();
     let throttle = throttle::Throttle::new(options.limits, state.shared.clone());
     let trusted = options.trusted_proxies.clone();
     let metrics_token = options.metrics_token.clone();
@@ -356,16 +348,16 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                 // HTML and JSON go out compressed when the client accepts
                 // it; the built site is precompressed and the socket
                 // handshake has no body.
-                .layer(CompressionLayer::new().compress_when(
-                    DefaultPredicate::new().and(
+                .layer(
+                    CompressionLayer::new().compress_when(DefaultPredicate::new().and(
                         |status: axum::http::StatusCode,
                          _: axum::http::Version,
                          _: &axum::http::HeaderMap,
                          _: &axum::http::Extensions| {
                             status != axum::http::StatusCode::SWITCHING_PROTOCOLS
                         },
-                    ),
-                ))
+                    )),
+                )
                 .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
                 .layer(
                     TraceLayer::new_for_http()
@@ -373,7 +365,6 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(metrics().0.clone())
                 .layer(axum::middleware::from_fn_with_state(
                     std::sync::Arc::new(SitePolicy {
                         trusted,
@@ -424,6 +415,8 @@ struct SitePolicy {
 /// layer clones the service stack inside it and boxes a future for every
 /// request, and every `tower` layer adds its own future around the rest:
 /// these were four such layers and four header layers.
+/// - The request is counted in flight, and its answer by route, method
+///   and status with its duration ([`request_metrics`]).
 /// - The client's address goes in `ConnectInfo` (behind a trusted proxy,
 ///   the forwarded one) for every limiter and handler inside.
 /// - The request gets its cookie-session cell, and the answer the cookies
@@ -437,10 +430,12 @@ async fn site_policy(
     mut req: Request<Body>,
     next: axum::middleware::Next,
 ) -> Response {
+    let in_flight = request_metrics::InFlight::start(&req, unmatched_route);
     client_ip::resolve(&policy.trusted, &mut req);
     let session = app::server::web_session::RequestSession::default();
     req.extensions_mut().insert(session.clone());
     let mut res = private_pages(req, next, &policy.throttle, policy.https).await;
+    in_flight.finish(res.status());
     let headers = res.headers_mut();
     // Pages rendered by Leptos set their own policy with a nonce (see
     // `app::ui::content_security_policy`); everything else (the API
