@@ -26,8 +26,15 @@ pub fn parse_date(raw: &str) -> Option<chrono::NaiveDate> {
     if !shaped {
         return None;
     }
-    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .ok()
+    // The shape is checked: the digits are read directly (chrono's format
+    // parser was a visible share of every availability request).
+    let number = |range: std::ops::Range<usize>| {
+        raw.as_bytes()[range]
+            .iter()
+            .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'))
+    };
+    let year = i32::try_from(number(0..4)).ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, number(5..7), number(8..10))
         .filter(|d| (FIRST_YEAR..=LAST_YEAR).contains(&d.year()))
 }
 
@@ -182,6 +189,10 @@ mod tests {
             super::parse_date(" 2026-12-31 "),
             chrono::NaiveDate::from_ymd_opt(2026, 12, 31)
         );
+        assert_eq!(
+            super::parse_date("2028-02-29"),
+            chrono::NaiveDate::from_ymd_opt(2028, 2, 29)
+        );
         for bad in [
             "+262142-12-31",
             "262142-12-31",
@@ -189,6 +200,10 @@ mod tests {
             "2101-01-01",
             "2026-2-1",
             "2026-02-30",
+            "2026-00-10",
+            "2026-13-01",
+            "2026-01-00",
+            "2026-01-32",
             "",
             "today",
         ] {
