@@ -103,6 +103,8 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     let leptos_options = state.leptos_options.clone();
     let secure = state.secure_cookies;
     let routes = page_routes();
+    // Installed now: the studio's own figures (jobs, backups) may be
+    // recorded before the first request or scrape.
     metrics_handle();
     let throttle = throttle::Throttle::new(options.limits, state.shared.clone());
     let trusted = options.trusted_proxies.clone();
