@@ -553,7 +553,9 @@ async fn backend_run(backend: &str, bin: &Path) {
         .unwrap();
     let fixed = fixed_handler(sample.to_vec()).await;
     let token = sign_in(addr).await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Idle: the allocator gives freed pages back once they have been free
+    // for a second (see `tune_allocators` in the server's main.rs).
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
     let (idle_mb, _) = memory(pid);
 
     println!("\n### {backend}: {seeded} bookings stored, cold start {cold_ms:.0} ms, idle RSS {idle_mb:.1} MB\n");
