@@ -313,34 +313,40 @@ async fn cards(
     args: &[Arg],
     markup: &(dyn Fn(&CardFacts<'_>) -> String + Sync),
 ) -> Result<Vec<BoardCard>, AppError> {
-    let rows: Vec<CardRow> = with_pool!(store, p => bind_all!(sqlx::query_as(sql), args)
-        .fetch_all(p)
-        .await)?;
+    use futures_util::TryStreamExt;
     let vault = store.vault()?;
-    rows.into_iter()
-        .map(|r| {
-            let client_name = vault.open(&r.client_name)?;
-            let read = r.read(config)?;
-            let html = markup(&CardFacts {
-                reference: &r.reference,
-                space: &r.slug,
-                space_name: &r.space_name,
-                start_time: &read.start_time,
-                end_time: &read.end_time,
-                people_count: i64::from(r.people_count),
-                client_name: &client_name,
-                total_price: Money::from_minor(r.price_total),
-                payment_status: read.payment_status,
-            });
-            Ok(BoardCard {
-                state: read.state,
-                version: i64::from(r.version),
-                id: r.id,
-                start_time: read.start_time,
-                html,
-            })
+    let card = |r: CardRow| {
+        let client_name = vault.open(&r.client_name)?;
+        let read = r.read(config)?;
+        let html = markup(&CardFacts {
+            reference: &r.reference,
+            space: &r.slug,
+            space_name: &r.space_name,
+            start_time: &read.start_time,
+            end_time: &read.end_time,
+            people_count: i64::from(r.people_count),
+            client_name: &client_name,
+            total_price: Money::from_minor(r.price_total),
+            payment_status: read.payment_status,
+        });
+        Ok::<_, AppError>(BoardCard {
+            state: read.state,
+            version: i64::from(r.version),
+            id: r.id,
+            start_time: read.start_time,
+            html,
         })
-        .collect()
+    };
+    // Each card is made as its row arrives, while SQLite's thread (or
+    // PostgreSQL) reads the next ones, instead of after the last.
+    let mut out = Vec::new();
+    with_pool!(store, p => {
+        let mut rows = bind_all!(sqlx::query_as::<_, CardRow>(sql), args).fetch(p);
+        while let Some(r) = rows.try_next().await? {
+            out.push(card(r)?);
+        }
+    });
+    Ok(out)
 }
 
 async fn config(state: &AppState) -> Result<std::sync::Arc<StudioConfig>, AppError> {
@@ -554,20 +560,18 @@ pub async fn board(
     if !errors.is_empty() {
         return Err(AppError::Validation { fields: errors });
     }
+    // Read before the cards: a change committed after this id is replayed
+    // on top of them by the live feed, so none falls between the two.
+    let last_event_id = super::live::last_event_id(&state.store).await?;
     let where_sql = f.sql();
     let counts_sql = format!("SELECT b.state, COUNT(*) {FROM} {where_sql} GROUP BY b.state");
-    let counts: Vec<(String, i64)> = with_pool!(&state.store, p => bind_all!(sqlx::query_as(&counts_sql), &f.args)
-        .fetch_all(p)
-        .await)?;
-    let count_of = |s: BookingState| {
-        counts
-            .iter()
-            .find(|(name, _)| name == s.as_str())
-            .map_or(0, |(_, n)| *n)
+    let counts = async {
+        let rows: Vec<(String, i64)> = with_pool!(&state.store, p => bind_all!(sqlx::query_as(&counts_sql), &f.args)
+            .fetch_all(p)
+            .await)?;
+        Ok::<_, AppError>(rows)
     };
-    let last_event_id = super::live::last_event_id(&state.store).await?;
-
-    let mut open = {
+    let open_query = {
         let mut f = base(&mut errors);
         f.conditions
             .push("b.state IN ('pending', 'confirmed', 'in_progress')".into());
@@ -576,7 +580,55 @@ pub async fn board(
             "SELECT {CARD_COLUMNS} {FROM} {} ORDER BY b.starts_at, b.id LIMIT {limit}",
             f.sql()
         );
-        cards(&state.store, &config, &sql, &f.args, markup).await?
+        (sql, f.args)
+    };
+    let final_queries = FINAL.map(|s| {
+        let mut f = base(&mut errors);
+        let p = f.arg(Arg::Text(s.as_str().into()));
+        f.conditions.push(format!("b.state = {p}"));
+        let limit = f.arg(Arg::Int(recent));
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} {FROM} {} ORDER BY b.starts_at DESC, b.id LIMIT {limit}",
+            f.sql()
+        );
+        (sql, f.args)
+    });
+    let store = &state.store;
+    // The board's reads do not depend on one another: each on a
+    // connection of its own at once, so the counts and the short columns
+    // are read while the open cards are, and an employee opening the board
+    // waits for the longest read, not for all of them in turn.
+    let (counts, mut open, completed, cancelled, no_show, spaces) = tokio::try_join!(
+        counts,
+        cards(store, &config, &open_query.0, &open_query.1, markup),
+        cards(
+            store,
+            &config,
+            &final_queries[0].0,
+            &final_queries[0].1,
+            markup
+        ),
+        cards(
+            store,
+            &config,
+            &final_queries[1].0,
+            &final_queries[1].1,
+            markup
+        ),
+        cards(
+            store,
+            &config,
+            &final_queries[2].0,
+            &final_queries[2].1,
+            markup
+        ),
+        state.active_spaces(),
+    )?;
+    let count_of = |s: BookingState| {
+        counts
+            .iter()
+            .find(|(name, _)| name == s.as_str())
+            .map_or(0, |(_, n)| *n)
     };
     let mut columns = Vec::with_capacity(6);
     for s in OPEN {
@@ -589,23 +641,14 @@ pub async fn board(
             with_markup: true,
         });
     }
-    for s in FINAL {
-        let mut f = base(&mut errors);
-        let p = f.arg(Arg::Text(s.as_str().into()));
-        f.conditions.push(format!("b.state = {p}"));
-        let limit = f.arg(Arg::Int(recent));
-        let sql = format!(
-            "SELECT {CARD_COLUMNS} {FROM} {} ORDER BY b.starts_at DESC, b.id LIMIT {limit}",
-            f.sql()
-        );
+    for (s, cards) in FINAL.into_iter().zip([completed, cancelled, no_show]) {
         columns.push(BoardColumn {
             state: s,
             total: count_of(s),
-            cards: cards(&state.store, &config, &sql, &f.args, markup).await?,
+            cards,
             with_markup: true,
         });
     }
-    let spaces = state.active_spaces().await?;
     Ok(BoardData {
         columns,
         spaces,
