@@ -598,30 +598,15 @@ pub async fn board(
     // connection of its own at once, so the counts and the short columns
     // are read while the open cards are, and an employee opening the board
     // waits for the longest read, not for all of them in turn.
-    let (counts, mut open, completed, cancelled, no_show, spaces) = tokio::try_join!(
+    let finals = futures_util::future::try_join_all(
+        final_queries
+            .iter()
+            .map(|(sql, args)| cards(store, &config, sql, args, markup)),
+    );
+    let (counts, mut open, finals, spaces) = tokio::try_join!(
         counts,
         cards(store, &config, &open_query.0, &open_query.1, markup),
-        cards(
-            store,
-            &config,
-            &final_queries[0].0,
-            &final_queries[0].1,
-            markup
-        ),
-        cards(
-            store,
-            &config,
-            &final_queries[1].0,
-            &final_queries[1].1,
-            markup
-        ),
-        cards(
-            store,
-            &config,
-            &final_queries[2].0,
-            &final_queries[2].1,
-            markup
-        ),
+        finals,
         state.active_spaces(),
     )?;
     let count_of = |s: BookingState| {
@@ -641,7 +626,7 @@ pub async fn board(
             with_markup: true,
         });
     }
-    for (s, cards) in FINAL.into_iter().zip([completed, cancelled, no_show]) {
+    for (s, cards) in FINAL.into_iter().zip(finals) {
         columns.push(BoardColumn {
             state: s,
             total: count_of(s),
