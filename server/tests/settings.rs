@@ -102,14 +102,29 @@ both_backends! {
         let (_, public) = send(&app, Method::GET, None, "/api/v1/public/spaces", None).await;
         assert!(public.as_array().unwrap().iter().any(|s| s["slug"] == "loft"), "on the website at once");
         assert_eq!(free_hours(&app, "loft", 5).await.first().map(String::as_str), Some("09:00"));
+        // Bookings read the spaces with the cached rules: a new space, a new
+        // price and a space taken off the website count at once.
+        let (status, booked) = book(&app, "loft", 5, 10, 12, json!({})).await;
+        assert_eq!(status, 201, "{booked}");
+        assert_eq!(booked["price_breakdown"]["base"], 600_000);
+        let mut dearer = loft.clone();
+        dearer["hourly_price"] = json!(400_000);
+        let loft_url = format!("/api/v1/spaces/{}", space["id"].as_str().unwrap());
+        let (status, _) = send(&app, Method::PUT, Some(&token), &loft_url, Some(dearer)).await;
+        assert_eq!(status, 200);
+        let (status, booked) = book(&app, "loft", 5, 13, 15, json!({})).await;
+        assert_eq!(status, 201, "{booked}");
+        assert_eq!(booked["price_breakdown"]["base"], 800_000);
         let (status, err) = send(&app, Method::POST, Some(&token), "/api/v1/spaces", Some(loft.clone())).await;
         assert_eq!((status, err["error"]["fields"]["slug"]["code"].as_str()), (422, Some("slug_taken")));
         let mut hidden = loft.clone();
         hidden["active"] = json!(false);
-        let (status, _) = send(&app, Method::PUT, Some(&token), &format!("/api/v1/spaces/{}", space["id"].as_str().unwrap()), Some(hidden)).await;
+        let (status, _) = send(&app, Method::PUT, Some(&token), &loft_url, Some(hidden)).await;
         assert_eq!(status, 200);
         let (_, public) = send(&app, Method::GET, None, "/api/v1/public/spaces", None).await;
         assert!(!public.as_array().unwrap().iter().any(|s| s["slug"] == "loft"), "off the website");
+        let (status, err) = book(&app, "loft", 5, 16, 18, json!({})).await;
+        assert_eq!((status, err["error"]["fields"]["space"]["code"].as_str()), (422, Some("unknown_space")), "{err}");
         let (_, all) = send(&app, Method::GET, Some(&token), "/api/v1/spaces", None).await;
         assert_eq!(all.as_array().unwrap().len(), 3, "staff still see it");
 
@@ -129,8 +144,9 @@ both_backends! {
         assert_eq!(quote["discount"], 50_000, "10% of two hours");
         let (status, err) = send(&app, Method::POST, Some(&token), "/api/v1/promo-codes", Some(json!({"code": "BOTH", "percent_off": 10, "amount_off": 100}))).await;
         assert_eq!(status, 422, "{err}");
-        for action in ["space_created", "space_updated", "equipment_created", "promo_code_created"] {
-            assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await, 1, "{action}");
+        // The loft was updated twice: a new price, then off the website.
+        for (action, n) in [("space_created", 1), ("space_updated", 2), ("equipment_created", 1), ("promo_code_created", 1)] {
+            assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await, n, "{action}");
         }
     }
 }

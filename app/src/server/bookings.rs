@@ -7,7 +7,7 @@ use super::{
     cache::Kept,
     events::{self, NewEvent},
     now_epoch,
-    rules::StudioConfig,
+    rules::{BookableSpace, StudioConfig},
     store::{
         is_overlap_violation, is_reference_taken, placeholders, with_pool, with_tx, Batch,
         CalendarScope, Store, Tx,
@@ -21,7 +21,7 @@ use crate::{
             Availability, BookPageData, BookingConfirmation, BookingSource, BookingState,
             EquipmentRequest, GuestBookingRequest, GuestBookingView, QuoteRequest, Slot,
         },
-        pricing::{quote, Discount, EquipmentCharge, PriceBreakdown, SpacePrices},
+        pricing::{quote, Discount, EquipmentCharge, PriceBreakdown},
         schedule::TimeRange,
         Email, FullName, Money, Phone, Reference,
     },
@@ -42,36 +42,6 @@ pub struct RequestMeta {
     pub user_agent: String,
     /// The language the guest sees the site in; their e-mails use it.
     pub locale: crate::i18n::Locale,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(super) struct SpaceRow {
-    pub(super) id: String,
-    pub(super) slug: String,
-    pub(super) capacity: i32,
-    hourly_price: i64,
-    included_people: i32,
-    extra_person_price: i64,
-}
-
-impl SpaceRow {
-    pub(super) fn prices(&self) -> SpacePrices {
-        SpacePrices {
-            hourly_price: Money::from_minor(self.hourly_price),
-            included_people: i64::from(self.included_people),
-            extra_person_price: Money::from_minor(self.extra_person_price),
-        }
-    }
-}
-
-pub(super) async fn space_by_slug(store: &Store, slug: &str) -> Result<Option<SpaceRow>, AppError> {
-    Ok(with_pool!(store, p => sqlx::query_as(
-        "SELECT id, slug, capacity, hourly_price, included_people, extra_person_price \
-         FROM spaces WHERE slug = $1 AND active = TRUE"
-    )
-    .bind(slug)
-    .fetch_optional(p)
-    .await)?)
 }
 
 /// Live bookings (with their trailing buffer) and blocked periods of a
@@ -434,7 +404,7 @@ pub(super) fn day_start(config: &StudioConfig, date: NaiveDate) -> DateTime<Utc>
 
 /// Everything a valid request turns into.
 pub(super) struct Checked {
-    pub(super) space: SpaceRow,
+    pub(super) space: BookableSpace,
     pub(super) range: TimeRange,
     pub(super) people: i64,
     pub(super) equipment: Vec<(String, EquipmentCharge)>,
@@ -469,7 +439,7 @@ pub(super) async fn check_booking(
     errors: &mut Fields,
 ) -> Result<Option<Checked>, AppError> {
     let people = req.people_count;
-    let space = space_by_slug(&state.store, req.space.trim()).await?;
+    let space = config.space(req.space.trim()).cloned();
     if space.is_none() {
         errors.insert(
             "space".into(),

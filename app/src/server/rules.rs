@@ -4,7 +4,11 @@
 
 use super::store::{with_pool, Store};
 use crate::{
-    domain::schedule::{OpeningHours, StudioRules},
+    domain::{
+        pricing::SpacePrices,
+        schedule::{OpeningHours, StudioRules},
+        Money,
+    },
     error::AppError,
 };
 use chrono::NaiveDate;
@@ -17,6 +21,50 @@ pub struct StudioConfig {
     pub time_zone_name: String,
     pub rules: StudioRules,
     pub cancellation_hours: i64,
+    /// The active spaces as the booking flow prices and checks them, read
+    /// with the rules: a booking then asks the database nothing before its
+    /// write transaction (space edits invalidate this cache like settings).
+    pub spaces: Vec<BookableSpace>,
+}
+
+impl StudioConfig {
+    /// The active space with this slug.
+    pub fn space(&self, slug: &str) -> Option<&BookableSpace> {
+        self.spaces.iter().find(|s| s.slug == slug)
+    }
+}
+
+/// An active space: what a booking of it needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BookableSpace {
+    pub id: String,
+    pub slug: String,
+    pub capacity: i32,
+    hourly_price: i64,
+    included_people: i32,
+    extra_person_price: i64,
+}
+
+impl BookableSpace {
+    pub fn prices(&self) -> SpacePrices {
+        SpacePrices {
+            hourly_price: Money::from_minor(self.hourly_price),
+            included_people: i64::from(self.included_people),
+            extra_person_price: Money::from_minor(self.extra_person_price),
+        }
+    }
+}
+
+/// The active space with this slug, from the database (for a booking's
+/// edit, which reprices it outside the cached configuration).
+pub async fn space_by_slug(store: &Store, slug: &str) -> Result<Option<BookableSpace>, AppError> {
+    Ok(with_pool!(store, p => sqlx::query_as(
+        "SELECT id, slug, capacity, hourly_price, included_people, extra_person_price \
+         FROM spaces WHERE slug = $1 AND active = TRUE"
+    )
+    .bind(slug)
+    .fetch_optional(p)
+    .await)?)
 }
 
 /// The rules, cached; settings changes invalidate it.
@@ -71,11 +119,18 @@ async fn load(store: &Store) -> Result<StudioConfig, AppError> {
             *slot = Some(OpeningHours { opens, closes });
         }
     }
+    let spaces: Vec<BookableSpace> = with_pool!(store, p => sqlx::query_as(
+        "SELECT id, slug, capacity, hourly_price, included_people, extra_person_price \
+         FROM spaces WHERE active = TRUE"
+    )
+    .fetch_all(p)
+    .await)?;
     let closed_dates: BTreeSet<NaiveDate> = closed.iter().filter_map(|d| d.parse().ok()).collect();
     Ok(StudioConfig {
         name: s.name,
         time_zone_name: s.time_zone,
         cancellation_hours: i64::from(s.cancellation_hours),
+        spaces,
         rules: StudioRules {
             time_zone,
             hours: week,

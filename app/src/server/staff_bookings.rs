@@ -1064,7 +1064,7 @@ async fn reschedule(
         );
         return Ok(None);
     }
-    let Some(space) = bookings::space_by_slug(&state.store, &cur.slug).await? else {
+    let Some(space) = super::rules::space_by_slug(&state.store, &cur.slug).await? else {
         return Err(AppError::Internal);
     };
     let charges: Vec<EquipmentCharge> = lines
