@@ -1477,21 +1477,12 @@ mod writer_tests {
         panic!("{n} writers never queued");
     }
 
-    /// A first writer holding the turn with row 1 written, and a second
-    /// one queued behind it that writes row 2 once it has its turn and, when
-    /// told to go, ends its transaction with `end`.
-    async fn two_writers<F, Fut>(
-        store: &Store,
-        end: F,
-    ) -> (
-        Tx,
-        tokio::sync::oneshot::Sender<()>,
-        tokio::task::JoinHandle<Result<(), AppError>>,
-    )
-    where
-        F: FnOnce(Tx) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<(), AppError>> + Send,
-    {
+    /// A writer whose turn ends while another waits leaves its work in the
+    /// open transaction for the next; neither is told it committed before
+    /// the one commit of both, and nobody reads either before it.
+    #[tokio::test]
+    async fn writers_queued_behind_one_share_its_commit() {
+        let (store, _url, _dir) = store().await;
         let mut first = store.begin().await.unwrap();
         insert(&mut first, 1).await;
         let (go, gate) = tokio::sync::oneshot::channel::<()>();
@@ -1501,20 +1492,10 @@ mod writer_tests {
                 let mut tx = store.begin().await.unwrap();
                 insert(&mut tx, 2).await;
                 gate.await.unwrap();
-                end(tx).await
+                tx.commit().await
             }
         });
-        until_queued(store, 1).await;
-        (first, go, second)
-    }
-
-    /// A writer whose turn ends while another waits leaves its work in the
-    /// open transaction for the next; neither is told it committed before
-    /// the one commit of both, and nobody reads either before it.
-    #[tokio::test]
-    async fn writers_queued_behind_one_share_its_commit() {
-        let (store, _url, _dir) = store().await;
-        let (first, go, second) = two_writers(&store, |tx| async move { tx.commit().await }).await;
+        until_queued(&store, 1).await;
         let first = tokio::spawn(first.commit());
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!first.is_finished(), "the first writer committed alone");
@@ -1534,15 +1515,23 @@ mod writer_tests {
     #[tokio::test]
     async fn a_failed_member_of_a_group_leaves_the_others_work() {
         let (store, _url, _dir) = store().await;
-        let (first, go, second) = two_writers(&store, |tx| async move {
-            drop(tx);
-            Ok(())
-        })
-        .await;
+        let mut first = store.begin().await.unwrap();
+        insert(&mut first, 1).await;
+        let (go, gate) = tokio::sync::oneshot::channel::<()>();
+        let second = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                insert(&mut tx, 2).await;
+                gate.await.unwrap();
+                drop(tx);
+            }
+        });
+        until_queued(&store, 1).await;
         let first = tokio::spawn(first.commit());
         tokio::time::sleep(Duration::from_millis(20)).await;
         go.send(()).unwrap();
-        second.await.unwrap().unwrap();
+        second.await.unwrap();
         tokio::time::timeout(Duration::from_secs(5), first)
             .await
             .expect("the group was never committed")
