@@ -68,7 +68,10 @@ pub(crate) enum DbPool {
 macro_rules! with_pool {
     ($store:expr, $p:ident => $body:expr) => {
         match &$store.pool {
-            $crate::server::store::DbPool::Sqlite($p) => $body,
+            $crate::server::store::DbPool::Sqlite($p) => {
+                $store.settled().await;
+                $body
+            }
             $crate::server::store::DbPool::Postgres($p) => $body,
         }
     };
@@ -126,6 +129,19 @@ struct Commits {
 /// spawned task that first pinged it, and pinged it again for the next
 /// writer, two round trips to the connection's thread and a task hop in
 /// every turn, while every other writer waited.
+///
+/// Writers that queue meanwhile share commits (group commit): a writer
+/// whose turn ends while others wait releases its work into the open
+/// transaction (its savepoint) and hands the connection on instead of
+/// committing; the last writer of the group commits for all of them, and
+/// only then does any of them return. Each commit writes every page it
+/// changed to the WAL and makes every reader drop its page cache, and the
+/// bookings of one moment change the same pages (the ends of the same
+/// indexes): one commit for a group instead of one for each. A writer that
+/// fails rolls back to its savepoint, leaving the others' work; a commit
+/// that fails fails the whole group, and nobody was told otherwise. The
+/// group is bounded ([`GROUP_MAX_MEMBERS`], [`GROUP_MAX_AGE`]), so a
+/// writer waits at most a few turns for its commit.
 #[derive(Debug)]
 struct Writer {
     /// `None` after the connection was lost (the next writer opens
@@ -134,6 +150,97 @@ struct Writer {
     options: SqliteConnectOptions,
     /// Set by [`Store::close`]: no connection is opened any more.
     closed: std::sync::atomic::AtomicBool,
+    /// Writers waiting for their turn (not the members of a group waiting
+    /// for its commit).
+    queued: std::sync::atomic::AtomicUsize,
+    /// The group whose transaction is open on the connection, if any.
+    /// Only the turn's holder reads or changes it.
+    group: std::sync::Mutex<Option<Arc<Group>>>,
+    /// Set while the open group has a member that rolled back: reads wait
+    /// for its commit (see [`Store::settled`]).
+    left: std::sync::atomic::AtomicBool,
+}
+
+/// At most this many writers share a commit.
+const GROUP_MAX_MEMBERS: usize = 32;
+
+/// A group is committed once it is this old, however many writers wait:
+/// its first member waits for its commit at most about this long.
+const GROUP_MAX_AGE: Duration = Duration::from_millis(10);
+
+/// Writers whose work waits in one open transaction for one commit.
+#[derive(Debug)]
+struct Group {
+    since: std::time::Instant,
+    /// How many writers' work it holds.
+    members: std::sync::atomic::AtomicUsize,
+    /// Set when a writer in it did not finish (it failed, or its request
+    /// was given up): its savepoint is rolled back, and the group is
+    /// committed before anyone else joins it. (An error such as a full
+    /// disk can end SQLite's transaction by itself; then that commit fails
+    /// and tells every member, instead of a later writer's savepoint
+    /// starting a transaction of its own.)
+    broken: std::sync::atomic::AtomicBool,
+    /// Set once, in a writer's turn, when its transaction ends.
+    outcome: std::sync::OnceLock<Result<(), AppError>>,
+    ended: Notify,
+}
+
+impl Group {
+    fn end(&self, outcome: Result<(), AppError>) {
+        let _ = self.outcome.set(outcome);
+        self.ended.notify_waiters();
+    }
+
+    /// Waits until the group's transaction has ended, however it ended.
+    async fn ended(&self) {
+        loop {
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if self.outcome.get().is_some() {
+                return;
+            }
+            ended.await;
+        }
+    }
+
+    /// Waits for the group's commit. If the writers behind this one are
+    /// all gone and nobody committed (the last of them failed or was
+    /// given up), this one takes the turn again and commits.
+    async fn wait(self: &Arc<Self>, writer: &Writer) -> Result<(), AppError> {
+        loop {
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if let Some(outcome) = self.outcome.get() {
+                return outcome.clone();
+            }
+            tokio::select! {
+                () = &mut ended => {}
+                mut slot = writer.conn.clone().lock_owned() => {
+                    if self.outcome.get().is_none() {
+                        let open = writer.open_group();
+                        if open.as_ref().is_some_and(|g| Arc::ptr_eq(g, self)) {
+                            writer.end_group(&mut slot).await;
+                        } else {
+                            tracing::error!("a group of writers was left without its transaction");
+                            self.end(Err(AppError::Internal));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Counts a writer as waiting for its turn until dropped.
+struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// The writers' connection, held for one write transaction.
@@ -233,14 +340,29 @@ impl std::ops::DerefMut for SqliteTx {
 }
 
 impl SqliteTx {
-    async fn commit(self) -> Result<(), sqlx::Error> {
+    /// A write transaction's commit runs in a task of its own: once its
+    /// work is in a group, the group's commit must happen even if this
+    /// request is given up (a guest who closed the page) meanwhile.
+    async fn commit(self, turn: Option<Turn>) -> Result<(), AppError> {
         match self {
-            SqliteTx::Write(mut w) => {
-                SqliteTransactionManager::commit(&mut w.conn).await?;
-                w.open = false;
-                Ok(())
+            SqliteTx::Write(w) => {
+                let writer = w.writer.clone();
+                tokio::spawn(async move {
+                    let group = w.finish().await;
+                    // The turn has passed on (or the transaction is over).
+                    drop(turn);
+                    match group? {
+                        None => Ok(()),
+                        Some(group) => group.wait(&writer).await,
+                    }
+                })
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "a write transaction's commit did not finish");
+                    AppError::Internal
+                })?
             }
-            SqliteTx::Read(t) => t.commit().await,
+            SqliteTx::Read(t) => Ok(t.commit().await?),
         }
     }
 }
@@ -252,20 +374,144 @@ impl SqliteTx {
 pub(crate) struct WriteTx {
     conn: WriterConn,
     open: bool,
+    writer: Arc<Writer>,
+}
+
+impl WriteTx {
+    /// Ends this writer's transaction: into the open group if writers
+    /// wait (returned, to wait for its commit), else by committing it (with
+    /// the group's earlier members, told of the outcome).
+    async fn finish(mut self) -> Result<Option<Arc<Group>>, AppError> {
+        let writer = self.writer.clone();
+        let group = writer.open_group();
+        if group.is_some() {
+            // Our savepoint is released into the group's transaction.
+            SqliteTransactionManager::commit(&mut self.conn).await?;
+        }
+        self.open = false;
+        let waiting = writer.queued.load(std::sync::atomic::Ordering::Acquire) > 0;
+        let room = group.as_ref().is_none_or(|g| {
+            g.members.load(std::sync::atomic::Ordering::Acquire) < GROUP_MAX_MEMBERS
+                && g.since.elapsed() < GROUP_MAX_AGE
+        });
+        if waiting && room {
+            let group = group.unwrap_or_else(|| {
+                let g = Arc::new(Group {
+                    since: std::time::Instant::now(),
+                    members: Default::default(),
+                    broken: Default::default(),
+                    outcome: Default::default(),
+                    ended: Notify::new(),
+                });
+                writer.set_group(Some(g.clone()));
+                g
+            });
+            group
+                .members
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            return Ok(Some(group));
+        }
+        let committed = SqliteTransactionManager::commit(&mut self.conn)
+            .await
+            .map_err(AppError::from);
+        if committed.is_err() {
+            // Dropped open: its rollback is queued before the next writer.
+            self.open = true;
+        }
+        if let Some(group) = writer.take_group() {
+            group.end(committed.clone());
+        }
+        committed.map(|()| None)
+    }
 }
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
         if self.open {
+            if let Some(group) = self.writer.open_group() {
+                group
+                    .broken
+                    .store(true, std::sync::atomic::Ordering::Release);
+                self.writer
+                    .left
+                    .store(true, std::sync::atomic::Ordering::Release);
+            }
             SqliteTransactionManager::start_rollback(&mut self.conn);
         }
     }
 }
 
 impl Writer {
+    fn open_group(&self) -> Option<Arc<Group>> {
+        match self.group.lock() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_group(&self, group: Option<Arc<Group>>) {
+        match self.group.lock() {
+            Ok(mut g) => *g = group,
+            Err(poisoned) => *poisoned.into_inner() = group,
+        }
+    }
+
+    fn take_group(&self) -> Option<Arc<Group>> {
+        let group = match self.group.lock() {
+            Ok(mut g) => g.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        self.left.store(false, std::sync::atomic::Ordering::Release);
+        group
+    }
+
+    /// Waits while the open group has a member that rolled back, until the
+    /// group's transaction ends (see [`Store::settled`]).
+    async fn settled(&self) {
+        if !self.left.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let Some(group) = self.open_group() else {
+            return;
+        };
+        if tokio::time::timeout(WRITE_QUEUE_TIMEOUT, group.ended())
+            .await
+            .is_err()
+        {
+            tracing::error!("a group of writers was not committed in time");
+        }
+    }
+
+    /// Commits the open group's transaction, if there is one, and tells
+    /// its members; the caller has the turn. A commit that fails is rolled
+    /// back (the connection dropped if even that fails).
+    async fn end_group(&self, slot: &mut Option<SqliteConnection>) {
+        let Some(group) = self.take_group() else {
+            return;
+        };
+        let outcome = match slot.as_mut() {
+            Some(conn) => match SqliteTransactionManager::commit(conn).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    if SqliteTransactionManager::rollback(conn).await.is_err() {
+                        *slot = None;
+                    }
+                    Err(AppError::from(e))
+                }
+            },
+            None => Err(AppError::Unavailable {
+                message: "The database is not available.".into(),
+            }),
+        };
+        group.end(outcome);
+    }
+
     /// Waits for the writers' turn, in arrival order; the guard is the
     /// turn and the connection slot.
     async fn turn(&self) -> Result<OwnedMutexGuard<Option<SqliteConnection>>, AppError> {
+        self.queued
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let _queued = Queued(&self.queued);
         tokio::time::timeout(WRITE_QUEUE_TIMEOUT, self.conn.clone().lock_owned())
             .await
             .map_err(|_| AppError::Unavailable {
@@ -292,8 +538,21 @@ impl Writer {
     }
 
     /// Begins a write transaction on the writers' connection; the caller
-    /// has the turn. A connection found lost is replaced once.
+    /// has the turn. With a group's transaction open, it is a savepoint in
+    /// it. A connection found lost is replaced once.
     async fn begin(&self, slot: &mut Option<SqliteConnection>) -> Result<(), sqlx::Error> {
+        if let Some(group) = self.open_group() {
+            if !group.broken.load(std::sync::atomic::Ordering::Acquire) {
+                if let Some(conn) = slot.as_mut() {
+                    if SqliteTransactionManager::begin(conn, None).await.is_ok() {
+                        return Ok(());
+                    }
+                }
+            }
+            // Its transaction does not go on: it ends (failing its members
+            // if it cannot commit) and this writer starts afresh.
+            self.end_group(slot).await;
+        }
         for attempt in 0..2 {
             let began = async {
                 self.connected(slot).await?;
@@ -363,6 +622,9 @@ impl Store {
                     ))),
                     options,
                     closed: Default::default(),
+                    queued: Default::default(),
+                    group: Default::default(),
+                    left: Default::default(),
                 };
                 (DbPool::Sqlite(pool), Some(Arc::new(writer)))
             }
@@ -474,6 +736,7 @@ impl Store {
             return Ok(());
         };
         let mut slot = writer.turn().await?;
+        writer.end_group(&mut slot).await;
         writer.connected(&mut slot).await?;
         if let Some(conn) = slot.as_mut() {
             sqlx::query(sql).execute(conn).await?;
@@ -494,7 +757,10 @@ impl Store {
     /// lock is taken up front, so a transaction that reads before it writes
     /// cannot fail half-way on a lock upgrade, and concurrent writers queue.
     /// Writers of one process take their turn in arrival order before they
-    /// ask SQLite for the lock.
+    /// ask SQLite for the lock; a writer whose turn comes while the writers
+    /// before it wait for a shared commit works in a savepoint of their
+    /// transaction (see [`Writer`]). Either way its commit returns once its
+    /// work is committed, and its rollback undoes only its own work.
     ///
     /// Where it was opened is kept: a transaction that holds SQLite's write
     /// lock for [`SLOW_WRITE`] or more (every other writer waits for it) is
@@ -540,7 +806,11 @@ impl Store {
                     waited: since.elapsed(),
                     at,
                 };
-                let tx = WriteTx { conn, open: true };
+                let tx = WriteTx {
+                    conn,
+                    open: true,
+                    writer: writer.clone(),
+                };
                 (TxInner::Sqlite(SqliteTx::Write(tx)), Some(turn))
             }
             (DbPool::Sqlite(_), None) => return Err(AppError::Internal),
@@ -565,7 +835,10 @@ impl Store {
     /// READ READ ONLY`). It takes no writer's turn. Drop it to end it.
     pub async fn begin_snapshot(&self) -> Result<Tx, AppError> {
         let inner = match &self.pool {
-            DbPool::Sqlite(p) => TxInner::Sqlite(SqliteTx::Read(p.begin().await?)),
+            DbPool::Sqlite(p) => {
+                self.settled().await;
+                TxInner::Sqlite(SqliteTx::Read(p.begin().await?))
+            }
             DbPool::Postgres(p) => TxInner::Postgres(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
@@ -582,6 +855,23 @@ impl Store {
             counters: Vec::new(),
             bookkeeping: false,
         })
+    }
+
+    /// SQLite: a read (through [`with_pool!`] or a snapshot) waits here
+    /// while a writer that rolled back in a group is not yet behind the
+    /// group's commit. Such a writer saw the work of the members before it,
+    /// not yet committed, and may have decided on it: a refresh token
+    /// already spent by a parallel request, whose successor it then reads;
+    /// a slot already taken, whose free neighbours it then offers. Its
+    /// rollback cannot wait (a drop), so what it reads next does, and it
+    /// finds that work there (unless the group's commit failed). A member
+    /// that commits waits for the group's commit anyway. Rare (a rollback
+    /// in a group) and short (the next turn commits the group first); at
+    /// once otherwise, and always on PostgreSQL.
+    pub async fn settled(&self) {
+        if let Some(writer) = &self.writer {
+            writer.settled().await;
+        }
     }
 
     /// Completes after the next commit through this store (or at once if
@@ -621,7 +911,9 @@ impl Store {
             writer
                 .closed
                 .store(true, std::sync::atomic::Ordering::Release);
-            if let Some(conn) = writer.conn.lock().await.take() {
+            let mut slot = writer.conn.clone().lock_owned().await;
+            writer.end_group(&mut slot).await;
+            if let Some(conn) = slot.take() {
                 let _ = conn.close().await;
             }
         }
@@ -747,11 +1039,10 @@ impl Tx {
             bookkeeping,
         } = self;
         match inner {
-            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Sqlite(t) => t.commit(_turn).await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
-        // The next writer may start; the anchor keeps only the newest head.
-        drop(_turn);
+        // The anchor keeps only the newest head.
         if let (Some(seal), Some((id, hash))) = (&audit, &audit_head) {
             seal.anchor(*id, hash);
         }
@@ -1234,6 +1525,205 @@ mod writer_tests {
             store.begin().await.err(),
             Some(AppError::Unavailable { .. })
         ));
+    }
+
+    /// Waits until `n` writers wait for the turn.
+    async fn until_queued(store: &Store, n: usize) {
+        let writer = store.writer.clone().unwrap();
+        for _ in 0..500 {
+            if writer.queued.load(std::sync::atomic::Ordering::Acquire) == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        panic!("{n} writers never queued");
+    }
+
+    /// A first writer holding the turn with row 1 written, and a second
+    /// one queued behind it that writes row 2 once it has its turn and, when
+    /// told to go, ends its transaction with `end`.
+    async fn two_writers<F, Fut>(
+        store: &Store,
+        end: F,
+    ) -> (
+        Tx,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<Result<(), AppError>>,
+    )
+    where
+        F: FnOnce(Tx) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), AppError>> + Send,
+    {
+        let mut first = store.begin().await.unwrap();
+        insert(&mut first, 1).await;
+        let (go, gate) = tokio::sync::oneshot::channel::<()>();
+        let second = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                insert(&mut tx, 2).await;
+                gate.await.unwrap();
+                end(tx).await
+            }
+        });
+        until_queued(store, 1).await;
+        (first, go, second)
+    }
+
+    /// A writer whose turn ends while another waits leaves its work in the
+    /// open transaction for the next; neither is told it committed before
+    /// the one commit of both, and nobody reads either before it.
+    #[tokio::test]
+    async fn writers_queued_behind_one_share_its_commit() {
+        let (store, _url, _dir) = store().await;
+        let (first, go, second) = two_writers(&store, |tx| async move { tx.commit().await }).await;
+        let first = tokio::spawn(first.commit());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!first.is_finished(), "the first writer committed alone");
+        assert_eq!(rows(&store).await, Vec::<i64>::new());
+        go.send(()).unwrap();
+        second.await.unwrap().unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(rows(&store).await, vec![1, 2]);
+        let writer = store.writer.clone().unwrap();
+        assert!(writer.open_group().is_none());
+        store.close().await;
+    }
+
+    /// A member of a group that fails (or whose request is given up) rolls
+    /// back only its own work; the group is committed without it, by the
+    /// writer before it if nobody else comes.
+    #[tokio::test]
+    async fn a_failed_member_of_a_group_leaves_the_others_work() {
+        let (store, _url, _dir) = store().await;
+        let (first, go, second) = two_writers(&store, |tx| async move {
+            drop(tx);
+            Ok(())
+        })
+        .await;
+        let first = tokio::spawn(first.commit());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        go.send(()).unwrap();
+        second.await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), first)
+            .await
+            .expect("the group was never committed")
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows(&store).await, vec![1]);
+        let mut third = store.begin().await.unwrap();
+        insert(&mut third, 3).await;
+        third.commit().await.unwrap();
+        assert_eq!(rows(&store).await, vec![1, 3]);
+        store.close().await;
+    }
+
+    /// A member of a group that rolls back reads, outside its transaction,
+    /// only once the work of the members before it (which it saw in its
+    /// transaction) is committed: a refresh request that finds its token
+    /// spent by a parallel one reads that one's successor next. The next
+    /// holder of the turn here is slow to commit the group.
+    #[tokio::test]
+    async fn a_member_that_rolls_back_reads_the_work_it_saw() {
+        let (store, _url, _dir) = store().await;
+        let (seen, saw) = tokio::sync::oneshot::channel();
+        let (first, go, second) = two_writers(&store, {
+            let store = store.clone();
+            move |mut tx| async move {
+                let inside: Vec<i64> =
+                    with_tx!(tx, t => sqlx::query_scalar("SELECT x FROM t ORDER BY x")
+                    .fetch_all(&mut **t)
+                    .await)
+                    .unwrap();
+                drop(tx);
+                let _ = seen.send((inside, rows(&store).await));
+                Ok(())
+            }
+        })
+        .await;
+        // Queued behind the second writer, before the first one's wait for
+        // its group: it has the turn after the second and holds it.
+        let slow = tokio::spawn({
+            let conn = store.writer.clone().unwrap().conn.clone();
+            async move {
+                let _turn = conn.lock_owned().await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let first = tokio::spawn(first.commit());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        go.send(()).unwrap();
+        second.await.unwrap().unwrap();
+        let (inside, outside) = saw.await.unwrap();
+        assert_eq!(inside, vec![1, 2]);
+        assert_eq!(outside, vec![1], "it read before the group's commit");
+        first.await.unwrap().unwrap();
+        slow.await.unwrap();
+        assert_eq!(rows(&store).await, vec![1]);
+        store.close().await;
+    }
+
+    /// A group's commit that fails fails every member: none of them is
+    /// told its work was kept, and none of it is.
+    #[tokio::test]
+    async fn a_group_whose_commit_fails_fails_every_member() {
+        let (store, _url, _dir) = store().await;
+        store
+            .maintain("CREATE TABLE p (id INTEGER PRIMARY KEY)")
+            .await
+            .unwrap();
+        // A deferred foreign key is checked only at the commit.
+        store
+            .maintain("CREATE TABLE c (p INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)")
+            .await
+            .unwrap();
+        let mut first = store.begin().await.unwrap();
+        insert(&mut first, 1).await;
+        let second = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                with_tx!(tx, t => sqlx::query("INSERT INTO c (p) VALUES (99)")
+                    .execute(&mut **t)
+                    .await
+                    .map(|_| ()))
+                .unwrap();
+                tx.commit().await
+            }
+        });
+        until_queued(&store, 1).await;
+        let first = first.commit().await;
+        assert!(first.is_err(), "a member was told its work was kept");
+        assert!(second.await.unwrap().is_err());
+        assert_eq!(rows(&store).await, Vec::<i64>::new());
+        // The connection is usable again.
+        let mut third = store.begin().await.unwrap();
+        insert(&mut third, 3).await;
+        third.commit().await.unwrap();
+        assert_eq!(rows(&store).await, vec![3]);
+        store.close().await;
+    }
+
+    /// Many writers at once (in groups): every one is stored.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_are_all_committed() {
+        let (store, _url, _dir) = store().await;
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut tx = store.begin().await?;
+                    insert(&mut tx, i).await;
+                    tx.commit().await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(rows(&store).await, (0..64).collect::<Vec<i64>>());
+        store.close().await;
     }
 
     /// Maintenance queues with the writers: after the writer before it,
