@@ -260,6 +260,52 @@ async fn two_server_processes_on_one_postgres_push_each_others_changes() {
     .await
 }
 
+/// Changes committed together through one process are announced together
+/// (one notification carries the ids committed while the one before it
+/// was on its way): every one of them reaches the other process's screens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_committed_at_once_all_reach_the_other_process() {
+    common::within_time(async {
+        let db = TestDb::new(Db::Postgres).await;
+        let client = reqwest::Client::new();
+        let env = db.env();
+        let process_a = ServerProcess::start(&env).await;
+        let process_b = ServerProcess::start(&env).await;
+        let app_a = format!("http://{}", process_a.addr);
+        let token = common::owner_token(&env, process_a.addr, PASSWORD).await;
+        let mut ws = open(process_b.addr, "", Some(&token), None)
+            .await
+            .expect("socket on B");
+        let made: Vec<_> = (0..24u32)
+            .map(|i| {
+                let (app_a, client) = (app_a.clone(), client.clone());
+                tokio::spawn(async move {
+                    guest_booking(&app_a, &client, 3 + i64::from(i / 8), 9 + i % 8).await
+                })
+            })
+            .collect();
+        let mut ids = std::collections::HashSet::new();
+        for m in made {
+            ids.insert(m.await.unwrap());
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !ids.is_empty() {
+            let msg = tokio::time::timeout_at(deadline, ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("B never pushed {} of the bookings", ids.len()))
+                .expect("the socket stays open")
+                .unwrap();
+            if let Message::Text(text) = msg {
+                let v: Value = serde_json::from_str(&text).unwrap();
+                if v["type"] == "BookingCreated" {
+                    ids.remove(v["booking_id"].as_str().unwrap_or(""));
+                }
+            }
+        }
+    })
+    .await
+}
+
 /// SIGTERM (what `docker stop` sends): open screens are told to reconnect
 /// (close code 1012, "service restart") and the process exits cleanly
 /// within ten seconds, live sockets notwithstanding.

@@ -34,7 +34,7 @@ pub(crate) async fn record_with<P: Serialize>(
         tracing::error!(error = %e, "cannot serialise an event payload");
         AppError::Internal
     })?;
-    let mut args = vec![
+    let args = vec![
         event.event_type.into(),
         event.aggregate_type.into(),
         event.aggregate_id.into(),
@@ -42,19 +42,14 @@ pub(crate) async fn record_with<P: Serialize>(
         event.actor.into(),
         super::now_epoch().into(),
     ];
-    // Other instances on the same PostgreSQL database hear of the event
-    // when (and only if) the transaction commits: notified by the
-    // statement that writes it.
-    if matches!(tx.inner, super::store::TxInner::Postgres(_)) {
-        args.push(super::live::CHANNEL.into());
-        change.push(INSERT_EVENT_NOTIFY, args);
-    } else {
-        change.push(INSERT_EVENT, args);
-    }
+    change.push(INSERT_EVENT, args);
     let id = match change.run_returning(tx).await {
         Ok(id) => id,
         Err(e) => return Err(refuse(&e).unwrap_or_else(|| e.into())),
     };
+    // Every instance on the same PostgreSQL database hears of the event
+    // when (and only if) the transaction commits.
+    tx.announce_on_commit(id);
     // Business metrics, counted once the change commits.
     let label = |key: &str| value[key].as_str().unwrap_or("").to_owned();
     match event.event_type {
@@ -94,9 +89,6 @@ pub(crate) async fn record_with<P: Serialize>(
 
 const INSERT_EVENT: &str = "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-/// [`INSERT_EVENT`] on PostgreSQL, telling the live channel (`$7`).
-const INSERT_EVENT_NOTIFY: &str = "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, pg_notify($7, id::text)";
 
 /// Records that an employee's access changed (disabled, another role,
 /// sessions ended), so open staff screens of that employee re-check their

@@ -4,10 +4,12 @@
 //! Events are written to `domain_events` in the transaction of the change
 //! (see [`super::events`]); a relay task per process turns committed rows
 //! into [`LiveEvent`]s on an in-process broadcast channel:
-//! - PostgreSQL: the writing transaction runs `pg_notify` with the event's
-//!   id, delivered to every listening instance at commit and in commit
-//!   order; each instance reads the row and broadcasts it. After a lost
-//!   listener connection the relay catches up from the table by id.
+//! - PostgreSQL: once the writing transaction commits, the store announces
+//!   the event's id with `pg_notify` (ids committed meanwhile together, see
+//!   `store::Announcer`: a notification sent from the transaction itself
+//!   would serialise the studio's commits); each listening instance reads
+//!   the rows and broadcasts them. After a lost listener connection the
+//!   relay catches up from the table by id.
 //! - SQLite: write transactions are serialised, so ids commit in order; the
 //!   relay reads rows after the last one it saw when a local commit pokes it
 //!   and at least twice a second (for a second process on the same file).
@@ -26,7 +28,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 /// The PostgreSQL notification channel.
-pub const CHANNEL: &str = "studio_events";
+pub const CHANNEL: &str = super::store::EVENTS_CHANNEL;
 
 /// The most events a reconnecting client is sent; beyond that it is told
 /// to reload (`resync`).
@@ -195,19 +197,25 @@ impl Live {
                         // Another instance's commit (or this one's): answers
                         // kept from before it are not current.
                         store.note_change();
-                        let Ok(id) = note.payload().parse::<i64>() else {
+                        let ids: Vec<i64> = note
+                            .payload()
+                            .split(',')
+                            .filter_map(|id| id.trim().parse().ok())
+                            .collect();
+                        let Some(&newest) = ids.iter().max() else {
                             continue;
                         };
-                        let sql = format!("{SELECT} AND id = $1");
-                        let row: Result<Option<EventRow>, _> =
-                            sqlx::query_as(&sql).bind(id).fetch_optional(&pool).await;
-                        match row {
-                            Ok(Some(r)) => {
-                                last = last.max(id);
-                                self.publish(r.into_live());
+                        let sql = format!("{SELECT} AND id = ANY($1) ORDER BY id");
+                        let rows: Result<Vec<EventRow>, _> =
+                            sqlx::query_as(&sql).bind(&ids).fetch_all(&pool).await;
+                        match rows {
+                            Ok(rows) => {
+                                last = last.max(newest);
+                                for r in rows {
+                                    self.publish(r.into_live());
+                                }
                             }
-                            Ok(None) => last = last.max(id),
-                            Err(e) => tracing::warn!(error = %e, "live feed: cannot read an event"),
+                            Err(e) => tracing::warn!(error = %e, "live feed: cannot read events"),
                         }
                     }
                     // The connection dropped and was re-established:

@@ -114,6 +114,100 @@ pub struct Store {
 struct Commits {
     notify: Notify,
     generation: std::sync::atomic::AtomicU64,
+    /// PostgreSQL: tells every instance of the events committed.
+    announcer: Option<Arc<Announcer>>,
+}
+
+/// The PostgreSQL channel on which committed domain events are announced
+/// (their ids, comma-separated), heard by every instance's live relay.
+pub const EVENTS_CHANNEL: &str = "studio_events";
+
+/// At most this many ids in one notification (a payload is at most 8,000
+/// bytes; an id is at most 19 digits and a comma).
+const ANNOUNCE_MAX: usize = 300;
+
+/// PostgreSQL: announces the ids of committed domain events on
+/// [`EVENTS_CHANNEL`] just after their commit, instead of by `pg_notify`
+/// in the writing transaction.
+///
+/// PostgreSQL serialises the commits of transactions that notify (to queue
+/// notifications in commit order, each such commit takes one lock for the
+/// whole database and holds it past its WAL flush): every booking of the
+/// studio committed after the one before it, each waiting for the disk on
+/// its own, whatever space it was for, while the commits of transactions
+/// that do not notify share flushes. pgbench on the 2-core machine, 16
+/// clients inserting one row: 2,700-3,500 transactions/s; with `pg_notify`
+/// in the transaction 1,100-1,330/s; notified after the commit (no write
+/// of its own, so no flush) 2,600-2,900/s.
+///
+/// Ids committed while a notification is on its way go out together in
+/// the next one. The relays read the rows by id, so the order of the ids
+/// across notifications does not matter. A process stopped between a
+/// commit and its announcement leaves that change unannounced: other
+/// instances' open screens show it at their next reload or reconnection.
+#[derive(Debug)]
+struct Announcer {
+    pool: PgPool,
+    pending: std::sync::Mutex<Vec<i64>>,
+    /// Set while a task sends what is pending.
+    sending: std::sync::atomic::AtomicBool,
+}
+
+impl Announcer {
+    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<i64>> {
+        match self.pending.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn announce(self: &Arc<Self>, ids: Vec<i64>) {
+        self.pending().extend(ids);
+        if self.sending.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move { me.send().await });
+    }
+
+    async fn send(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let ids = std::mem::take(&mut *self.pending());
+            if ids.is_empty() {
+                self.sending.store(false, Ordering::Release);
+                // Ids added after the take saw a sender at work.
+                if self.pending().is_empty() || self.sending.swap(true, Ordering::AcqRel) {
+                    return;
+                }
+                continue;
+            }
+            for chunk in ids.chunks(ANNOUNCE_MAX) {
+                let payload = chunk
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                for attempt in 0..2 {
+                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(EVENTS_CHANNEL)
+                        .bind(&payload)
+                        .execute(&self.pool)
+                        .await;
+                    match sent {
+                        Ok(_) => break,
+                        Err(e) if attempt == 0 => {
+                            tracing::warn!(error = %e, "cannot announce committed events; retrying");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, events = chunk.len(), "committed events were not announced");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// SQLite has one writer at a time, and write transactions run on one
@@ -299,6 +393,8 @@ pub struct Tx {
     counters: Vec<Counter>,
     /// Set by [`Tx::bookkeeping_only`]: the commit leaves the generation.
     bookkeeping: bool,
+    /// PostgreSQL: the domain events written, announced once committed.
+    events: Vec<i64>,
 }
 
 /// A counter to increment when a transaction commits.
@@ -656,8 +752,18 @@ impl Store {
             }
         };
         Ok(Store {
+            committed: Arc::new(Commits {
+                announcer: match &pool {
+                    DbPool::Postgres(p) => Some(Arc::new(Announcer {
+                        pool: p.clone(),
+                        pending: Default::default(),
+                        sending: Default::default(),
+                    })),
+                    DbPool::Sqlite(_) => None,
+                },
+                ..Default::default()
+            }),
             pool,
-            committed: Arc::default(),
             audit: None,
             writer,
             outbox: Arc::default(),
@@ -826,6 +932,7 @@ impl Store {
             outbox_written: false,
             counters: Vec::new(),
             bookkeeping: false,
+            events: Vec::new(),
         })
     }
 
@@ -854,6 +961,7 @@ impl Store {
             outbox_written: false,
             counters: Vec::new(),
             bookkeeping: false,
+            events: Vec::new(),
         })
     }
 
@@ -1022,6 +1130,14 @@ impl Tx {
         self.bookkeeping = true;
     }
 
+    /// Announces the domain event `id` once this transaction commits
+    /// (PostgreSQL; SQLite's relay reads new rows after every commit).
+    pub(crate) fn announce_on_commit(&mut self, id: i64) {
+        if matches!(self.inner, TxInner::Postgres(_)) {
+            self.events.push(id);
+        }
+    }
+
     pub(crate) fn set_audit_head(&mut self, id: i64, hash: String) {
         self.audit_head = Some((id, hash));
     }
@@ -1037,6 +1153,7 @@ impl Tx {
             outbox_written,
             counters,
             bookkeeping,
+            events,
         } = self;
         match inner {
             TxInner::Sqlite(t) => t.commit(_turn).await?,
@@ -1060,6 +1177,9 @@ impl Tx {
                 .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         }
         committed.notify.notify_one();
+        if let (Some(announcer), false) = (&committed.announcer, events.is_empty()) {
+            announcer.announce(events);
+        }
         if outbox_written {
             outbox.wake.notify_one();
         }
