@@ -208,17 +208,24 @@ both_backends! {
     }
 }
 
+/// Two server processes on one new PostgreSQL database, and an owner's
+/// token (dropped in reverse: the processes stop before the database goes).
+async fn two_processes() -> (TestDb, ServerProcess, ServerProcess, String) {
+    let db = TestDb::new(Db::Postgres).await;
+    let env = db.env();
+    let a = ServerProcess::start(&env).await;
+    let b = ServerProcess::start(&env).await;
+    let token = common::owner_token(&env, a.addr, PASSWORD).await;
+    (db, a, b, token)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_on_one_postgres_push_each_others_changes() {
     common::within_time(async {
-        let db = TestDb::new(Db::Postgres).await;
+        let (_db, process_a, process_b, token) = two_processes().await;
         let client = reqwest::Client::new();
-        let env = db.env();
-        let process_a = ServerProcess::start(&env).await;
-        let process_b = ServerProcess::start(&env).await;
         let (a, b) = (process_a.addr, process_b.addr);
         let app_a = format!("http://{a}");
-        let token = common::owner_token(&env, a, PASSWORD).await;
         let id = guest_booking(&app_a, &client, 5, 10).await;
         // Listening on B; changing through A.
         let mut ws = open(b, "", Some(&token), None).await.expect("socket on B");
@@ -266,13 +273,9 @@ async fn two_server_processes_on_one_postgres_push_each_others_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_committed_at_once_all_reach_the_other_process() {
     common::within_time(async {
-        let db = TestDb::new(Db::Postgres).await;
+        let (_db, process_a, process_b, token) = two_processes().await;
         let client = reqwest::Client::new();
-        let env = db.env();
-        let process_a = ServerProcess::start(&env).await;
-        let process_b = ServerProcess::start(&env).await;
         let app_a = format!("http://{}", process_a.addr);
-        let token = common::owner_token(&env, process_a.addr, PASSWORD).await;
         let mut ws = open(process_b.addr, "", Some(&token), None)
             .await
             .expect("socket on B");
