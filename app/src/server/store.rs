@@ -153,16 +153,15 @@ struct Announcer {
     sending: std::sync::atomic::AtomicBool,
 }
 
-impl Announcer {
-    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<i64>> {
-        match self.pending.lock() {
-            Ok(p) => p,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
+/// A std mutex's guard, also after a panic while it was held (what these
+/// mutexes guard stays consistent: one assignment or one `take`).
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
+impl Announcer {
     fn announce(self: &Arc<Self>, ids: Vec<i64>) {
-        self.pending().extend(ids);
+        locked(&self.pending).extend(ids);
         if self.sending.swap(true, std::sync::atomic::Ordering::AcqRel) {
             return;
         }
@@ -173,11 +172,11 @@ impl Announcer {
     async fn send(&self) {
         use std::sync::atomic::Ordering;
         loop {
-            let ids = std::mem::take(&mut *self.pending());
+            let ids = std::mem::take(&mut *locked(&self.pending));
             if ids.is_empty() {
                 self.sending.store(false, Ordering::Release);
                 // Ids added after the take saw a sender at work.
-                if self.pending().is_empty() || self.sending.swap(true, Ordering::AcqRel) {
+                if locked(&self.pending).is_empty() || self.sending.swap(true, Ordering::AcqRel) {
                     return;
                 }
                 continue;
@@ -304,14 +303,11 @@ impl Group {
     /// given up), this one takes the turn again and commits.
     async fn wait(self: &Arc<Self>, writer: &Writer) -> Result<(), AppError> {
         loop {
-            let ended = self.ended.notified();
-            tokio::pin!(ended);
-            ended.as_mut().enable();
             if let Some(outcome) = self.outcome.get() {
                 return outcome.clone();
             }
             tokio::select! {
-                () = &mut ended => {}
+                () = self.ended() => {}
                 mut slot = writer.conn.clone().lock_owned() => {
                     if self.outcome.get().is_none() {
                         let open = writer.open_group();
@@ -539,24 +535,15 @@ impl Drop for WriteTx {
 
 impl Writer {
     fn open_group(&self) -> Option<Arc<Group>> {
-        match self.group.lock() {
-            Ok(g) => g.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        locked(&self.group).clone()
     }
 
     fn set_group(&self, group: Option<Arc<Group>>) {
-        match self.group.lock() {
-            Ok(mut g) => *g = group,
-            Err(poisoned) => *poisoned.into_inner() = group,
-        }
+        *locked(&self.group) = group;
     }
 
     fn take_group(&self) -> Option<Arc<Group>> {
-        let group = match self.group.lock() {
-            Ok(mut g) => g.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
+        let group = locked(&self.group).take();
         self.left.store(false, std::sync::atomic::Ordering::Release);
         group
     }
@@ -1565,6 +1552,13 @@ mod writer_tests {
         .unwrap();
     }
 
+    /// Writes row `x` in a transaction of its own.
+    async fn write_row(store: &Store, x: i64) {
+        let mut tx = store.begin().await.unwrap();
+        insert(&mut tx, x).await;
+        tx.commit().await.unwrap();
+    }
+
     async fn rows(store: &Store) -> Vec<i64> {
         let rows: Result<Vec<i64>, _> = with_pool!(store, p => sqlx::query_scalar("SELECT x FROM t ORDER BY x").fetch_all(p).await);
         rows.unwrap()
@@ -1594,9 +1588,7 @@ mod writer_tests {
             .execute(&mut other)
             .await
             .unwrap();
-        let mut tx = store.begin().await.unwrap();
-        insert(&mut tx, 3).await;
-        tx.commit().await.unwrap();
+        write_row(&store, 3).await;
         assert_eq!(rows(&store).await, vec![2, 3]);
         store.close().await;
     }
@@ -1615,9 +1607,7 @@ mod writer_tests {
         assert!(given_up.is_err());
         sqlx::query("COMMIT").execute(&mut other).await.unwrap();
 
-        let mut tx = store.begin().await.unwrap();
-        insert(&mut tx, 1).await;
-        tx.commit().await.unwrap();
+        write_row(&store, 1).await;
         // Committed for real (not inside a transaction left open), and
         // the lock is free again.
         sqlx::query("INSERT INTO t (x) VALUES (2)")
@@ -1633,9 +1623,7 @@ mod writer_tests {
         let (store, _url, _dir) = store().await;
         let writer = store.writer.clone().unwrap();
         drop(writer.conn.lock().await.take());
-        let mut tx = store.begin().await.unwrap();
-        insert(&mut tx, 1).await;
-        tx.commit().await.unwrap();
+        write_row(&store, 1).await;
         assert_eq!(rows(&store).await, vec![1]);
         assert!(writer.conn.lock().await.is_some());
 
@@ -1731,9 +1719,7 @@ mod writer_tests {
             .unwrap()
             .unwrap();
         assert_eq!(rows(&store).await, vec![1]);
-        let mut third = store.begin().await.unwrap();
-        insert(&mut third, 3).await;
-        third.commit().await.unwrap();
+        write_row(&store, 3).await;
         assert_eq!(rows(&store).await, vec![1, 3]);
         store.close().await;
     }
@@ -1818,9 +1804,7 @@ mod writer_tests {
         assert!(second.await.unwrap().is_err());
         assert_eq!(rows(&store).await, Vec::<i64>::new());
         // The connection is usable again.
-        let mut third = store.begin().await.unwrap();
-        insert(&mut third, 3).await;
-        third.commit().await.unwrap();
+        write_row(&store, 3).await;
         assert_eq!(rows(&store).await, vec![3]);
         store.close().await;
     }
