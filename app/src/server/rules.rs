@@ -55,13 +55,16 @@ impl BookableSpace {
     }
 }
 
+/// The active spaces, as [`BookableSpace`] rows.
+const ACTIVE_SPACES: &str =
+    "SELECT id, slug, capacity, hourly_price, included_people, extra_person_price \
+     FROM spaces WHERE active = TRUE";
+
 /// The active space with this slug, from the database (for a booking's
 /// edit, which reprices it outside the cached configuration).
 pub async fn space_by_slug(store: &Store, slug: &str) -> Result<Option<BookableSpace>, AppError> {
-    Ok(with_pool!(store, p => sqlx::query_as(
-        "SELECT id, slug, capacity, hourly_price, included_people, extra_person_price \
-         FROM spaces WHERE slug = $1 AND active = TRUE"
-    )
+    let sql = format!("{ACTIVE_SPACES} AND slug = $1");
+    Ok(with_pool!(store, p => sqlx::query_as(&sql)
     .bind(slug)
     .fetch_optional(p)
     .await)?)
@@ -119,10 +122,7 @@ async fn load(store: &Store) -> Result<StudioConfig, AppError> {
             *slot = Some(OpeningHours { opens, closes });
         }
     }
-    let spaces: Vec<BookableSpace> = with_pool!(store, p => sqlx::query_as(
-        "SELECT id, slug, capacity, hourly_price, included_people, extra_person_price \
-         FROM spaces WHERE active = TRUE"
-    )
+    let spaces: Vec<BookableSpace> = with_pool!(store, p => sqlx::query_as(ACTIVE_SPACES)
     .fetch_all(p)
     .await)?;
     let closed_dates: BTreeSet<NaiveDate> = closed.iter().filter_map(|d| d.parse().ok()).collect();
