@@ -241,6 +241,7 @@ both!(
     a_reschedule_by_staff_reaches_guest_and_chat,
     the_outbox_health_fails_when_deliveries_are_stuck,
     messages_sent_together_each_show_their_own_booking,
+    a_new_bookings_messages_carry_its_events_id,
 );
 
 async fn a_reschedule_by_staff_reaches_guest_and_chat(db: Db) {
@@ -506,6 +507,70 @@ async fn a_guest_cancellation_reaches_guest_and_staff(db: Db) {
         sent[1]["text"].as_str().unwrap().contains("Гость отменил"),
         "{}",
         sent[1]
+    );
+}
+
+/// A new booking takes its event's id before its writes (its messages and
+/// its event are written in the same call); the events made the ordinary
+/// way before and after it (a cancellation) keep counting up past it.
+async fn a_new_bookings_messages_carry_its_events_id(db: Db) {
+    let s = studio(db, &[]).await;
+    let created_event = async |booking: &Value| {
+        let id = booking["id"].as_str().unwrap();
+        s.app
+            .scalar(&format!(
+                "SELECT id FROM domain_events WHERE event_type = 'BookingCreated' AND aggregate_id = '{id}'"
+            ))
+            .await
+    };
+    let first = book_as_guest(&s.app, &booking(3, 12, Some("anna@example.com")), "en").await;
+    let e1 = created_event(&first).await;
+    let id1 = first["id"].as_str().unwrap();
+    assert_eq!(
+        outbox_count(
+            &s.app,
+            &format!(
+                "booking_id = '{id1}' AND event_id = {e1} AND delivery_id IN ('{e1}-tg', '{e1}-mail')"
+            )
+        )
+        .await,
+        2,
+        "the chat's and the guest's messages, under the event's id"
+    );
+    let token = first["manage_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = s
+        .app
+        .client
+        .post(s.app.url(&format!("/api/v1/public/bookings/{token}/cancel")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cancelled = s
+        .app
+        .scalar(&format!(
+            "SELECT id FROM domain_events WHERE event_type = 'BookingStateChanged' AND aggregate_id = '{id1}'"
+        ))
+        .await;
+    assert!(cancelled > e1, "{cancelled} after {e1}");
+    let second = book_as_guest(&s.app, &booking(4, 12, None), "en").await;
+    let e3 = created_event(&second).await;
+    assert!(e3 > cancelled, "{e3} after {cancelled}");
+    let id3 = second["id"].as_str().unwrap();
+    assert_eq!(
+        outbox_count(&s.app, &format!("booking_id = '{id3}' AND event_id = {e3}")).await,
+        1,
+        "no address, so only the chat's message"
+    );
+    assert_eq!(
+        outbox_count(&s.app, &format!("booking_id = '{id3}'")).await,
+        1
     );
 }
 

@@ -94,6 +94,14 @@ struct TouchRow {
     time_zone: String,
     old_space: Option<String>,
     old_start: Option<i64>,
+    #[sqlx(flatten)]
+    near: Near,
+}
+
+/// One booking of a space's 30 hours around a time (all `None` when the
+/// outer join found none), as [`touch`] and the booking prelude read them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Near {
     b_starts_at: Option<i64>,
     b_ends_at: Option<i64>,
     b_created_at: Option<i64>,
@@ -101,6 +109,31 @@ struct TouchRow {
     b_cancelled_by: Option<String>,
     b_source: Option<String>,
     b_total: Option<i64>,
+}
+
+impl Near {
+    fn facts(&self) -> Option<BookingFacts> {
+        Some(BookingFacts {
+            starts_at: self.b_starts_at?,
+            ends_at: self.b_ends_at?,
+            created_at: self.b_created_at?,
+            state: self.b_state.clone()?,
+            cancelled_by: self.b_cancelled_by.clone(),
+            source: self.b_source.clone()?,
+            total: self.b_total?,
+        })
+    }
+}
+
+/// The figures of `day` from the bookings near it that start on it.
+fn fold_day<'a>(zone: Tz, day: NaiveDate, near: impl IntoIterator<Item = &'a Near>) -> DayFigures {
+    let mut figures = DayFigures::default();
+    for facts in near.into_iter().filter_map(Near::facts) {
+        if local_day(zone, facts.starts_at) == day {
+            figures.fold(&facts, zone);
+        }
+    }
+    figures
 }
 
 const TOUCH: &str = "SELECT t.space_id, t.starts_at, s.time_zone, d.space_id AS old_space, \
@@ -139,39 +172,7 @@ pub(crate) async fn touch(
         .clone()
         .zip(first.old_start.map(|t| local_day(zone, t)));
     let start_now = first.starts_at;
-    let mut figures = DayFigures::default();
-    for r in rows {
-        let (
-            Some(starts_at),
-            Some(ends_at),
-            Some(created_at),
-            Some(state),
-            Some(source),
-            Some(total),
-        ) = (
-            r.b_starts_at,
-            r.b_ends_at,
-            r.b_created_at,
-            r.b_state,
-            r.b_source,
-            r.b_total,
-        )
-        else {
-            continue;
-        };
-        if local_day(zone, starts_at) == day {
-            let facts = BookingFacts {
-                starts_at,
-                ends_at,
-                created_at,
-                state,
-                cancelled_by: r.b_cancelled_by,
-                source,
-                total,
-            };
-            figures.fold(&facts, zone);
-        }
-    }
+    let figures = fold_day(zone, day, rows.iter().map(|r| &r.near));
     store_day(writes, &space, day, &figures);
     if before.as_ref() != Some(&(space.clone(), day)) {
         if let Some((old_space, old_day)) = before {
@@ -183,6 +184,25 @@ pub(crate) async fn touch(
             vec![booking_id.into(), space.into(), start_now.into()],
         );
     }
+    Ok(())
+}
+
+/// Counts a booking about to be inserted in its day's rollup, from the
+/// bookings near it read beforehand under the calendar lock (the booking
+/// prelude): the day's write goes into `writes`, with the booking's own.
+/// Where it is counted is recorded by the insert trigger, as for [`touch`].
+pub(crate) fn count_new(
+    writes: &mut Batch,
+    time_zone: &str,
+    space_id: &str,
+    new: &BookingFacts,
+    near: &[Near],
+) -> Result<(), AppError> {
+    let zone = zone(time_zone)?;
+    let day = local_day(zone, new.starts_at);
+    let mut figures = fold_day(zone, day, near);
+    figures.fold(new, zone);
+    store_day(writes, space_id, day, &figures);
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use super::{
     rules::{BookableSpace, StudioConfig},
     store::{
         is_overlap_violation, is_reference_taken, placeholders, with_pool, with_tx, Batch,
-        CalendarScope, Store, Tx,
+        CalendarScope, Store, Tx, TxInner,
     },
     tokens, AppState,
 };
@@ -791,15 +791,9 @@ async fn insert_as(
     let blocked_until = ends_at + config.rules.buffer_minutes * 60;
     let equipment: Vec<String> = c.equipment.iter().map(|(id, _)| id.clone()).collect();
     let mut tx = state.store.begin().await?;
-    tx.lock_calendar(CalendarScope::Space {
-        space_id: &c.space.id,
-        equipment: &equipment,
-    })
-    .await?;
-
-    // Blocked periods are checked inside the write transaction, after the
-    // lock, so a block made a moment ago is seen.
-    ensure_unblocked(&mut tx, &c.space.id, starts_at, blocked_until).await?;
+    // The calendar lock, then (so a block or booking made a moment ago is
+    // seen) blocked time, the day's bookings and the event's id.
+    let prelude = prelude(&mut tx, &c.space.id, &equipment, starts_at, blocked_until).await?;
     check_stock(&mut tx, &c.equipment, starts_at, blocked_until, "").await?;
     if let Some(code) = &c.promo {
         let used = with_tx!(tx, t => sqlx::query(
@@ -921,9 +915,25 @@ async fn insert_as(
             now.into(),
         ],
     );
-    // The event goes with them; the database's no-overlap rule refusing
-    // the row is a taken slot.
-    events::record_with(
+    // The booking's day in the analytics rollups, counted with it.
+    super::analytics::count_new(
+        &mut writes,
+        &prelude.time_zone,
+        &c.space.id,
+        &crate::domain::analytics::BookingFacts {
+            starts_at,
+            ends_at,
+            created_at: now,
+            state: how.state.as_str().to_owned(),
+            cancelled_by: None,
+            source: source.as_str().to_owned(),
+            total: b.total.minor(),
+        },
+        &prelude.near,
+    )?;
+    // The event and its messages go with them; the database's no-overlap
+    // rule refusing the row is a taken slot.
+    events::record_created(
         &mut tx,
         writes,
         NewEvent {
@@ -942,6 +952,8 @@ async fn insert_as(
             }),
             actor: staff_id.as_deref(),
         },
+        prelude.event_id,
+        client.email.as_deref().is_some_and(|e| !e.is_empty()),
         |e| {
             if is_overlap_violation(e) {
                 Some(slot_taken())
@@ -1003,6 +1015,91 @@ const INSERT_BOOKING: &str = "INSERT INTO bookings (id, reference, space_id, sta
      client_phone_bidx, client_email_bidx) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, \
      $22, $23, $24, $25, $25, $26, $27, $28)";
+
+/// What a new booking reads before its writes (see [`prelude`]).
+struct Prelude {
+    /// The id its event takes.
+    event_id: i64,
+    /// The studio's time zone, for its day in the rollups.
+    time_zone: String,
+    /// The bookings of its space starting within 30 hours of it.
+    near: Vec<super::analytics::Near>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PreludeRow {
+    blocks: i64,
+    event_id: Option<i64>,
+    time_zone: Option<String>,
+    #[sqlx(flatten)]
+    near: super::analytics::Near,
+}
+
+/// SQLite's prelude, one query (PostgreSQL's reads are those of the
+/// function of migration 0018).
+const PRELUDE_SQLITE: &str = "SELECT (SELECT COUNT(*) FROM blocked_periods p \
+       WHERE (p.space_id = $1 OR p.space_id IS NULL) AND p.starts_at < $3 AND p.ends_at > $2) AS blocks, \
+     COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'domain_events'), 0) + 1 AS event_id, \
+     s.time_zone, b.starts_at AS b_starts_at, b.ends_at AS b_ends_at, b.created_at AS b_created_at, \
+     b.state AS b_state, b.cancelled_by AS b_cancelled_by, b.source AS b_source, b.price_total AS b_total \
+     FROM studio_settings s LEFT JOIN bookings b ON b.space_id = $1 AND b.deleted_at IS NULL \
+     AND b.starts_at > $2 - 108000 AND b.starts_at < $2 + 108000 \
+     WHERE s.id = 1";
+
+/// A new booking's first step in its transaction, one round trip: the
+/// calendar lock of its space and items (as [`Tx::lock_calendar`]), then,
+/// under it, the blocked time it must not cover (a 409 `slot_unavailable`),
+/// the bookings of its day for the rollups and the id of its event. On
+/// PostgreSQL the migration's `booking_prelude` function, whose reads take
+/// their snapshots after the locks; on SQLite, where the writer is alone,
+/// one query. The event's id is SQLite's next (its `AUTOINCREMENT`
+/// counter, read and used by the one writer) or PostgreSQL's sequence.
+async fn prelude(
+    tx: &mut Tx,
+    space_id: &str,
+    equipment: &[String],
+    starts_at: i64,
+    blocked_until: i64,
+) -> Result<Prelude, AppError> {
+    let rows: Vec<PreludeRow> = match &mut tx.inner {
+        TxInner::Postgres(t) => {
+            let mut items: Vec<&str> = equipment.iter().map(String::as_str).collect();
+            items.sort_unstable();
+            items.dedup();
+            sqlx::query_as("SELECT * FROM booking_prelude($1, $2, $3, $4)")
+                .bind(space_id)
+                .bind(items)
+                .bind(starts_at)
+                .bind(blocked_until)
+                .fetch_all(&mut **t)
+                .await?
+        }
+        TxInner::Sqlite(t) => {
+            sqlx::query_as(PRELUDE_SQLITE)
+                .bind(space_id)
+                .bind(starts_at)
+                .bind(blocked_until)
+                .fetch_all(&mut **t)
+                .await?
+        }
+    };
+    let Some(first) = rows.first() else {
+        tracing::error!("the studio's settings row is missing");
+        return Err(AppError::Internal);
+    };
+    if first.blocks > 0 {
+        return Err(slot_taken());
+    }
+    let (Some(event_id), Some(time_zone)) = (first.event_id, first.time_zone.clone()) else {
+        tracing::error!("the booking prelude returned no event id or time zone");
+        return Err(AppError::Internal);
+    };
+    Ok(Prelude {
+        event_id,
+        time_zone,
+        near: rows.into_iter().map(|r| r.near).collect(),
+    })
+}
 
 /// Refuses (409 `slot_unavailable`) a time that blocked time covers, in
 /// the space or the whole studio. Called after [`Tx::lock_calendar`], so a

@@ -113,19 +113,33 @@ pub(crate) async fn enqueue(tx: &mut Tx, m: NewMessage<'_>) -> Result<bool, AppE
     Ok(written > 0)
 }
 
+/// A booking's event as its messages need it.
+pub(crate) struct Occurred<'a> {
+    pub(crate) event_id: i64,
+    pub(crate) event_type: &'a str,
+    pub(crate) booking_id: &'a str,
+    pub(crate) payload: &'a Value,
+    /// Employee id, or `None` for guests and the system.
+    pub(crate) actor: Option<&'a str>,
+    /// Whether the guest gave an e-mail address, when the caller knows
+    /// (a booking being created, whose row the statement cannot see);
+    /// `None`: the booking's row says.
+    pub(crate) has_email: Option<bool>,
+}
+
 /// Called by [`super::events::record`] for every booking event, inside
 /// its transaction: adds the statement writing the messages the event
 /// causes to `writes` (the caller runs it last, so the rows it changed say
 /// whether any message was written).
-pub(crate) fn on_event(
-    tx: &Tx,
-    writes: &mut Batch,
-    event_id: i64,
-    event_type: &str,
-    booking_id: &str,
-    payload: &Value,
-    actor: Option<&str>,
-) {
+pub(crate) fn on_event(tx: &Tx, writes: &mut Batch, event: Occurred<'_>) {
+    let Occurred {
+        event_id,
+        event_type,
+        booking_id,
+        payload,
+        actor,
+        has_email,
+    } = event;
     let to = payload.get("to").and_then(Value::as_str);
     let (telegram_on, email_on) = {
         let w = tx.outbox_wiring();
@@ -171,6 +185,7 @@ pub(crate) fn on_event(
             hook.unwrap_or("").into(),
             body.into(),
             hook.is_some().into(),
+            has_email.into(),
         ],
     );
 }
@@ -183,8 +198,9 @@ const ON_EVENT: &str = "INSERT INTO outbox (delivery_id, channel, kind, booking_
      SELECT $1, 'telegram', $2, $3, NULL, $4, $5, $6, $6 FROM studio_settings s \
        WHERE s.id = 1 AND $7 AND (',' || s.telegram_events || ',') LIKE ('%,' || $2 || ',%') \
      UNION ALL \
-     SELECT $8, 'email', $9, b.id, NULL, $4, $5, $6, $6 FROM bookings b \
-       WHERE b.id = $3 AND $10 AND b.client_email IS NOT NULL AND b.client_email <> '' \
+     SELECT $8, 'email', $9, $3, NULL, $4, $5, $6, $6 \
+       WHERE $10 AND COALESCE($15, EXISTS (SELECT 1 FROM bookings b \
+         WHERE b.id = $3 AND b.client_email IS NOT NULL AND b.client_email <> '')) \
      UNION ALL \
      SELECT $11 || w.id, 'webhook', $12, $3, w.id, $4, $13, $6, $6 FROM webhooks w \
        WHERE $14 AND w.active = TRUE AND w.deleted_at IS NULL AND w.events LIKE ('%\"' || $12 || '\"%')";

@@ -1034,7 +1034,9 @@ impl Tx {
     /// On PostgreSQL a change to one space locks that space (and the
     /// equipment it takes) and shares the studio, so bookings of different
     /// spaces go on in parallel; a studio-wide block takes the whole studio.
-    /// SQLite write transactions are exclusive already.
+    /// SQLite write transactions are exclusive already. A new booking
+    /// takes the same locks in `booking_prelude` (migration 0018), with its
+    /// first reads: the keys must stay the same in both.
     pub async fn lock_calendar(&mut self, scope: CalendarScope<'_>) -> Result<(), AppError> {
         let TxInner::Postgres(t) = &mut self.inner else {
             return Ok(());
@@ -1224,6 +1226,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Bool(bool),
+    OptBool(Option<bool>),
 }
 
 impl From<i64> for Arg {
@@ -1241,6 +1244,12 @@ impl From<i32> for Arg {
 impl From<bool> for Arg {
     fn from(v: bool) -> Arg {
         Arg::Bool(v)
+    }
+}
+
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Arg {
+        Arg::OptBool(v)
     }
 }
 
@@ -1282,6 +1291,7 @@ macro_rules! bind_all {
                 $crate::server::store::Arg::Text(v) => q.bind(v.as_str()),
                 $crate::server::store::Arg::OptText(v) => q.bind(v.as_deref()),
                 $crate::server::store::Arg::Bool(v) => q.bind(*v),
+                $crate::server::store::Arg::OptBool(v) => q.bind(*v),
             };
         }
         q
