@@ -196,6 +196,23 @@ async fn book_as_guest(app: &TestApp, body: &Value, lang: &str) -> Value {
     res.json().await.expect("JSON")
 }
 
+/// Cancels a booking through its guest's manage link.
+async fn cancel_as_guest(app: &TestApp, created: &Value) {
+    let token = created["manage_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/public/bookings/{token}/cancel")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 async fn outbox_count(app: &TestApp, filter: &str) -> i64 {
     app.scalar(&format!("SELECT COUNT(*) FROM outbox WHERE {filter}"))
         .await
@@ -473,24 +490,7 @@ async fn a_guest_cancellation_reaches_guest_and_staff(db: Db) {
     let created = book_as_guest(&s.app, &booking(4, 12, Some("anna@example.com")), "ru").await;
     s.mail.wait_for(1).await;
     s.telegram.wait_for(1).await;
-    let token = created["manage_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let res = s
-        .app
-        .client
-        .post(
-            s.app
-                .url(&format!("/api/v1/public/bookings/{token}/cancel")),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    cancel_as_guest(&s.app, &created).await;
     let mails = s.mail.wait_for(2).await;
     assert_eq!(mails.len(), 2);
     let cancelled = mails
@@ -537,21 +537,7 @@ async fn a_new_bookings_messages_carry_its_events_id(db: Db) {
         2,
         "the chat's and the guest's messages, under the event's id"
     );
-    let token = first["manage_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let res = s
-        .app
-        .client
-        .post(s.app.url(&format!("/api/v1/public/bookings/{token}/cancel")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    cancel_as_guest(&s.app, &first).await;
     let cancelled = s
         .app
         .scalar(&format!(

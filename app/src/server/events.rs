@@ -48,18 +48,7 @@ pub(crate) async fn record_with<P: Serialize>(
         // The day's figures and the messages: neither reads the other.
         let mut writes = Batch::independent();
         super::analytics::touch(tx, event.aggregate_id, &mut writes).await?;
-        super::outbox::on_event(
-            tx,
-            &mut writes,
-            Occurred {
-                event_id: id,
-                event_type: event.event_type,
-                booking_id: event.aggregate_id,
-                payload: &value,
-                actor: event.actor,
-                has_email: None,
-            },
-        );
+        super::outbox::on_event(tx, &mut writes, occurred(id, &event, &value, None));
         if writes.run(tx).await? > 0 {
             tx.mark_outbox_written();
         }
@@ -86,18 +75,7 @@ pub(crate) async fn record_created<P: Serialize>(
     let mut row = event_row(&event, &value);
     row.insert(0, id.into());
     change.push(INSERT_EVENT_AS, row);
-    super::outbox::on_event(
-        tx,
-        &mut change,
-        Occurred {
-            event_id: id,
-            event_type: event.event_type,
-            booking_id: event.aggregate_id,
-            payload: &value,
-            actor: event.actor,
-            has_email: Some(email),
-        },
-    );
+    super::outbox::on_event(tx, &mut change, occurred(id, &event, &value, Some(email)));
     match change.run(tx).await {
         Ok(messages) if messages > 0 => tx.mark_outbox_written(),
         Ok(_) => {}
@@ -105,6 +83,23 @@ pub(crate) async fn record_created<P: Serialize>(
     }
     recorded(tx, id, &event, &value);
     Ok(())
+}
+
+/// A booking's event as its messages need it (see [`Occurred`]).
+fn occurred<'a, P: Serialize>(
+    id: i64,
+    event: &NewEvent<'a, P>,
+    value: &'a serde_json::Value,
+    has_email: Option<bool>,
+) -> Occurred<'a> {
+    Occurred {
+        event_id: id,
+        event_type: event.event_type,
+        booking_id: event.aggregate_id,
+        payload: value,
+        actor: event.actor,
+        has_email,
+    }
 }
 
 fn payload<P: Serialize>(event: &NewEvent<'_, P>) -> Result<serde_json::Value, AppError> {
