@@ -136,15 +136,43 @@ fn fold_day<'a>(zone: Tz, day: NaiveDate, near: impl IntoIterator<Item = &'a Nea
     figures
 }
 
-const TOUCH: &str = "SELECT t.space_id, t.starts_at, s.time_zone, d.space_id AS old_space, \
-     d.starts_at AS old_start, b.starts_at AS b_starts_at, b.ends_at AS b_ends_at, \
-     b.created_at AS b_created_at, b.state AS b_state, b.cancelled_by AS b_cancelled_by, \
-     b.source AS b_source, b.price_total AS b_total \
-     FROM bookings t JOIN studio_settings s ON s.id = 1 \
-     LEFT JOIN analytics_counted d ON d.booking_id = t.id \
-     LEFT JOIN bookings b ON b.space_id = t.space_id AND b.deleted_at IS NULL \
-     AND b.starts_at > t.starts_at - 108000 AND b.starts_at < t.starts_at + 108000 \
-     WHERE t.id = $1";
+/// The columns of a neighbour `b` as [`Near`] reads them.
+macro_rules! near_columns {
+    () => {
+        "b.starts_at AS b_starts_at, b.ends_at AS b_ends_at, b.created_at AS b_created_at, \
+         b.state AS b_state, b.cancelled_by AS b_cancelled_by, b.source AS b_source, \
+         b.price_total AS b_total"
+    };
+}
+
+/// The outer join of a booking's neighbours `b`: the live bookings of
+/// space `$space` starting within 30 hours of `$at` (whatever the studio's
+/// zone, the day of `$at` lies inside). PostgreSQL's `booking_prelude`
+/// (migration 0018) reads the same rows.
+macro_rules! near_join {
+    ($space:literal, $at:literal) => {
+        concat!(
+            "LEFT JOIN bookings b ON b.space_id = ",
+            $space,
+            " AND b.deleted_at IS NULL AND b.starts_at > ",
+            $at,
+            " - 108000 AND b.starts_at < ",
+            $at,
+            " + 108000"
+        )
+    };
+}
+pub(crate) use {near_columns, near_join};
+
+const TOUCH: &str = concat!(
+    "SELECT t.space_id, t.starts_at, s.time_zone, d.space_id AS old_space, \
+     d.starts_at AS old_start, ",
+    near_columns!(),
+    " FROM bookings t JOIN studio_settings s ON s.id = 1 \
+     LEFT JOIN analytics_counted d ON d.booking_id = t.id ",
+    near_join!("t.space_id", "t.starts_at"),
+    " WHERE t.id = $1"
+);
 
 /// Refreshes the rollups a booking counts in: its day now, and the day it
 /// was counted under before if that differs. Runs in the transaction of

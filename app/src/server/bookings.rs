@@ -4,6 +4,7 @@
 //! that refusal to a 409 with the nearest free alternatives.
 
 use super::{
+    analytics::{near_columns, near_join},
     cache::Kept,
     events::{self, NewEvent},
     now_epoch,
@@ -1035,16 +1036,29 @@ struct PreludeRow {
     near: super::analytics::Near,
 }
 
+/// The blocked periods, of the space `$1` or the whole studio, that cover
+/// any of `[$3, $2)`: a booking there is refused.
+macro_rules! blocked_count {
+    () => {
+        "SELECT COUNT(*) FROM blocked_periods p \
+         WHERE (p.space_id = $1 OR p.space_id IS NULL) AND p.starts_at < $2 AND p.ends_at > $3"
+    };
+}
+
 /// SQLite's prelude, one query (PostgreSQL's reads are those of the
-/// function of migration 0018).
-const PRELUDE_SQLITE: &str = "SELECT (SELECT COUNT(*) FROM blocked_periods p \
-       WHERE (p.space_id = $1 OR p.space_id IS NULL) AND p.starts_at < $3 AND p.ends_at > $2) AS blocks, \
+/// function of migration 0018): `$1` the space, `$2` the end of its
+/// blocked time, `$3` its start.
+const PRELUDE_SQLITE: &str = concat!(
+    "SELECT (",
+    blocked_count!(),
+    ") AS blocks, \
      COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'domain_events'), 0) + 1 AS event_id, \
-     s.time_zone, b.starts_at AS b_starts_at, b.ends_at AS b_ends_at, b.created_at AS b_created_at, \
-     b.state AS b_state, b.cancelled_by AS b_cancelled_by, b.source AS b_source, b.price_total AS b_total \
-     FROM studio_settings s LEFT JOIN bookings b ON b.space_id = $1 AND b.deleted_at IS NULL \
-     AND b.starts_at > $2 - 108000 AND b.starts_at < $2 + 108000 \
-     WHERE s.id = 1";
+     s.time_zone, ",
+    near_columns!(),
+    " FROM studio_settings s ",
+    near_join!("$1", "$3"),
+    " WHERE s.id = 1"
+);
 
 /// A new booking's first step in its transaction, one round trip: the
 /// calendar lock of its space and items (as [`Tx::lock_calendar`]), then,
@@ -1077,8 +1091,8 @@ async fn prelude(
         TxInner::Sqlite(t) => {
             sqlx::query_as(PRELUDE_SQLITE)
                 .bind(space_id)
-                .bind(starts_at)
                 .bind(blocked_until)
+                .bind(starts_at)
                 .fetch_all(&mut **t)
                 .await?
         }
@@ -1110,9 +1124,7 @@ pub(super) async fn ensure_unblocked(
     starts_at: i64,
     blocked_until: i64,
 ) -> Result<(), AppError> {
-    let blocks: i64 = with_tx!(tx, t => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM blocked_periods WHERE (space_id = $1 OR space_id IS NULL) AND starts_at < $2 AND ends_at > $3"
-    )
+    let blocks: i64 = with_tx!(tx, t => sqlx::query_scalar(blocked_count!())
     .bind(space_id)
     .bind(blocked_until)
     .bind(starts_at)
