@@ -76,6 +76,11 @@ async fn main() -> ExitCode {
     // A missing .env is normal; the environment alone is enough.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
+    // Only a server stays idle long enough for its freed memory to matter;
+    // a command-line tool gives everything back when it exits.
+    if matches!(cli.command, None | Some(Command::Serve)) {
+        spawn_purger();
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -299,8 +304,9 @@ fn read_password() -> Result<String, String> {
 ///   `MIMALLOC_PURGE_DELAY` in milliseconds changes it), and only on a
 ///   later call into the allocator: an idle server kept the last
 ///   sign-in's 19 MiB (84 MB RSS instead of 44). A thread of its own now
-///   makes that call four times a second (see [`spawn_purger`]), so an
-///   idle server gives its freed memory back within about 1.25 s. (Until
+///   makes that call four times a second (see [`spawn_purger`]; `serve`
+///   only), so an idle server gives its freed memory back within about
+///   1.25 s. (Until
 ///   6 December the delay was set to 0 instead: every page was given back
 ///   the moment it was freed, and under load the next request faulted it
 ///   in again — 3,300 page faults for one board page instead of 300, a
@@ -314,7 +320,6 @@ fn read_password() -> Result<String, String> {
 ///   own mappings, returned to the system when freed.
 #[allow(unsafe_code)]
 fn tune_allocators() {
-    spawn_purger();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a malloc parameter; called before the
     // server allocates anything large.
