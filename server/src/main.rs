@@ -306,10 +306,9 @@ fn read_password() -> Result<String, String> {
 ///   sign-in's 19 MiB (84 MB RSS instead of 44). A thread of its own now
 ///   makes that call four times a second (see [`spawn_purger`]; `serve`
 ///   only), so an idle server gives its freed memory back within about
-///   1.25 s. (Until
-///   6 December the delay was set to 0 instead: every page was given back
-///   the moment it was freed, and under load the next request faulted it
-///   in again — 3,300 page faults for one board page instead of 300, a
+///   1.25 s. (Until 6 December the delay was set to 0 instead: every page
+///   was given back the moment it was freed, and under load the next
+///   request faulted it in again — 3,300 page faults for one board page instead of 300, a
 ///   tenth of its time.) It is built without asking for transparent huge
 ///   pages (`no_thp`): with them its first arena was backed by 2 MiB
 ///   pages, and the process's own memory after a sign-in was 21–23 MB

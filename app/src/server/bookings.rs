@@ -1115,15 +1115,23 @@ async fn prelude(
     })
 }
 
-/// Refuses (409 `slot_unavailable`) a time that blocked time covers, in
-/// the space or the whole studio. Called after [`Tx::lock_calendar`], so a
-/// block made a moment ago is seen.
-pub(super) async fn ensure_unblocked(
+/// An existing booking taking a time (reopened, or moved by staff): the
+/// calendar lock of its space and `equipment`, then, under it, a refusal
+/// (409 `slot_unavailable`) of a time that blocked time covers, in the
+/// space or the whole studio — a block made a moment ago is seen. A new
+/// booking does the same in its [`prelude`].
+pub(super) async fn hold_time(
     tx: &mut Tx,
     space_id: &str,
+    equipment: &[String],
     starts_at: i64,
     blocked_until: i64,
 ) -> Result<(), AppError> {
+    tx.lock_calendar(CalendarScope::Space {
+        space_id,
+        equipment,
+    })
+    .await?;
     let blocks: i64 = with_tx!(tx, t => sqlx::query_scalar(blocked_count!())
     .bind(space_id)
     .bind(blocked_until)
@@ -1533,12 +1541,7 @@ async fn reclaim(
     .fetch_all(&mut **t)
     .await)?;
     let ids: Vec<String> = lines.iter().map(|(e, ..)| e.clone()).collect();
-    tx.lock_calendar(CalendarScope::Space {
-        space_id,
-        equipment: &ids,
-    })
-    .await?;
-    ensure_unblocked(tx, space_id, starts_at, blocked_until).await?;
+    hold_time(tx, space_id, &ids, starts_at, blocked_until).await?;
     let wanted: Vec<(String, EquipmentCharge)> = lines
         .into_iter()
         .map(|(e, quantity, unit_price, per_hour)| {

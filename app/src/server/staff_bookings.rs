@@ -1157,15 +1157,17 @@ async fn update_in(
             .iter()
             .flat_map(|c| c.equipment.iter().map(|(id, _)| id.clone()))
             .collect();
-        tx.lock_calendar(crate::server::store::CalendarScope::Space {
-            space_id: &plan.space_id,
-            equipment: &equipment,
-        })
+        bookings::hold_time(
+            tx,
+            &plan.space_id,
+            &equipment,
+            plan.starts_at,
+            plan.blocked_until,
+        )
         .await?;
         if let Some(c) = &plan.checked {
             bookings::check_stock(tx, &c.equipment, plan.starts_at, plan.blocked_until, id).await?;
         }
-        bookings::ensure_unblocked(tx, &plan.space_id, plan.starts_at, plan.blocked_until).await?;
     }
     let now = now_epoch();
     let (space_id, starts_at, ends_at, blocked_until, people) = match &plan {
