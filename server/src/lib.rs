@@ -153,9 +153,10 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             metrics_token: config.metrics_token.as_ref().map(|t| t.bytes().into()),
         };
-        // The phone-number metadata loads on first use (about 0.1 s here):
-        // load it during start-up, not in the first guest's booking or the
-        // first search by phone. Once, in line: nothing else runs yet.
+        // The +7 phone-number metadata loads on first use: load it during
+        // start-up, not in the first guest's booking or the first search
+        // by phone. Once, in line: nothing else runs yet. (The crate's
+        // whole database waits for the first number of another country.)
         let _ = app::domain::phone::Phone::parse("+7 916 000-00-00");
         Ok(Application {
             listener,
