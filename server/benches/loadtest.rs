@@ -98,6 +98,35 @@ fn wrk(url: &str, connections: u32, script: Option<&Path>, headers: &[(&str, Str
     }
 }
 
+/// CPU time (user and system, in clock ticks) a process has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime: fields 14 and 15 of the line (11 and 12 counted
+    // from 0 after the name).
+    field(11) + field(12)
+}
+
+/// Waits (at most 10 s) until the server has been idle for 200 ms: no
+/// more than one clock tick of CPU.
+async fn settle(pid: u32) {
+    for _ in 0..50 {
+        let before = cpu_ticks(pid);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if cpu_ticks(pid).saturating_sub(before) <= 1 {
+            return;
+        }
+    }
+}
+
 /// Resident memory of a process, and its peak, in MB.
 fn memory(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -595,7 +624,10 @@ async fn backend_run(backend: &str, bin: &Path) {
     let board = wrk(&board_url, 32, None, &cookie);
     row("board page, 2,000 open bookings (SSR)", &board, ceiling.rps);
     // One employee opening the board on an otherwise idle server: the
-    // page's own time (the line above is 32 at once, queueing).
+    // page's own time (the line above is 32 at once, queueing). wrk closes
+    // its connections at the end of a line while the server still renders
+    // the pages they asked for: wait for those to finish first.
+    settle(pid).await;
     let board_alone = wrk(&board_url, 1, None, &cookie);
     row(
         "board page, one client at a time",
