@@ -210,22 +210,15 @@ mod tests {
 
     #[test]
     fn foreign_numbers_keep_their_country() {
-        assert_eq!(
-            Phone::parse("+44 20 7946 0958").unwrap().e164(),
-            "+442079460958"
-        );
-        assert_eq!(
-            Phone::parse("+49 30 12345678").unwrap().e164(),
-            "+493012345678"
-        );
-        assert_eq!(
-            Phone::parse("810 44 20 7946 0958").unwrap().e164(),
-            "+442079460958"
-        );
-        assert_eq!(
-            Phone::parse("+1 202 555 0143").unwrap().e164(),
-            "+12025550143"
-        );
+        for (raw, e164) in [
+            ("+44 20 7946 0958", "+442079460958"),
+            ("+49 30 12345678", "+493012345678"),
+            // Dialled from Russia: 810, then the country.
+            ("810 44 20 7946 0958", "+442079460958"),
+            ("+1 202 555 0143", "+12025550143"),
+        ] {
+            assert_eq!(Phone::parse(raw).unwrap().e164(), e164, "{raw}");
+        }
     }
 
     #[test]
