@@ -113,6 +113,26 @@ both_backends! {
         ws.close(None).await.ok();
     }
 
+    async fn a_settings_change_is_not_pushed_the_booking_after_it_is(app) {
+        app.create_owner("owner", PASSWORD).await;
+        let token = app.access_token("owner", PASSWORD).await;
+        let base = app.url("");
+        let mut ws = open(app.addr, "", Some(&token), None).await.expect("socket");
+        let settings: Value = app.client.get(format!("{base}/api/v1/settings")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let mut changed = settings.clone();
+        changed["buffer_minutes"] = json!(settings["buffer_minutes"].as_i64().unwrap() + 5);
+        let res = app.client.put(format!("{base}/api/v1/settings")).bearer_auth(&token).json(&changed).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let id = guest_booking(&base, &app.client, 3, 10).await;
+        // The booking's event is the first the socket hears: the settings'
+        // event (written first) is not one the feed carries.
+        let msg = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.expect("a message").unwrap().unwrap();
+        let Message::Text(text) = msg else { panic!("a text message: {msg:?}") };
+        let first: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!((first["type"].as_str(), first["booking_id"].as_str()), (Some("BookingCreated"), Some(id.as_str())), "{first}");
+        ws.close(None).await.ok();
+    }
+
     async fn the_socket_is_for_signed_in_staff_of_this_site(app) {
         app.create_owner("owner", PASSWORD).await;
         let token = app.access_token("owner", PASSWORD).await;
