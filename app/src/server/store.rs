@@ -126,6 +126,13 @@ pub const EVENTS_CHANNEL: &str = "studio_events";
 /// bytes; an id is at most 19 digits and a comma).
 const ANNOUNCE_MAX: usize = 300;
 
+/// At most one notification in this time: under load, each one (the
+/// `pg_notify`, its delivery to every listening connection, and each
+/// relay's read of the rows) carries the events of many bookings instead
+/// of one or two. A commit waits at most this long more for its
+/// announcement; an open board shows it that much later.
+const ANNOUNCE_INTERVAL: Duration = Duration::from_millis(20);
+
 /// PostgreSQL: announces the ids of committed domain events on
 /// [`EVENTS_CHANNEL`] just after their commit, instead of by `pg_notify`
 /// in the writing transaction.
@@ -181,6 +188,7 @@ impl Announcer {
                 }
                 continue;
             }
+            let began = tokio::time::Instant::now();
             for chunk in ids.chunks(ANNOUNCE_MAX) {
                 let payload = chunk
                     .iter()
@@ -205,6 +213,8 @@ impl Announcer {
                     }
                 }
             }
+            // What commits meanwhile waits for the next notification.
+            tokio::time::sleep_until(began + ANNOUNCE_INTERVAL).await;
         }
     }
 }
