@@ -791,27 +791,6 @@ async fn insert_as(
     let ends_at = c.range.end().timestamp();
     let blocked_until = ends_at + config.rules.buffer_minutes * 60;
     let equipment: Vec<String> = c.equipment.iter().map(|(id, _)| id.clone()).collect();
-    let mut tx = state.store.begin().await?;
-    // The calendar lock, then (so a block or booking made a moment ago is
-    // seen) blocked time, the day's bookings and the event's id.
-    let prelude = prelude(&mut tx, &c.space.id, &equipment, starts_at, blocked_until).await?;
-    check_stock(&mut tx, &c.equipment, starts_at, blocked_until, "").await?;
-    if let Some(code) = &c.promo {
-        let used = with_tx!(tx, t => sqlx::query(
-            "UPDATE promo_codes SET used_count = used_count + 1 \
-             WHERE code = $1 AND active = TRUE AND (max_uses IS NULL OR used_count < max_uses)"
-        )
-        .bind(code)
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if used == 0 {
-            return Err(AppError::field(
-                "promo_code",
-                FieldError::new("invalid_promo_code", "This promo code has been used up."),
-            ));
-        }
-    }
     let b = &c.breakdown;
     let vault = state.store.vault()?;
     let phone_bidx = vault.phone_index(client.phone.e164());
@@ -916,6 +895,31 @@ async fn insert_as(
             now.into(),
         ],
     );
+    // Everything above needs no lock (sealing, keyed hashes, the rows'
+    // text): done before the transaction, so the space's calendar lock
+    // (and on SQLite the writer's turn) is held only for the database's
+    // own work.
+    let mut tx = state.store.begin().await?;
+    // The calendar lock, then (so a block or booking made a moment ago is
+    // seen) blocked time, the day's bookings and the event's id.
+    let prelude = prelude(&mut tx, &c.space.id, &equipment, starts_at, blocked_until).await?;
+    check_stock(&mut tx, &c.equipment, starts_at, blocked_until, "").await?;
+    if let Some(code) = &c.promo {
+        let used = with_tx!(tx, t => sqlx::query(
+            "UPDATE promo_codes SET used_count = used_count + 1 \
+             WHERE code = $1 AND active = TRUE AND (max_uses IS NULL OR used_count < max_uses)"
+        )
+        .bind(code)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if used == 0 {
+            return Err(AppError::field(
+                "promo_code",
+                FieldError::new("invalid_promo_code", "This promo code has been used up."),
+            ));
+        }
+    }
     // The booking's day in the analytics rollups, counted with it.
     super::analytics::count_new(
         &mut writes,
