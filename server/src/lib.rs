@@ -78,6 +78,9 @@ pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
     Ok(store)
 }
 
+/// How long open live sockets get to close after the requests are done.
+const SOCKETS_CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How long in-flight requests may run after a shutdown signal; the jobs
 /// get what is left of ten seconds.
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(7);
@@ -209,6 +212,7 @@ impl Application {
         // all (a request still running then is cut; its transaction rolls
         // back, so nothing is half-written).
         let live = self.state.live.clone();
+        let sockets = self.state.live.clone();
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
         let graceful = async move {
             shutdown.await;
@@ -236,7 +240,13 @@ impl Application {
                 Ok(())
             }
         };
-        jobs.stop().await;
+        // Upgraded sockets are not the server's connections any more, so
+        // `serve` does not wait for them: give their tasks a moment to
+        // send their close frames (while the jobs stop).
+        let _ = tokio::join!(
+            tokio::time::timeout(SOCKETS_CLOSE_LIMIT, sockets.sockets_closed()),
+            jobs.stop()
+        );
         relay.abort();
         listener.abort();
         served

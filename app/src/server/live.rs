@@ -147,6 +147,15 @@ impl Live {
         self.closing.send_replace(true);
     }
 
+    /// Completes once no socket holds a [`Live::closing`] receiver any
+    /// more: each has sent its close frame and ended. Without this wait
+    /// the process could exit (ending every task) before a socket's task
+    /// had run, and that screen would see its connection cut instead of
+    /// being told to reconnect.
+    pub async fn sockets_closed(&self) {
+        self.closing.closed().await;
+    }
+
     fn publish(&self, event: LiveEvent) {
         // No subscriber is not an error: nobody has a board open.
         let _ = self.tx.send(event);

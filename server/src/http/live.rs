@@ -109,8 +109,12 @@ pub async fn socket(
     // (or learns of) once it holds the open socket is then never missed,
     // however late the upgraded connection's task starts.
     let feed = state.live.subscribe();
+    // Likewise the shutdown signal: the server waits for every holder of
+    // one to say goodbye (see `Live::sockets_closed`), including a socket
+    // whose task has not started yet.
+    let closing = state.live.closing();
     upgrade
-        .on_upgrade(move |socket| serve(socket, state, me, query.since, feed))
+        .on_upgrade(move |socket| serve(socket, state, me, query.since, feed, closing))
         .into_response()
 }
 
@@ -162,9 +166,9 @@ async fn serve(
     me: Principal,
     since: Option<i64>,
     mut feed: tokio::sync::broadcast::Receiver<LiveEvent>,
+    mut closing: tokio::sync::watch::Receiver<bool>,
 ) {
     let _open = OpenSocket::new();
-    let mut closing = state.live.closing();
     let (mut sink, mut stream) = socket.split();
     // Subscribed (in `socket`) before reading the backlog: an event
     // committed in between arrives twice rather than never, and clients
