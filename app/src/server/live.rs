@@ -89,6 +89,13 @@ impl EventRow {
 /// the index by aggregate (dropped by migration 0019) and drop all but the
 /// few asked for: 2 to 5 ms for each notification with 16,000 events
 /// stored, and more with each booking.
+///
+/// Both reads are planned on every run (not kept as prepared statements):
+/// a kept statement's plan for any ids is made once per connection, from
+/// the statistics of that moment; made while the table was nearly empty,
+/// it read the whole table for every notification, for as long as the
+/// connection lived (a tenth of the machine under the load test). Planned
+/// with the ids at hand, the primary key is always the way.
 const SELECT: &str =
     "SELECT id, event_type, aggregate_type, aggregate_id, payload, actor, created_at \
      FROM domain_events";
@@ -117,6 +124,7 @@ pub async fn events_since(
     let rows: Vec<EventRow> = with_pool!(store, p => sqlx::query_as(&sql)
         .bind(since)
         .bind(limit)
+        .persistent(false)
         .fetch_all(p)
         .await)?;
     Ok(live_events(rows).collect())
@@ -234,8 +242,11 @@ impl Live {
                             continue;
                         };
                         let sql = format!("{SELECT} WHERE id = ANY($1) ORDER BY id");
-                        let rows: Result<Vec<EventRow>, _> =
-                            sqlx::query_as(&sql).bind(&ids).fetch_all(&pool).await;
+                        let rows: Result<Vec<EventRow>, _> = sqlx::query_as(&sql)
+                            .bind(&ids)
+                            .persistent(false)
+                            .fetch_all(&pool)
+                            .await;
                         match rows {
                             Ok(rows) => {
                                 last = last.max(newest);
