@@ -386,3 +386,58 @@ async fn sigterm_tells_open_screens_to_reconnect_and_exits_within_ten_seconds() 
     })
     .await
 }
+
+/// The relay's read of the events a notification names is planned with
+/// the ids at hand every time. Kept as a prepared statement, it would get
+/// one plan per connection, made from the statistics of that moment (a
+/// scan of the whole table when the table was young, as under the load
+/// test), and keep it for as long as the connection lives.
+#[tokio::test]
+async fn the_relays_read_of_announced_events_is_planned_with_its_ids() {
+    common::within_time(async {
+        let db = TestDb::new(Db::Postgres).await;
+        let store = app::server::Store::connect(&db.url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        // One connection: the statements it keeps are the ones listed.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&db.url)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO domain_events (event_type, aggregate_type, aggregate_id, payload, actor, created_at) \
+             SELECT CASE WHEN i % 2 = 0 THEN 'BookingCreated' ELSE 'SettingsChanged' END, \
+                    CASE WHEN i % 2 = 0 THEN 'booking' ELSE 'settings' END, 'b' || i, '{}', NULL, 0 \
+             FROM generate_series(1, 20) i",
+        )
+        .persistent(false)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM domain_events ORDER BY id")
+            .persistent(false)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        // More reads than PostgreSQL's five before it settles on a plan
+        // for any values; asked newest first, answered oldest first, the
+        // settings events left out.
+        let asked: Vec<i64> = ids[..6].iter().rev().copied().collect();
+        for _ in 0..8 {
+            let events = app::server::live::announced(&pool, &asked).await.unwrap();
+            let got: Vec<&str> = events.iter().map(|e| e.booking_id.as_str()).collect();
+            assert_eq!(got, ["b2", "b4", "b6"]);
+        }
+        let kept: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%domain_events%'",
+        )
+        .persistent(false)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(kept, 0, "the read is kept as a prepared statement");
+        pool.close().await;
+        store.close().await;
+    })
+    .await;
+}

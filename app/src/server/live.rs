@@ -130,6 +130,18 @@ pub async fn events_since(
     Ok(live_events(rows).collect())
 }
 
+/// The feed's events among those a PostgreSQL notification names, oldest
+/// first (planned with the ids at hand: see [`SELECT`]).
+pub async fn announced(pool: &sqlx::PgPool, ids: &[i64]) -> Result<Vec<LiveEvent>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE id = ANY($1) ORDER BY id");
+    let rows: Vec<EventRow> = sqlx::query_as(&sql)
+        .bind(ids)
+        .persistent(false)
+        .fetch_all(pool)
+        .await?;
+    Ok(live_events(rows).collect())
+}
+
 /// The newest event's id (0 when there is none).
 pub async fn last_event_id(store: &Store) -> Result<i64, AppError> {
     let id: Option<i64> = with_pool!(store, p => sqlx::query_scalar(
@@ -241,16 +253,10 @@ impl Live {
                         let Some(&newest) = ids.iter().max() else {
                             continue;
                         };
-                        let sql = format!("{SELECT} WHERE id = ANY($1) ORDER BY id");
-                        let rows: Result<Vec<EventRow>, _> = sqlx::query_as(&sql)
-                            .bind(&ids)
-                            .persistent(false)
-                            .fetch_all(&pool)
-                            .await;
-                        match rows {
-                            Ok(rows) => {
+                        match announced(&pool, &ids).await {
+                            Ok(events) => {
                                 last = last.max(newest);
-                                for e in live_events(rows) {
+                                for e in events {
                                     self.publish(e);
                                 }
                             }
