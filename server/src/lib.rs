@@ -212,7 +212,6 @@ impl Application {
         // all (a request still running then is cut; its transaction rolls
         // back, so nothing is half-written).
         let live = self.state.live.clone();
-        let sockets = self.state.live.clone();
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
         let graceful = async move {
             shutdown.await;
@@ -244,7 +243,7 @@ impl Application {
         // `serve` does not wait for them: give their tasks a moment to
         // send their close frames (while the jobs stop).
         let _ = tokio::join!(
-            tokio::time::timeout(SOCKETS_CLOSE_LIMIT, sockets.sockets_closed()),
+            tokio::time::timeout(SOCKETS_CLOSE_LIMIT, self.state.live.sockets_closed()),
             jobs.stop()
         );
         relay.abort();
