@@ -185,18 +185,39 @@ pub async fn availability_with(
     // Read before the database is: a commit during the load leaves the
     // answer tagged with a generation that has already passed.
     let generation = state.store.generation();
-    let mut key = format!("{slug}\n{date}");
+    let mut key = String::with_capacity(slug.len() + 11);
+    key.push_str(slug);
+    key.push('\n');
+    push_date(&mut key, date);
     for (id, quantity) in &wanted {
-        key.push_str(&format!("\n{id}:{quantity}"));
+        use std::fmt::Write;
+        let _ = write!(key, "\n{id}:{quantity}");
     }
     state
         .availability_cache
         .get_or_load(
             key,
             generation,
-            day_availability(state, slug, date, &wanted),
+            || day_availability(state, slug, date, &wanted),
         )
         .await
+}
+
+/// `YYYY-MM-DD` written digit by digit (`parse_date` takes years 2000 to
+/// 2100: four digits). chrono's formatting, a character at a time through
+/// `fmt`, was the largest single item of a cached availability answer.
+fn push_date(key: &mut String, date: NaiveDate) {
+    use chrono::Datelike;
+    fn digits(key: &mut String, n: u32, width: u32) {
+        for place in (0..width).rev() {
+            key.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+        }
+    }
+    digits(key, date.year().unsigned_abs(), 4);
+    key.push('-');
+    digits(key, date.month(), 2);
+    key.push('-');
+    digits(key, date.day(), 2);
 }
 
 /// A day's free starts as the database has them now (no cache), with the

@@ -119,18 +119,27 @@ impl<T: Send + Sync + 'static> Generational<T> {
     /// one `load` computes now (tagged with `generation`, which the caller
     /// read before `load` read the database: a commit racing the load
     /// leaves a tag that no longer matches). Errors are not kept.
-    pub async fn get_or_load(
+    ///
+    /// `load` makes its future only on a miss, and that future is boxed: a
+    /// load that reads the database is a future of kilobytes, and held
+    /// inline it would be copied with every move of every future around
+    /// this one, on each hit too (a visible share of a cached request).
+    pub async fn get_or_load<F, Fut>(
         &self,
         key: String,
         generation: u64,
-        load: impl Future<Output = Result<T, AppError>>,
-    ) -> Result<Arc<Kept<T>>, AppError> {
+        load: F,
+    ) -> Result<Arc<Kept<T>>, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
         if let Some((tag, value)) = self.inner.get(&key).await {
             if tag == generation {
                 return Ok(value);
             }
         }
-        let value = Arc::new(Kept::new(load.await?));
+        let value = Arc::new(Kept::new(Box::pin(load()).await?));
         self.inner.insert(key, (generation, value.clone())).await;
         Ok(value)
     }
@@ -156,13 +165,13 @@ mod tests {
             })
         };
         let kept = cache
-            .get_or_load("a".into(), 1, load(vec![9, 10]))
+            .get_or_load("a".into(), 1, || load(vec![9, 10]))
             .await
             .unwrap();
         let first = kept.json().unwrap();
         assert_eq!(&first[..], br#"{"day":"2027-01-05","free":[9,10]}"#);
         let again = cache
-            .get_or_load("a".into(), 1, load(vec![11]))
+            .get_or_load("a".into(), 1, || load(vec![11]))
             .await
             .unwrap();
         assert!(
@@ -175,7 +184,7 @@ mod tests {
             "the same bytes, not written again"
         );
         let newer = cache
-            .get_or_load("a".into(), 2, load(vec![11]))
+            .get_or_load("a".into(), 2, || load(vec![11]))
             .await
             .unwrap();
         assert_eq!(newer.free, vec![11], "a commit since: loaded again");
