@@ -195,11 +195,9 @@ pub async fn availability_with(
     }
     state
         .availability_cache
-        .get_or_load(
-            key,
-            generation,
-            || day_availability(state, slug, date, &wanted),
-        )
+        .get_or_load(key, generation, || {
+            day_availability(state, slug, date, &wanted)
+        })
         .await
 }
 

@@ -7,9 +7,10 @@ use crate::error::AppError;
 use axum::body::Bytes;
 use moka::future::Cache;
 use std::{
+    collections::HashMap,
     future::Future,
-    sync::{Arc, OnceLock},
-    time::Duration,
+    sync::{Arc, OnceLock, RwLock},
+    time::{Duration, Instant},
 };
 
 #[derive(Clone)]
@@ -58,9 +59,26 @@ impl<T: Send + Sync + 'static> Cached<T> {
 /// `ttl`: free starts also depend on the clock (a start that passed the
 /// notice period is no longer offered), and another instance's change is
 /// heard through the live feed a moment after it commits.
+///
+/// A map behind a read-write lock rather than moka: every answer is
+/// checked against its generation and age on the way out anyway, and a
+/// hit must cost as little as possible (it is most of a guest's requests).
+/// moka records each read for its eviction policy (a channel send, a
+/// frequency sketch, housekeeping run by readers): a few percent of a
+/// cached answer's whole cost. Here a hit is a shared lock, a hash and a
+/// clock read; at capacity, a new answer first drops the expired ones,
+/// then the oldest.
 #[derive(Clone)]
 pub struct Generational<T: Send + Sync + 'static> {
-    inner: Cache<String, (u64, Arc<Kept<T>>)>,
+    inner: Arc<RwLock<HashMap<String, Entry<T>>>>,
+    capacity: usize,
+    ttl: Duration,
+}
+
+struct Entry<T> {
+    generation: u64,
+    at: Instant,
+    value: Arc<Kept<T>>,
 }
 
 /// A kept answer with its JSON, written the first time it is asked for:
@@ -108,10 +126,9 @@ impl<T: serde::Serialize> Kept<T> {
 impl<T: Send + Sync + 'static> Generational<T> {
     pub fn new(capacity: u64, ttl: Duration) -> Self {
         Generational {
-            inner: Cache::builder()
-                .max_capacity(capacity)
-                .time_to_live(ttl)
-                .build(),
+            inner: Arc::default(),
+            capacity: usize::try_from(capacity).unwrap_or(usize::MAX).max(1),
+            ttl,
         }
     }
 
@@ -134,14 +151,51 @@ impl<T: Send + Sync + 'static> Generational<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
-        if let Some((tag, value)) = self.inner.get(&key).await {
-            if tag == generation {
-                return Ok(value);
-            }
+        if let Some(kept) = self.fresh(&key, generation) {
+            return Ok(kept);
         }
         let value = Arc::new(Kept::new(Box::pin(load()).await?));
-        self.inner.insert(key, (generation, value.clone())).await;
+        self.keep(key, generation, value.clone());
         Ok(value)
+    }
+
+    fn fresh(&self, key: &str, generation: u64) -> Option<Arc<Kept<T>>> {
+        let map = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let entry = map.get(key)?;
+        (entry.generation == generation && entry.at.elapsed() < self.ttl)
+            .then(|| entry.value.clone())
+    }
+
+    fn keep(&self, key: String, generation: u64, value: Arc<Kept<T>>) {
+        let now = Instant::now();
+        let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= self.capacity && !map.contains_key(&key) {
+            map.retain(|_, e| now.saturating_duration_since(e.at) < self.ttl);
+            if map.len() >= self.capacity {
+                let oldest = map.iter().min_by_key(|(_, e)| e.at).map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    map.remove(&oldest);
+                }
+            }
+        }
+        map.insert(
+            key,
+            Entry {
+                generation,
+                at: now,
+                value,
+            },
+        );
+    }
+
+    /// How many answers are held now (expired ones included until a new
+    /// answer needs their room).
+    pub fn len(&self) -> usize {
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -192,5 +246,61 @@ mod tests {
             &newer.json().unwrap()[..],
             br#"{"day":"2027-01-05","free":[11]}"#
         );
+    }
+
+    fn answer(free: u32) -> impl Future<Output = Result<Answer, AppError>> {
+        async move {
+            Ok(Answer {
+                day: "2027-01-05",
+                free: vec![free],
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_kept_answer_expires_and_a_full_cache_drops_the_oldest() {
+        let cache = Generational::<Answer>::new(2, Duration::from_secs(1));
+        for (key, free) in [("a", 1), ("b", 2)] {
+            cache
+                .get_or_load(key.into(), 1, || answer(free))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        cache
+            .get_or_load("c".into(), 1, || answer(3))
+            .await
+            .unwrap();
+        assert_eq!(cache.len(), 2, "never more than the capacity");
+        let b = cache
+            .get_or_load("b".into(), 1, || answer(20))
+            .await
+            .unwrap();
+        assert_eq!(b.free, vec![2], "b was younger than a: still kept");
+        let a = cache
+            .get_or_load("a".into(), 1, || answer(10))
+            .await
+            .unwrap();
+        assert_eq!(a.free, vec![10], "a, the oldest, made room for c");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let c = cache
+            .get_or_load("c".into(), 1, || answer(30))
+            .await
+            .unwrap();
+        assert_eq!(c.free, vec![30], "past its time to live: loaded again");
+        cache
+            .get_or_load("d".into(), 1, || answer(4))
+            .await
+            .unwrap();
+        assert_eq!(cache.len(), 2, "expired answers made room first");
+        let failed = cache
+            .get_or_load("e".into(), 1, || async { Err(AppError::Internal) })
+            .await;
+        assert!(failed.is_err());
+        let e = cache
+            .get_or_load("e".into(), 1, || answer(5))
+            .await
+            .unwrap();
+        assert_eq!(e.free, vec![5], "an error is not kept");
     }
 }
