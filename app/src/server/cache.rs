@@ -257,50 +257,43 @@ mod tests {
         }
     }
 
+    /// What `cache` answers for `key`, loading `free` if nothing is kept.
+    async fn free(cache: &Generational<Answer>, key: &str, free: u32) -> Vec<u32> {
+        let kept = cache.get_or_load(key.into(), 1, || answer(free)).await;
+        kept.unwrap().free.clone()
+    }
+
     #[tokio::test]
     async fn a_kept_answer_expires_and_a_full_cache_drops_the_oldest() {
         let cache = Generational::<Answer>::new(2, Duration::from_secs(1));
-        for (key, free) in [("a", 1), ("b", 2)] {
-            cache
-                .get_or_load(key.into(), 1, || answer(free))
-                .await
-                .unwrap();
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        cache
-            .get_or_load("c".into(), 1, || answer(3))
-            .await
-            .unwrap();
+        assert_eq!(free(&cache, "a", 1).await, vec![1]);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(free(&cache, "b", 2).await, vec![2]);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(free(&cache, "c", 3).await, vec![3]);
         assert_eq!(cache.len(), 2, "never more than the capacity");
-        let b = cache
-            .get_or_load("b".into(), 1, || answer(20))
-            .await
-            .unwrap();
-        assert_eq!(b.free, vec![2], "b was younger than a: still kept");
-        let a = cache
-            .get_or_load("a".into(), 1, || answer(10))
-            .await
-            .unwrap();
-        assert_eq!(a.free, vec![10], "a, the oldest, made room for c");
+        assert_eq!(
+            free(&cache, "b", 20).await,
+            vec![2],
+            "b, younger than a: kept"
+        );
+        assert_eq!(
+            free(&cache, "a", 10).await,
+            vec![10],
+            "a, the oldest, made room"
+        );
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        let c = cache
-            .get_or_load("c".into(), 1, || answer(30))
-            .await
-            .unwrap();
-        assert_eq!(c.free, vec![30], "past its time to live: loaded again");
-        cache
-            .get_or_load("d".into(), 1, || answer(4))
-            .await
-            .unwrap();
+        assert_eq!(
+            free(&cache, "c", 30).await,
+            vec![30],
+            "past its time to live"
+        );
+        assert_eq!(free(&cache, "d", 4).await, vec![4]);
         assert_eq!(cache.len(), 2, "expired answers made room first");
         let failed = cache
             .get_or_load("e".into(), 1, || async { Err(AppError::Internal) })
             .await;
         assert!(failed.is_err());
-        let e = cache
-            .get_or_load("e".into(), 1, || answer(5))
-            .await
-            .unwrap();
-        assert_eq!(e.free, vec![5], "an error is not kept");
+        assert_eq!(free(&cache, "e", 5).await, vec![5], "an error is not kept");
     }
 }
