@@ -248,13 +248,11 @@ mod tests {
         );
     }
 
-    fn answer(free: u32) -> impl Future<Output = Result<Answer, AppError>> {
-        async move {
-            Ok(Answer {
-                day: "2027-01-05",
-                free: vec![free],
-            })
-        }
+    async fn answer(free: u32) -> Result<Answer, AppError> {
+        Ok(Answer {
+            day: "2027-01-05",
+            free: vec![free],
+        })
     }
 
     /// What `cache` answers for `key`, loading `free` if nothing is kept.
