@@ -60,6 +60,15 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A query string that cannot be read (`detail` says why): the REST
+    /// API's generic extractor and the endpoints that read their own
+    /// parameters answer alike.
+    pub fn invalid_query(detail: impl std::fmt::Display) -> Self {
+        AppError::BadRequest {
+            message: format!("The query string is not valid: {detail}"),
+        }
+    }
+
     pub fn field(field: &str, error: FieldError) -> Self {
         AppError::Validation {
             fields: BTreeMap::from([(field.to_owned(), error)]),
@@ -222,9 +231,7 @@ mod http {
 
     impl From<axum::extract::rejection::QueryRejection> for AppError {
         fn from(e: axum::extract::rejection::QueryRejection) -> Self {
-            AppError::BadRequest {
-                message: format!("The query string is not valid: {}", e.body_text()),
-            }
+            AppError::invalid_query(e.body_text())
         }
     }
 

@@ -190,12 +190,9 @@ impl<T: Send + Sync + 'static> Generational<T> {
 
     /// How many answers are held now (expired ones included until a new
     /// answer needs their room).
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.inner.read().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -66,10 +66,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AvailabilityQuery {
 
 impl AvailabilityQuery {
     fn parse(query: &str) -> Result<Self, AppError> {
-        let invalid = |problem: String| AppError::BadRequest {
-            message: format!(
-                "The query string is not valid: Failed to deserialize query string: {problem}"
-            ),
+        // Worded as the generic extractor words them.
+        let invalid = |problem: String| {
+            AppError::invalid_query(format!("Failed to deserialize query string: {problem}"))
         };
         let (mut space, mut date, mut equipment) = (None, None, None);
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
