@@ -665,6 +665,10 @@ impl Writer {
     }
 }
 
+/// Rows a SQLite connection's thread may read ahead of the task taking
+/// them: the board's open cards at most ([`staff_bookings`]'s limit) fit.
+const ROW_CHANNEL: usize = 5_000;
+
 /// How long a PostgreSQL connection that was checked when it came back to
 /// the pool is trusted without another check.
 const PG_TRUSTED_IDLE: Duration = Duration::from_secs(1);
@@ -692,7 +696,12 @@ impl Store {
                     // ([`Store::checkpoint`], every second), so no request
                     // pays for one; this only bounds the WAL (16 MB) where
                     // nothing does (the command-line tools, a stalled job).
-                    .pragma("wal_autocheckpoint", "4000");
+                    .pragma("wal_autocheckpoint", "4000")
+                    // sqlx hands a query's rows from the connection's thread
+                    // to the task reading them through a channel of 50; a
+                    // longer result (the board's 2,000 cards) filled it, and
+                    // the two threads then woke each other for every row.
+                    .row_buffer_size(ROW_CHANNEL);
                 if let Some(dir) = options.get_filename().parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir)?;
