@@ -1604,6 +1604,30 @@ mod writer_tests {
             .unwrap()
     }
 
+    /// SQLite as `.cargo/config.toml` builds it: plans that do not depend
+    /// on the values bound (so kept statements are not planned again at
+    /// each execution), a page cache of its own for each connection, no
+    /// global lock for statistics nobody reads.
+    #[tokio::test]
+    async fn sqlite_is_built_with_stable_plans_and_separate_page_caches() {
+        let (store, _url, _dir) = store().await;
+        let used = |option: &'static str| {
+            let store = &store;
+            async move {
+                let on: Result<i64, _> = with_pool!(store, p => sqlx::query_scalar("SELECT sqlite_compileoption_used($1)")
+                    .bind(option)
+                    .fetch_one(p)
+                    .await);
+                on.unwrap() == 1
+            }
+        };
+        assert!(used("ENABLE_QPSG").await);
+        assert!(!used("ENABLE_MEMORY_MANAGEMENT").await);
+        assert!(used("DISABLE_PAGECACHE_OVERFLOW_STATS").await);
+        assert!(used("DEFAULT_MEMSTATUS=0").await);
+        store.close().await;
+    }
+
     #[tokio::test]
     async fn a_write_dropped_unfinished_lets_go_of_the_database_at_once() {
         let (store, url, _dir) = store().await;
