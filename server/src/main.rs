@@ -73,6 +73,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     tune_allocators();
+    sqlite_on_mimalloc();
     // A missing .env is normal; the environment alone is enough.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
@@ -313,10 +314,11 @@ fn read_password() -> Result<String, String> {
 ///   pages (`no_thp`): with them its first arena was backed by 2 MiB
 ///   pages, and the process's own memory after a sign-in was 21–23 MB
 ///   instead of 10–11.
-/// - glibc's malloc, which SQLite still uses, raises its mmap threshold each
-///   time a large block is freed, up to 32 MB, and the heap keeps what it
-///   once held; a fixed threshold keeps blocks of 256 KiB and more in their
-///   own mappings, returned to the system when freed.
+/// - glibc's malloc (what C code other than SQLite's still uses, see
+///   [`sqlite_on_mimalloc`]) raises its mmap threshold each time a large
+///   block is freed, up to 32 MB, and the heap keeps what it once held; a
+///   fixed threshold keeps blocks of 256 KiB and more in their own
+///   mappings, returned to the system when freed.
 #[allow(unsafe_code)]
 fn tune_allocators() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -324,6 +326,72 @@ fn tune_allocators() {
     // server allocates anything large.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+/// SQLite allocates through mimalloc, as the rest of the process does,
+/// instead of glibc's malloc. sqlx copies every column of every row on the
+/// connection's thread (SQLite allocates the copy) and the row is dropped
+/// on a Tokio thread (which frees it): glibc takes the allocating thread's
+/// arena lock for each such free, and the board's 2,000 cards (24,000
+/// values) had the two threads queueing on it and glibc consolidating its
+/// free lists — a sixth of the SQLite thread's time. mimalloc frees another
+/// thread's block without a lock, and what SQLite frees is given back to
+/// the system like the rest (see [`tune_allocators`]).
+///
+/// Must run before the first SQLite connection: SQLite takes its
+/// allocator once, when it initialises (a later call is refused, and
+/// SQLite keeps glibc's malloc: said on standard error, nothing else
+/// changes).
+#[allow(unsafe_code)]
+fn sqlite_on_mimalloc() {
+    use libsqlite3_sys as sqlite;
+    use std::os::raw::{c_int, c_void};
+
+    fn to_int(n: usize) -> c_int {
+        c_int::try_from(n).unwrap_or(c_int::MAX)
+    }
+    fn to_size(n: c_int) -> usize {
+        usize::try_from(n).unwrap_or(0)
+    }
+    // SAFETY (all five): SQLite calls these as its `sqlite3_mem_methods`
+    // require; each passes its pointer only to mimalloc, which made it
+    // (SQLite frees and resizes only what these functions returned).
+    extern "C" fn malloc(n: c_int) -> *mut c_void {
+        unsafe { libmimalloc_sys::mi_malloc(to_size(n)) }
+    }
+    extern "C" fn free(p: *mut c_void) {
+        unsafe { libmimalloc_sys::mi_free(p) }
+    }
+    extern "C" fn realloc(p: *mut c_void, n: c_int) -> *mut c_void {
+        unsafe { libmimalloc_sys::mi_realloc(p, to_size(n)) }
+    }
+    extern "C" fn size(p: *mut c_void) -> c_int {
+        to_int(unsafe { libmimalloc_sys::mi_usable_size(p) })
+    }
+    extern "C" fn roundup(n: c_int) -> c_int {
+        to_int(unsafe { libmimalloc_sys::mi_good_size(to_size(n)) })
+    }
+    extern "C" fn init(_: *mut c_void) -> c_int {
+        sqlite::SQLITE_OK
+    }
+    extern "C" fn shutdown(_: *mut c_void) {}
+    let methods = sqlite::sqlite3_mem_methods {
+        xMalloc: Some(malloc),
+        xFree: Some(free),
+        xRealloc: Some(realloc),
+        xSize: Some(size),
+        xRoundup: Some(roundup),
+        xInit: Some(init),
+        xShutdown: Some(shutdown),
+        pAppData: std::ptr::null_mut(),
+    };
+    // SAFETY: SQLITE_CONFIG_MALLOC takes a pointer to the methods, which
+    // SQLite copies before returning; it is refused (SQLITE_MISUSE) once
+    // SQLite has initialised, not undefined.
+    let rc = unsafe { sqlite::sqlite3_config(sqlite::SQLITE_CONFIG_MALLOC, &methods) };
+    if rc != sqlite::SQLITE_OK {
+        eprintln!("SQLite keeps its own allocator (sqlite3_config returned {rc})");
     }
 }
 
@@ -370,6 +438,47 @@ mod tests {
             .skip_while(|b| b.is_ascii_whitespace())
             .take_while(|b| b.is_ascii_digit())
             .fold(0, |n, d| n * 10 + u64::from(d - b'0'))
+    }
+
+    /// What SQLite allocates comes from mimalloc once the server has
+    /// handed it over, for reads through sqlx too. (The only test in this
+    /// binary that touches SQLite, so SQLite has not initialised before.)
+    #[test]
+    #[allow(unsafe_code)]
+    fn sqlite_allocates_from_mimalloc() {
+        super::sqlite_on_mimalloc();
+        // SAFETY: a block of SQLite's, asked whether mimalloc's heap holds
+        // it (a question about an address, not a read), then given back.
+        unsafe {
+            let p = libsqlite3_sys::sqlite3_malloc(1000);
+            assert!(!p.is_null());
+            assert!(
+                libmimalloc_sys::mi_is_in_heap_region(p),
+                "SQLite's block is not from mimalloc"
+            );
+            assert!(libsqlite3_sys::sqlite3_msize(p) >= 1000);
+            libsqlite3_sys::sqlite3_free(p);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use sqlx::{Connection, Row};
+            let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
+                .await
+                .unwrap();
+            // Two thousand values made, copied by sqlx and freed: all
+            // through mimalloc, across SQLite's thread and this one.
+            let row = sqlx::query(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+                 SELECT group_concat(i) FROM n",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            let text: String = row.get(0);
+            assert!(text.ends_with(",2000"));
+        });
     }
 
     /// Memory freed while nothing else calls into the allocator (an idle
