@@ -114,21 +114,61 @@ pub(crate) fn when(locale: Locale, start: &str, end: &str) -> String {
     }
 }
 
-/// "22.11 10:00–11:00": a card's time, short enough for a narrow column.
-fn card_time(start: &str, end: &str) -> String {
+/// "22.11 10:00–11:00": a card's time, short enough for a narrow column,
+/// written at the end of `out`.
+fn push_card_time(out: &mut String, start: &str, end: &str) {
+    // Word joiners keep the range on one line; a narrow column may
+    // still wrap it after the date.
+    const JOINED_DASH: &str = "\u{2060}–\u{2060}";
+    // The server writes RFC 3339 on the studio's clock, so the text holds
+    // the local date and time as they are shown: read from it (a board
+    // has 2,000 cards), or parsed when it is written otherwise.
+    if let (Some(s), Some(e)) = (local_text(start), local_text(end)) {
+        for part in [s.day, ".", s.month, " ", s.time, JOINED_DASH, e.time] {
+            out.push_str(part);
+        }
+        return;
+    }
     use chrono::Datelike;
-    match (local(start), local(end)) {
-        // Word joiners keep the range on one line; a narrow column may
-        // still wrap it after the date.
-        (Some(s), Some(e)) => format!(
-            "{:02}.{:02} {}\u{2060}–\u{2060}{}",
+    if let (Some(s), Some(e)) = (local(start), local(end)) {
+        use std::fmt::Write;
+        let _ = write!(
+            out,
+            "{:02}.{:02} {}{JOINED_DASH}{}",
             s.day(),
             s.month(),
             s.format("%H:%M"),
             e.format("%H:%M")
-        ),
-        _ => String::new(),
+        );
     }
+}
+
+/// The day, month and "HH:MM" of a time written as `YYYY-MM-DDTHH:MM…`
+/// (see [`push_card_time`]), as written.
+struct LocalText<'a> {
+    day: &'a str,
+    month: &'a str,
+    time: &'a str,
+}
+
+fn local_text(rfc3339: &str) -> Option<LocalText<'_>> {
+    let b = rfc3339.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    let shaped = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16);
+    shaped.then(|| LocalText {
+        day: &rfc3339[8..10],
+        month: &rfc3339[5..7],
+        time: &rfc3339[11..16],
+    })
 }
 
 pub(crate) fn column_title(state: BookingState) -> &'static str {
@@ -193,38 +233,51 @@ fn sort_key(card: &BoardCard) -> i64 {
         .unwrap_or_default()
 }
 
-/// Text for HTML: the five characters that could end or open markup.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+/// `text` for HTML at the end of `out`: the five characters that could
+/// end or open markup escaped.
+fn push_escaped(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[at + 1..];
     }
-    out
+    out.push_str(rest);
 }
 
 /// The inside of a card, as one piece of markup: a board holds thousands
 /// of cards, and each of them as a tree of views (with their hydration
-/// markers and data) would weigh three times as much.
+/// markers and data) would weigh three times as much. Written piece by
+/// piece into one string the size of a card.
 fn card_html(locale: Locale, card: &CardFacts<'_>, space_name: &str) -> String {
-    let pay = escape_html(payment_label(card.payment_status));
-    format!(
-        "<p><time>{time}</time><i class=\"pay-{pay_class}\" role=\"img\" aria-label=\"{pay}\"></i></p>\
-         <b>{client}</b><p>{space} · {people} · <b>{total}</b></p><small>{reference}</small>",
-        time = card_time(card.start_time, card.end_time),
-        pay_class = card.payment_status.as_str(),
-        client = escape_html(card.client_name),
-        space = escape_html(space_name),
-        people = locale.count(u64::try_from(card.people_count).unwrap_or(0), crate::i18n::Noun::Guest),
-        total = locale.money(card.total_price),
-        reference = escape_html(card.reference),
-    )
+    let mut out = String::with_capacity(512);
+    out.push_str("<p><time>");
+    push_card_time(&mut out, card.start_time, card.end_time);
+    out.push_str("</time><i class=\"pay-");
+    out.push_str(card.payment_status.as_str());
+    out.push_str("\" role=\"img\" aria-label=\"");
+    push_escaped(&mut out, locale.t(payment_msg(card.payment_status)));
+    out.push_str("\"></i></p><b>");
+    push_escaped(&mut out, card.client_name);
+    out.push_str("</b><p>");
+    push_escaped(&mut out, space_name);
+    out.push_str(" · ");
+    out.push_str(&locale.count(
+        u64::try_from(card.people_count).unwrap_or(0),
+        crate::i18n::Noun::Guest,
+    ));
+    out.push_str(" · <b>");
+    out.push_str(&locale.money(card.total_price));
+    out.push_str("</b></p><small>");
+    push_escaped(&mut out, card.reference);
+    out.push_str("</small>");
+    out
 }
 
 /// How the cards of a board look, in `locale`, with the spaces' names.
@@ -1008,5 +1061,62 @@ fn Card(card: BoardCard) -> impl IntoView {
             <a class="card" href=format!("/staff/bookings/{}", card.id) data-booking-id=card.id.clone()
                 inner_html=card.html></a>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Money;
+
+    fn card<'a>(start: &'a str, end: &'a str, client: &'a str) -> CardFacts<'a> {
+        CardFacts {
+            reference: "SC-7Q2K",
+            space: "studio_a",
+            space_name: "Studio A",
+            start_time: start,
+            end_time: end,
+            people_count: 3,
+            client_name: client,
+            total_price: Money::from_minor(1_020_000),
+            payment_status: PaymentStatus::PartiallyPaid,
+        }
+    }
+
+    /// The card's markup, piece by piece: the local date and times as the
+    /// server wrote them, everything that came from a person escaped.
+    #[test]
+    fn a_card_shows_its_local_time_and_escapes_what_people_typed() {
+        let facts = card(
+            "2026-11-22T10:00:00+03:00",
+            "2026-11-22T13:00:00+03:00",
+            "Анна <Смирнова> & \"Co\" 'ok'",
+        );
+        let html = card_html(Locale::Ru, &facts, "Зал <A>");
+        assert_eq!(
+            html,
+            "<p><time>22.11 10:00\u{2060}–\u{2060}13:00</time>\
+             <i class=\"pay-partially_paid\" role=\"img\" aria-label=\"Частично оплачено\"></i></p>\
+             <b>Анна &lt;Смирнова&gt; &amp; &quot;Co&quot; &#39;ok&#39;</b>\
+             <p>Зал &lt;A&gt; · 3 гостя · <b>10\u{202f}200\u{a0}₽</b></p><small>SC-7Q2K</small>"
+        );
+        let en = card_html(Locale::En, &facts, "Hall");
+        assert!(en.contains("aria-label=\"Partly paid\""), "{en}");
+        assert!(en.contains("Hall · 3 guests · <b>₽10,200</b>"), "{en}");
+    }
+
+    /// A time written another way than the server writes it is still
+    /// read by the parser; one that is no time shows no time.
+    #[test]
+    fn a_time_in_another_form_is_parsed_and_garbage_shows_none() {
+        let mut out = String::new();
+        push_card_time(&mut out, "2026-11-22t10:00:00Z", "2026-11-22t11:15:00Z");
+        assert_eq!(out, "22.11 10:00\u{2060}–\u{2060}11:15");
+        let mut out = String::new();
+        push_card_time(&mut out, "2026-11-22T10:00", "later");
+        assert_eq!(out, "");
+        let mut out = String::new();
+        push_card_time(&mut out, "", "2026-11-22T11:15:00+03:00");
+        assert_eq!(out, "");
     }
 }
