@@ -3,6 +3,7 @@
 //!
 //! - [`domain`]: pure rules and value types, compiled for both targets;
 //! - [`error`]: the one error type, from SQL to the browser;
+//! - [`html`]: text made safe for HTML;
 //! - [`i18n`]: every UI string and locale-aware formatting;
 //! - [`server`]: storage, services and their wiring (server only);
 //! - [`ui`]: components, pages and the server functions beside them.
@@ -11,6 +12,7 @@
 
 pub mod domain;
 pub mod error;
+pub mod html;
 pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod server;

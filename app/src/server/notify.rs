@@ -340,21 +340,9 @@ async fn facts_of(
         .collect()
 }
 
-/// Text for Telegram's HTML parse mode: `<`, `>`, `&` (and quotes, for
-/// attributes) escaped, so a guest's name cannot inject markup.
-pub fn escape_html(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+// Text for Telegram's HTML parse mode and the e-mails' HTML: a guest's name
+// cannot inject markup (Telegram reads the numeric `&#39;` too).
+use crate::html::escape as escape_html;
 
 struct When {
     date: String,

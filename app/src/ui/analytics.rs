@@ -9,6 +9,7 @@
 
 use super::locale::{self, t};
 use super::owners::{held, suspend};
+use crate::html::escape as esc;
 use crate::{
     domain::analytics::{AnalyticsPage as PageData, DailyFigures, PeriodKind, Summary},
     error::AppError,
@@ -36,13 +37,6 @@ pub async fn load_analytics(
         .unwrap_or(PeriodKind::Month);
     let query = kind.query(at.as_deref(), from, to, space, today);
     session::report(crate::server::analytics::page(&state, &me, &query, kind).await)
-}
-
-fn esc(raw: &str) -> String {
-    raw.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A bar of a chart: label, the stacked parts (value, CSS class) and its

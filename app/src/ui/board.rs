@@ -233,29 +233,12 @@ fn sort_key(card: &BoardCard) -> i64 {
         .unwrap_or_default()
 }
 
-/// `text` for HTML at the end of `out`: the five characters that could
-/// end or open markup escaped.
-fn push_escaped(out: &mut String, text: &str) {
-    let mut rest = text;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
-    }
-    out.push_str(rest);
-}
-
 /// The inside of a card, as one piece of markup: a board holds thousands
 /// of cards, and each of them as a tree of views (with their hydration
 /// markers and data) would weigh three times as much. Written piece by
 /// piece into one string the size of a card.
 fn card_html(locale: Locale, card: &CardFacts<'_>, space_name: &str) -> String {
+    use crate::html::push_escaped;
     let mut out = String::with_capacity(512);
     out.push_str("<p><time>");
     push_card_time(&mut out, card.start_time, card.end_time);
