@@ -666,7 +666,7 @@ impl Writer {
 }
 
 /// Rows a SQLite connection's thread may read ahead of the task taking
-/// them: the board's open cards at most ([`staff_bookings`]'s limit) fit.
+/// them: the board's open cards at most (`OPEN_LIMIT` in staff_bookings) fit.
 const ROW_CHANNEL: usize = 5_000;
 
 /// How long a PostgreSQL connection that was checked when it came back to
