@@ -485,10 +485,7 @@ async fn fixed_handler(body: Vec<u8>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // Its connections send at once, as the server's do (`TCP_NODELAY`).
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|s| {
-        let _ = s.set_nodelay(true);
-    });
+    let listener = server::without_nagle(listener);
     tokio::spawn(async move { axum::serve(listener, router).await });
     addr
 }

@@ -34,8 +34,9 @@ use tokio::net::{TcpListener, TcpStream};
 /// long for the last bytes. The board's page for one client from wrk: p50
 /// 17.4–18.7 ms, p90 57–58 ms, p99 61 ms before (the server's own time
 /// under 25 ms for all but 3 of 1,176 pages); 14.0–14.5, 16.7–17.0 and
-/// 19.3–19.6 ms with this.
-fn without_nagle(listener: TcpListener) -> axum::serve::TapIo<TcpListener, fn(&mut TcpStream)> {
+/// 19.3–19.6 ms with this. (Public for the load test's reference handler,
+/// which serves as the server does.)
+pub fn without_nagle(listener: TcpListener) -> axum::serve::TapIo<TcpListener, fn(&mut TcpStream)> {
     use axum::serve::ListenerExt;
     fn no_delay(stream: &mut TcpStream) {
         if let Err(e) = stream.set_nodelay(true) {
